@@ -50,13 +50,13 @@ export class AdamW {
       for (let i = 0; i < grads.length; i++) {
         const p = this.params[i];
         const g = grads[i];
-        const m = this.m[i].mul(this.beta1).add(g.mul(1 - this.beta1));
-        const v = this.v[i].mul(this.beta2).add(g.square().mul(1 - this.beta2));
+        const m = tf.add(tf.mul(this.m[i], this.beta1), tf.mul(g, 1 - this.beta1));
+        const v = tf.add(tf.mul(this.v[i], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
         this.m[i].assign(m);
         this.v[i].assign(v);
-        let update = m.div(v.div(bc2).sqrt().add(this.eps)).mul(lr / bc1);
-        if (p.decay && this.weightDecay > 0) update = update.add(p.variable.mul(lr * this.weightDecay));
-        p.variable.assign(p.variable.sub(update));
+        let update = tf.mul(tf.div(m, tf.add(tf.sqrt(tf.div(v, bc2)), this.eps)), lr / bc1);
+        if (p.decay && this.weightDecay > 0) update = tf.add(update, tf.mul(p.variable, lr * this.weightDecay));
+        p.variable.assign(tf.sub(p.variable, update));
       }
     });
   }
@@ -69,12 +69,12 @@ export class AdamW {
 
 /** Scales gradients so their global L2 norm is at most `maxNorm`; returns the clipped list and the norm before clipping. */
 export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: number } {
-  const normT = tf.tidy(() => tf.addN(grads.map((g) => g.square().sum())).sqrt());
+  const normT = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
   const norm = normT.dataSync()[0];
   normT.dispose();
   if (!(maxNorm > 0) || norm <= maxNorm || !Number.isFinite(norm)) return { grads, norm };
   const scale = maxNorm / (norm + 1e-6);
-  return { grads: grads.map((g) => g.mul(scale)), norm };
+  return { grads: grads.map((g) => tf.mul(g, scale)), norm };
 }
 
 /** Learning rate at `step`: linear warm-up to `peak`, then cosine decay to `peak * minRatio` at `total`. */
