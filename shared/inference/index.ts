@@ -1,0 +1,13 @@
+/** Pure-TypeScript GPT-2 inference (workerd and Node): model, sampling, generation. */
+export { GPTInference, KVCache } from "./gpt.js";
+export { argmax, createRng, logSoftmax, logSumExp, TokenSampler, validateSamplingOptions, type Rng, type SamplingOptions } from "./sampling.js";
+export {
+  generate,
+  generateText,
+  type CausalLM,
+  type GenerateOptions,
+  type GenerateResult,
+  type GeneratedText,
+  type GeneratedToken,
+  type LogitMask,
+} from "./generate.js";
