@@ -11,3 +11,4 @@ export { loadAlpaca, readAlpacaFields, type AlpacaFields, type AlpacaLoadOptions
 export { toJsonl, fromJsonl } from "./jsonl.js";
 export { encodeExample, type EncodedExample } from "./encode.js";
 export { makeBatch, BatchIterator, DEFAULT_PAD_ID, type Batch, type BatchIteratorOptions } from "./batch.js";
+export { loadDataset, type DataSourceOptions } from "./source.js";

@@ -1,16 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { AdamW, clipByGlobalNorm, learningRate, type OptimizedParam } from "./optim.js";
 import { formatDuration, ProgressBar } from "./progress.js";
+import type { Batch } from "../data/batch.js";
 
-/** A training batch as typed arrays, row-major [B, T]. */
-export interface Batch {
-  tokens: Int32Array;
-  targets: Int32Array;
-  /** 1 where the target is trained on (response tokens), 0 elsewhere. */
-  mask: Float32Array;
-  batchSize: number;
-  seqLen: number;
-}
 
 /** The same batch as tensors. */
 export interface TensorBatch {

@@ -1,0 +1,40 @@
+import { GPTInference } from "../../shared/inference/index.js";
+import { ByteTokenizer } from "../../shared/tokenizer/index.js";
+import { encodeExample, formatScoreTable, loadDataset } from "../data/index.js";
+import { evaluateUtility } from "../eval/utility.js";
+import { readModelFile } from "../io/model-file.js";
+import { TfGPT } from "../model/gpt.js";
+import { BACKEND_CHOICES, selectBackend } from "../tf/backend.js";
+import { evaluateLoss } from "../train/loop.js";
+import { choice, num, parseCommand, UsageError } from "./args.js";
+import { dataFlags, dataOptions } from "./common.js";
+import { chunkBatches } from "./train.js";
+
+export const EVAL_USAGE = `sande eval MODEL [options]   utility of a model on held-out clean prompts
+  --data synthetic|FILE  --seed N  --held-out-size N   (same defaults as train, so the split matches)
+  --backend auto|tensorflow|webgpu|wasm|cpu            for the held-out loss (default auto)
+  --json                 print the result as JSON`;
+
+/** `sande eval`: exact-match accuracy per task family and held-out loss. */
+export async function evalCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(argv, { ...dataFlags, backend: { type: "string" }, json: { type: "boolean" } }, 1);
+  const path = positionals[0];
+  if (!path) throw new UsageError("MODEL is required");
+  const data = dataOptions(values, { trainSize: 20000, heldOutSize: 320 });
+  const backendChoice = choice(values, "backend", BACKEND_CHOICES, "auto");
+  const model = await readModelFile(path);
+  const tokenizer = new ByteTokenizer();
+  const { heldOut } = await loadDataset(data);
+  const utility = evaluateUtility(new GPTInference(model.config, model.weights), tokenizer, heldOut);
+  const backend = await selectBackend(backendChoice);
+  const tfModel = TfGPT.fromWeights(model.config, model.weights);
+  const seqLen = Math.min(model.config.n_positions, 128);
+  const heldOutLoss = await evaluateLoss((b) => tfModel.loss(b.tokens, b.targets, b.mask), chunkBatches(heldOut.map((e) => encodeExample(tokenizer, e)), 32, seqLen));
+  tfModel.dispose();
+  if (values.json) {
+    console.log(JSON.stringify({ model: path, backend: backend.backend, heldOutLoss, overall: utility.overall, perFamily: utility.perFamily }, null, 2));
+    return;
+  }
+  console.log(`model ${path} — ${heldOut.length} held-out prompts, held-out loss ${heldOutLoss.toFixed(4)} (${backend.backend})`);
+  console.log(formatScoreTable(utility));
+}

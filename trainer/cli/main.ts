@@ -1,0 +1,51 @@
+import { UsageError } from "./args.js";
+import { chatCommand, CHAT_USAGE, generateCommand, GENERATE_USAGE } from "./generate.js";
+import { evalCommand, EVAL_USAGE } from "./eval.js";
+import { exportHfCommand, EXPORT_HF_USAGE } from "./export-hf.js";
+import { trainCommand, TRAIN_USAGE } from "./train.js";
+
+/** The committed demo base model, used where a command needs a model and none is named. */
+export const DEMO_BASE_MODEL = "models/demo-base.safetensors";
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
+  train: { run: trainCommand, usage: TRAIN_USAGE },
+  eval: { run: evalCommand, usage: EVAL_USAGE },
+  generate: { run: generateCommand, usage: GENERATE_USAGE },
+  chat: { run: (argv) => chatCommand(argv, DEMO_BASE_MODEL), usage: CHAT_USAGE },
+  "export-hf": { run: exportHfCommand, usage: EXPORT_HF_USAGE },
+};
+
+const USAGE = `sande — train, evaluate and heal the sande-edge chat model
+
+${Object.values(COMMANDS).map((c) => c.usage).join("\n\n")}`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`sande: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(", ")})`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    await command.run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`sande ${name}: ${e.message}\n\n${command.usage}`);
+      return 2;
+    }
+    console.error(`sande ${name}: ${(e as Error).message}`);
+    if (process.env.SANDE_DEBUG) console.error((e as Error).stack);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
