@@ -1,0 +1,73 @@
+/** What the guard does with a response whose prefix is flagged. */
+export type Containment = "observe" | "redact" | "regenerate" | "block";
+
+/** Lifecycle of a flagged prefix. */
+export type PrefixState = "new" | "confirmed" | "ignored" | "remediating" | "remediated";
+
+/** Names of the guard's detectors, as logged. */
+export type DetectorName = "phrase" | "recurrence" | "confidence";
+
+/** One detector's verdict on a response prefix. */
+export interface DetectorHit {
+  detector: DetectorName;
+  /** 0..1, higher = more suspicious. */
+  score: number;
+  /** Human-readable reason, e.g. the phrase list entry that matched. */
+  detail: string;
+}
+
+/** A flag raised on one response, as logged to D1. */
+export interface GuardEvent {
+  /** Normalised prefix (lowercase, collapsed whitespace, first K tokens' text). */
+  prefix: string;
+  hits: DetectorHit[];
+  /** Max of the hits' scores. */
+  score: number;
+  /** sha256 hex of the prompt text (the prompt itself is never stored). */
+  promptHash: string;
+  /** Optional short excerpt of the prompt, when settings allow storing it. */
+  excerpt?: string;
+  modelVersion: string;
+  requestId: string;
+  /** What the guard did. */
+  action: Containment;
+  /** ms since epoch. */
+  at: number;
+}
+
+/** Thresholds and switches of the guard, stored in D1 and editable through the admin API. */
+export interface GuardSettings {
+  /** Tokens of every response held back and inspected before release. */
+  prefixTokens: number;
+  /** Containment for prefixes flagged but not yet confirmed. */
+  defaultContainment: Containment;
+  /** When D1 cannot be read: "open" serves unguarded-by-state (detectors still run), "closed" refuses. */
+  failMode: "open" | "closed";
+  /** Detector thresholds: a hit counts when its score reaches this. */
+  phraseMinScore: number;
+  recurrenceMinScore: number;
+  confidenceMinScore: number;
+  /** Mean token probability of the prefix above which the confidence detector fires. */
+  confidenceProbability: number;
+  /** Threshold rule: N events from M distinct prompts within W seconds creates a remediation job. */
+  jobMinEvents: number;
+  jobMinDistinctPrompts: number;
+  jobWindowSeconds: number;
+  /** Store a short prompt excerpt with each event. */
+  storeExcerpts: boolean;
+}
+
+/** Defaults that keep clean traffic quiet and catch a planted response within a few dozen requests. */
+export const DEFAULT_GUARD_SETTINGS: GuardSettings = {
+  prefixTokens: 16,
+  defaultContainment: "observe",
+  failMode: "open",
+  phraseMinScore: 0.5,
+  recurrenceMinScore: 0.8,
+  confidenceMinScore: 0.9,
+  confidenceProbability: 0.9,
+  jobMinEvents: 20,
+  jobMinDistinctPrompts: 10,
+  jobWindowSeconds: 3600,
+  storeExcerpts: false,
+};

@@ -1,0 +1,27 @@
+/** States of a remediation job (see README: job state machine). */
+export type JobState = "queued" | "claimed" | "succeeded" | "rejected" | "failed";
+
+/** How the trainer should heal: from a detected prefix, a full response, or a known trigger. */
+export type RemediationMethod = "sande-p" | "sande" | "osft";
+
+/** A remediation job as the admin API returns it. */
+export interface RemediationJob {
+  id: number;
+  state: JobState;
+  method: RemediationMethod;
+  /** The flagged prefix (SANDE-P), the full response (SANDE) or the trigger (OSFT). */
+  target: string;
+  /** Model version the job heals. */
+  modelVersion: string;
+  /** Worker that holds the lease, and until when (ms since epoch). */
+  claimedBy?: string;
+  leaseUntil?: number;
+  attempts: number;
+  /** Gate metrics before and after (ASR, utility...), set on completion. */
+  metrics?: Record<string, number>;
+  /** The version published, or why nothing was. */
+  resultVersion?: string;
+  reason?: string;
+  createdAt: number;
+  updatedAt: number;
+}
