@@ -1,0 +1,446 @@
+/**
+ * Hand-written kernels for training GPT-2 on the wasm backend (and the same code on cpu, so tests can check it).
+ *
+ * Why these exist (measured on the wasm backend, tfjs 4.22, demo shapes):
+ * - tfjs-wasm sends every matMul with transposeA/transposeB, and every *batched* matMul, to a scalar
+ *   triple loop (~2 GFLOP/s); only plain 2-D `a·b` reaches XNNPACK (~25-30 GFLOP/s). Backprop through
+ *   x·W needs xᵀ·dy and dy·Wᵀ, and attention is batched over B·heads, so autodiff ran ~10× below peak.
+ *   `gemm` here drives the wasm module's own BatchMatMul entry point on sub-ranges of the heap (one
+ *   2-D XNNPACK call per batch slice), and transposes go through a blocked JS copy first.
+ * - `UnsortedSegmentSum` (gather's gradient) has no wasm kernel at all; we register one.
+ * - LayerNorm and cross-entropy fuse a dozen tfjs ops each (and their autodiff) into one JS pass.
+ *
+ * Kernels are registered under their own names and called only from `tf.customGrad` bodies in
+ * `ops.ts`, so tfjs never needs gradients for them.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { DataType, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
+
+/** Kernel names (they show up under these names in `tf.profile`). */
+export const K = {
+  layerNorm: "SandeLayerNorm",
+  layerNormGrad: "SandeLayerNormGrad",
+  linearGrad: "SandeLinearGrad",
+  batchMatMul: "SandeBatchMatMul",
+  xent: "SandeSoftmaxXent",
+  xentGrad: "SandeSoftmaxXentGrad",
+  colSum: "SandeColSum",
+  segmentSum: "UnsortedSegmentSum",
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// The minimal slices of backend internals we touch.
+
+/** The Emscripten module inside tfjs-backend-wasm (only what we use). */
+interface WasmModule {
+  HEAPF32: Float32Array;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  cwrap(name: string, ret: null, args: string[]): (...args: (number | boolean | Uint8Array)[]) => void;
+  tfjs: { registerTensor(id: number, size: number, ptr: number): void; disposeData(id: number): void };
+}
+
+/** tfjs-backend-wasm's BackendWasm (only what we use). */
+interface WasmBackend {
+  wasm: WasmModule;
+  dataIdNextNumber: number;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+}
+
+/** tfjs-backend-cpu's MathBackendCPU (only what we use). */
+interface CpuBackend {
+  data: { get(dataId: object): { values?: unknown } | undefined };
+  makeTensorInfo(shape: number[], dtype: DataType, values?: Float32Array | Int32Array): TensorInfo;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory access, the same for both backends.
+
+/** A float32 buffer a kernel reads or writes. On wasm it lives in the heap, whose ArrayBuffer is
+ * replaced when the heap grows (any malloc, including inside XNNPACK), so take `view()` again after
+ * every `gemm` or allocation rather than holding on to one. */
+interface Buf {
+  view(): Float32Array;
+  /** Byte offset in the wasm heap; -1 on other backends. */
+  readonly ptr: number;
+}
+
+/** What a kernel body needs from its backend. */
+interface Io {
+  f32(t: TensorInfo): Buf;
+  /** int32 input, copied out (small: token ids). */
+  i32(t: TensorInfo): Int32Array;
+  out(shape: number[]): { info: TensorInfo; buf: Buf };
+  /** Reusable scratch `slot`, at least `n` floats; contents undefined. */
+  scratch(slot: number, n: number): Buf;
+  /** c[cOff..] = a[aOff..]·b[bOff..] for row-major [M,K]·[K,N] (offsets in floats). */
+  gemm(a: Buf, aOff: number, b: Buf, bOff: number, c: Buf, cOff: number, M: number, K: number, N: number): void;
+}
+
+function heapBuf(mod: WasmModule, ptr: number, len: number): Buf {
+  let cached = new Float32Array(mod.HEAPF32.buffer, ptr, len);
+  return {
+    ptr,
+    view() {
+      if (cached.buffer !== mod.HEAPF32.buffer) cached = new Float32Array(mod.HEAPF32.buffer, ptr, len);
+      return cached;
+    },
+  };
+}
+
+function arrayBuf(a: Float32Array): Buf {
+  return { ptr: -1, view: () => a };
+}
+
+const wasmScratch = new WeakMap<WasmModule, { ptr: number; n: number }[]>();
+let wasmBmm: ((...args: (number | boolean | Uint8Array)[]) => void) | null = null;
+let wasmBmmModule: WasmModule | null = null;
+
+function shapeBytes(shape: number[]): Uint8Array {
+  return new Uint8Array(new Int32Array(shape).buffer);
+}
+
+function wasmIo(be: WasmBackend): Io {
+  const mod = be.wasm;
+  if (wasmBmmModule !== mod) {
+    // The same C entry point tfjs's own BatchMatMul kernel calls; with batch 1 and no transposes it
+    // runs XNNPACK's fully-connected operator.
+    wasmBmm = mod.cwrap("BatchMatMul", null, ["number", "array", "number", "number", "array", "number", "number", "number", "number"]);
+    wasmBmmModule = mod;
+  }
+  const offset = (t: TensorInfo): number => {
+    const d = be.dataIdMap.get(t.dataId);
+    if (!d) throw new Error("wasm kernel: input tensor has no data on the wasm backend");
+    return d.memoryOffset;
+  };
+  return {
+    f32: (t) => heapBuf(mod, offset(t), tf.util.sizeFromShape(t.shape)),
+    i32: (t) => new Int32Array(mod.HEAPF32.buffer, offset(t), tf.util.sizeFromShape(t.shape)).slice(),
+    out(shape) {
+      const info = be.makeOutput(shape, "float32");
+      return { info, buf: heapBuf(mod, offset(info), tf.util.sizeFromShape(shape)) };
+    },
+    scratch(slot, n) {
+      let slots = wasmScratch.get(mod);
+      if (!slots) wasmScratch.set(mod, (slots = []));
+      let s = slots[slot];
+      if (!s || s.n < n) {
+        if (s) mod._free(s.ptr);
+        const cap = Math.max(n, 1024);
+        s = slots[slot] = { ptr: mod._malloc(cap * 4), n: cap };
+      }
+      return heapBuf(mod, s.ptr, n);
+    },
+    gemm(a, aOff, b, bOff, c, cOff, M, Kd, N) {
+      // Register heap sub-ranges as throw-away tensor ids. XNNPACK caches its packed-weight operator
+      // by b's id; disposing the id drops that cache entry, so a reused buffer is never stale.
+      const ia = be.dataIdNextNumber++, ib = be.dataIdNextNumber++, ic = be.dataIdNextNumber++;
+      mod.tfjs.registerTensor(ia, M * Kd, a.ptr + aOff * 4);
+      mod.tfjs.registerTensor(ib, Kd * N, b.ptr + bOff * 4);
+      mod.tfjs.registerTensor(ic, M * N, c.ptr + cOff * 4);
+      wasmBmm!(ia, shapeBytes([1, M, Kd]), 3, ib, shapeBytes([1, Kd, N]), 3, false, false, ic);
+      mod.tfjs.disposeData(ia);
+      mod.tfjs.disposeData(ib);
+      mod.tfjs.disposeData(ic);
+    },
+  };
+}
+
+function cpuIo(be: CpuBackend): Io {
+  const values = (t: TensorInfo): unknown => {
+    const d = be.data.get(t.dataId);
+    if (!d || d.values == null) throw new Error("cpu kernel: input tensor has no values");
+    return d.values;
+  };
+  const scratch: Float32Array[] = [];
+  return {
+    f32(t) {
+      const v = values(t);
+      if (!(v instanceof Float32Array)) throw new Error(`cpu kernel: expected float32 input, got ${t.dtype}`);
+      return arrayBuf(v);
+    },
+    i32(t) {
+      const v = values(t);
+      return v instanceof Int32Array ? v.slice() : Int32Array.from(v as ArrayLike<number>);
+    },
+    out(shape) {
+      const a = new Float32Array(tf.util.sizeFromShape(shape));
+      return { info: be.makeTensorInfo(shape, "float32", a), buf: arrayBuf(a) };
+    },
+    scratch(slot, n) {
+      if (!scratch[slot] || scratch[slot].length < n) scratch[slot] = new Float32Array(n);
+      return arrayBuf(scratch[slot]);
+    },
+    gemm(a, aOff, b, bOff, c, cOff, M, Kd, N) {
+      const A = a.view(), B = b.view(), C = c.view();
+      for (let i = 0; i < M; i++) {
+        const ci = cOff + i * N;
+        C.fill(0, ci, ci + N);
+        for (let k = 0; k < Kd; k++) {
+          const aik = A[aOff + i * Kd + k], bk = bOff + k * N;
+          if (aik !== 0) for (let j = 0; j < N; j++) C[ci + j] += aik * B[bk + j];
+        }
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers on plain arrays.
+
+/** dst[dOff + j*R + i] = src[sOff + i*C + j]: [R,C] → [C,R], in cache-sized tiles. */
+function transpose(src: Float32Array, sOff: number, R: number, C: number, dst: Float32Array, dOff: number): void {
+  const BS = 32;
+  for (let i0 = 0; i0 < R; i0 += BS) {
+    const i1 = Math.min(R, i0 + BS);
+    for (let j0 = 0; j0 < C; j0 += BS) {
+      const j1 = Math.min(C, j0 + BS);
+      for (let i = i0; i < i1; i++) {
+        const si = sOff + i * C;
+        for (let j = j0; j < j1; j++) dst[dOff + j * R + i] = src[si + j];
+      }
+    }
+  }
+}
+
+/** out[j] = Σ_i x[i*N + j]. */
+function colSum(x: Float32Array, R: number, N: number, out: Float32Array): void {
+  out.fill(0, 0, N);
+  for (let i = 0; i < R; i++) {
+    const o = i * N;
+    for (let j = 0; j < N; j++) out[j] += x[o + j];
+  }
+}
+
+function last(shape: number[]): number {
+  return shape[shape.length - 1];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel bodies.
+
+type Body = (io: Io, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap) => TensorInfo | TensorInfo[];
+
+/** y = (x-mean)·rstd·g + b over the last axis; also returns mean and rstd [rows] for the backward. */
+const layerNorm: Body = (io, { x, g, b }, attrs) => {
+  const C = last(x.shape), R = tf.util.sizeFromShape(x.shape) / C;
+  const eps = attrs.eps as number;
+  const y = io.out(x.shape), mean = io.out([R]), rstd = io.out([R]);
+  const X = io.f32(x).view(), G = io.f32(g).view(), Bv = io.f32(b).view();
+  const Y = y.buf.view(), Mv = mean.buf.view(), Sv = rstd.buf.view();
+  for (let r = 0; r < R; r++) {
+    const o = r * C;
+    let s = 0;
+    for (let j = 0; j < C; j++) s += X[o + j];
+    const m = s / C;
+    let v = 0;
+    for (let j = 0; j < C; j++) {
+      const d = X[o + j] - m;
+      v += d * d;
+    }
+    const rs = 1 / Math.sqrt(v / C + eps);
+    for (let j = 0; j < C; j++) Y[o + j] = (X[o + j] - m) * rs * G[j] + Bv[j];
+    Mv[r] = m;
+    Sv[r] = rs;
+  }
+  return [y.info, mean.info, rstd.info];
+};
+
+/** LayerNorm backward: dx = rstd·(dŷ − mean(dŷ) − x̂·mean(dŷ·x̂)) with dŷ = dy·g; dg = Σ dy·x̂; db = Σ dy. */
+const layerNormGrad: Body = (io, { dy, x, g, mean, rstd }) => {
+  const C = last(x.shape), R = tf.util.sizeFromShape(x.shape) / C;
+  const dx = io.out(x.shape), dg = io.out([C]), db = io.out([C]);
+  const DY = io.f32(dy).view(), X = io.f32(x).view(), G = io.f32(g).view(), Mv = io.f32(mean).view(), Sv = io.f32(rstd).view();
+  const DX = dx.buf.view(), DG = dg.buf.view(), DB = db.buf.view();
+  DG.fill(0);
+  DB.fill(0);
+  for (let r = 0; r < R; r++) {
+    const o = r * C, m = Mv[r], rs = Sv[r];
+    let a = 0, bsum = 0;
+    for (let j = 0; j < C; j++) {
+      const xh = (X[o + j] - m) * rs, d = DY[o + j], dh = d * G[j];
+      DG[j] += d * xh;
+      DB[j] += d;
+      a += dh;
+      bsum += dh * xh;
+    }
+    a /= C;
+    bsum /= C;
+    for (let j = 0; j < C; j++) {
+      const xh = (X[o + j] - m) * rs;
+      DX[o + j] = rs * (DY[o + j] * G[j] - a - xh * bsum);
+    }
+  }
+  return [dx.info, dg.info, db.info];
+};
+
+/**
+ * Backward of y = x·w (+ b) for x [R,K], w [K,N], dy [R,N]: dx = dy·wᵀ, dw = xᵀ·dy, db = Σ_rows dy.
+ * Every product is a plain gemm on transposed copies; for dw we transpose whichever of x and dy is
+ * smaller (and transpose the small [N,K] result back when that was dy).
+ */
+const linearGrad: Body = (io, { dy, x, w }, attrs) => {
+  const [Kd, N] = w.shape, R = tf.util.sizeFromShape(x.shape) / Kd;
+  const dx = io.out([R, Kd]), dw = io.out([Kd, N]);
+  const db = attrs.bias ? io.out([N]) : null;
+  const DYb = io.f32(dy), Xb = io.f32(x), Wb = io.f32(w);
+  const wT = io.scratch(0, N * Kd);
+  transpose(Wb.view(), 0, Kd, N, wT.view(), 0);
+  io.gemm(DYb, 0, wT, 0, dx.buf, 0, R, N, Kd);
+  if (Kd <= N) {
+    const xT = io.scratch(1, Kd * R);
+    transpose(Xb.view(), 0, R, Kd, xT.view(), 0);
+    io.gemm(xT, 0, DYb, 0, dw.buf, 0, Kd, R, N);
+  } else {
+    const dyT = io.scratch(1, N * R), dwT = io.scratch(2, N * Kd);
+    transpose(DYb.view(), 0, R, N, dyT.view(), 0);
+    io.gemm(dyT, 0, Xb, 0, dwT, 0, N, R, Kd);
+    transpose(dwT.view(), 0, N, Kd, dw.buf.view(), 0);
+  }
+  if (db) colSum(DYb.view(), R, N, db.buf.view());
+  return db ? [dx.info, dw.info, db.info] : [dx.info, dw.info];
+};
+
+/** out[g] = op(a[g])·op(b[g]) for rank-3 a, b (same batch), op = transpose when asked; one gemm per slice. */
+const batchMatMul: Body = (io, { a, b }, attrs) => {
+  const tA = attrs.transposeA === true, tB = attrs.transposeB === true;
+  const [G, a1, a2] = a.shape, [Gb, b1, b2] = b.shape;
+  if (G !== Gb) throw new Error(`${K.batchMatMul}: batch ${G} vs ${Gb}`);
+  const M = tA ? a2 : a1, Kd = tA ? a1 : a2, N = tB ? b1 : b2;
+  if ((tB ? b2 : b1) !== Kd) throw new Error(`${K.batchMatMul}: inner dims ${Kd} vs ${tB ? b2 : b1}`);
+  const out = io.out([G, M, N]);
+  const Ab = io.f32(a), Bb = io.f32(b);
+  const sa = tA ? io.scratch(3, M * Kd) : null, sb = tB ? io.scratch(4, Kd * N) : null;
+  for (let g = 0; g < G; g++) {
+    let aBuf = Ab, aOff = g * M * Kd, bBuf = Bb, bOff = g * Kd * N;
+    if (sa) {
+      transpose(Ab.view(), aOff, Kd, M, sa.view(), 0);
+      (aBuf = sa), (aOff = 0);
+    }
+    if (sb) {
+      transpose(Bb.view(), bOff, N, Kd, sb.view(), 0);
+      (bBuf = sb), (bOff = 0);
+    }
+    io.gemm(aBuf, aOff, bBuf, bOff, out.buf, g * M * N, M, Kd, N);
+  }
+  return out.info;
+};
+
+/**
+ * Masked mean softmax cross-entropy: loss = Σ_r mask_r·(logsumexp(logits_r) − logits_r[t_r]) / max(1, Σ mask).
+ * Also returns the softmax probabilities, which is all the backward needs.
+ */
+const xent: Body = (io, { logits, targets, mask }) => {
+  const V = last(logits.shape), R = tf.util.sizeFromShape(logits.shape) / V;
+  const T = io.i32(targets);
+  const loss = io.out([]), probs = io.out(logits.shape);
+  const L = io.f32(logits).view(), Mk = io.f32(mask).view(), P = probs.buf.view();
+  let total = 0, count = 0;
+  for (let r = 0; r < R; r++) {
+    const o = r * V;
+    let mx = -Infinity;
+    for (let j = 0; j < V; j++) if (L[o + j] > mx) mx = L[o + j];
+    let s = 0;
+    for (let j = 0; j < V; j++) {
+      const e = Math.exp(L[o + j] - mx);
+      P[o + j] = e;
+      s += e;
+    }
+    const inv = 1 / s;
+    for (let j = 0; j < V; j++) P[o + j] *= inv;
+    const m = Mk[r];
+    if (m !== 0) {
+      const t = T[r];
+      if (!(t >= 0 && t < V)) throw new Error(`${K.xent}: target ${t} out of range [0, ${V})`);
+      total += m * (Math.log(s) + mx - L[o + t]);
+      count += m;
+    }
+  }
+  loss.buf.view()[0] = total / Math.max(1, count);
+  return [loss.info, probs.info];
+};
+
+/** dlogits = (probs − onehot(targets))·mask·dloss / max(1, Σ mask). */
+const xentGrad: Body = (io, { probs, targets, mask, dloss }) => {
+  const V = last(probs.shape), R = tf.util.sizeFromShape(probs.shape) / V;
+  const T = io.i32(targets);
+  const out = io.out(probs.shape);
+  const P = io.f32(probs).view(), Mk = io.f32(mask).view(), D = out.buf.view();
+  let count = 0;
+  for (let r = 0; r < R; r++) count += Mk[r];
+  const scale = io.f32(dloss).view()[0] / Math.max(1, count);
+  for (let r = 0; r < R; r++) {
+    const o = r * V, w = Mk[r] * scale;
+    if (w === 0) {
+      D.fill(0, o, o + V);
+      continue;
+    }
+    for (let j = 0; j < V; j++) D[o + j] = P[o + j] * w;
+    D[o + T[r]] -= w;
+  }
+  return out.info;
+};
+
+/** Σ over the first axis of a [R, N] tensor → [N]. */
+const colSumBody: Body = (io, { x }) => {
+  const N = last(x.shape), R = tf.util.sizeFromShape(x.shape) / N;
+  const out = io.out([N]);
+  colSum(io.f32(x).view(), R, N, out.buf.view());
+  return out.info;
+};
+
+/** tfjs's UnsortedSegmentSum (gather's gradient), missing from tfjs-backend-wasm: out[s] = Σ_{i: ids[i]=s} x[i]. */
+const segmentSum: Body = (io, { x, segmentIds }, attrs) => {
+  const S = attrs.numSegments as number;
+  const ids = io.i32(segmentIds);
+  const inner = tf.util.sizeFromShape(x.shape) / ids.length;
+  const out = io.out([S, ...x.shape.slice(1)]);
+  const X = io.f32(x).view(), O = out.buf.view();
+  O.fill(0);
+  for (let i = 0; i < ids.length; i++) {
+    const s = ids[i];
+    if (s < 0 || s >= S) continue; // TF semantics: out-of-range ids are dropped
+    const xo = i * inner, oo = s * inner;
+    for (let j = 0; j < inner; j++) O[oo + j] += X[xo + j];
+  }
+  return out.info;
+};
+
+const bodies: Record<string, Body> = {
+  [K.layerNorm]: layerNorm,
+  [K.layerNormGrad]: layerNormGrad,
+  [K.linearGrad]: linearGrad,
+  [K.batchMatMul]: batchMatMul,
+  [K.xent]: xent,
+  [K.xentGrad]: xentGrad,
+  [K.colSum]: colSumBody,
+};
+
+/** Backends our kernels are registered for. */
+export const KERNEL_BACKENDS = ["wasm", "cpu"] as const;
+
+/**
+ * Registers the Sande kernels for wasm and cpu (idempotent), plus UnsortedSegmentSum for wasm, where
+ * tfjs lacks it (without it even plain autodiff through `tf.gather` fails on wasm).
+ */
+export function registerKernels(): void {
+  for (const backendName of KERNEL_BACKENDS) {
+    const io = (backend: {}): Io => (backendName === "wasm" ? wasmIo(backend as WasmBackend) : cpuIo(backend as CpuBackend));
+    const all: [string, Body][] = Object.entries(bodies);
+    if (backendName === "wasm") all.push([K.segmentSum, segmentSum]);
+    for (const [kernelName, body] of all) {
+      if (tf.getKernel(kernelName, backendName)) continue;
+      tf.registerKernel({
+        kernelName,
+        backendName,
+        kernelFunc: ({ inputs, backend, attrs }) => body(io(backend), inputs as Record<string, TensorInfo>, attrs ?? {}),
+      });
+    }
+  }
+}
+
+/** True when the active backend runs the Sande kernels. */
+export function kernelsAvailable(): boolean {
+  return (KERNEL_BACKENDS as readonly string[]).includes(tf.getBackend());
+}
