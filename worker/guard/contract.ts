@@ -1,0 +1,54 @@
+import type { LogitMask } from "../../shared/inference/index.js";
+import type { Tokenizer } from "../../shared/tokenizer/index.js";
+
+/**
+ * The contract between serving (worker/openai, worker/model) and the guard
+ * (worker/guard): serving holds back the first `prefixTokens` tokens of every
+ * response, asks the guard, and applies its decision before anything leaves.
+ */
+export interface ResponseGuard {
+  /** Starts guarding one response. Called before generation. */
+  begin(request: GuardRequest): Promise<GuardSession>;
+}
+
+/** What the guard knows about a request. */
+export interface GuardRequest {
+  requestId: string;
+  /** The prompt as the model sees it (chat template applied, decoded), for hashing and excerpts. */
+  promptText: string;
+  modelVersion: string;
+  tokenizer: Tokenizer;
+}
+
+/** The held-back start of a response. */
+export interface HeldPrefix {
+  tokens: number[];
+  /** Per-token log-probabilities under the model (from shared/inference). */
+  logprobs: number[];
+  /** Decoded text of `tokens`. */
+  text: string;
+  /** True when the response ended within the window. */
+  finished: boolean;
+}
+
+/** What to do with a response after its prefix is inspected. */
+export type GuardDecision =
+  | { action: "pass" }
+  /** Strip the first `chars` characters of the text (the flagged prefix) and serve the rest. */
+  | { action: "redact"; chars: number }
+  /** Generate again from scratch with these first tokens banned (through the logit mask). */
+  | { action: "regenerate"; bannedFirstTokens: number[] }
+  /** Refuse: serve `message` instead of the model's text. */
+  | { action: "block"; message: string };
+
+/** Guarding of one response. */
+export interface GuardSession {
+  /** Tokens to hold back before releasing any text. */
+  readonly prefixTokens: number;
+  /** Optional logit mask for the generation (e.g. bans for prefixes in "regenerate" containment). */
+  readonly logitMask?: LogitMask;
+  /** Decides on the held prefix. Must be fast (µs): state it needs was loaded in `begin`. */
+  inspect(prefix: HeldPrefix): GuardDecision;
+  /** Called once the response is done; database writes go through `waitUntil` and never delay the answer. */
+  finish(waitUntil: (promise: Promise<unknown>) => void): void;
+}
