@@ -21,7 +21,7 @@ export interface GuardEvent {
   /** Normalised prefix (lowercase, collapsed whitespace, first K tokens' text). */
   prefix: string;
   hits: DetectorHit[];
-  /** Max of the hits' scores. */
+  /** Max of the hits' scores (0 when the event was raised by the prefix's state alone, with no hits). */
   score: number;
   /** sha256 hex of the prompt text (the prompt itself is never stored). */
   promptHash: string;
@@ -47,14 +47,29 @@ export interface GuardSettings {
   phraseMinScore: number;
   recurrenceMinScore: number;
   confidenceMinScore: number;
-  /** Mean token probability of the prefix above which the confidence detector fires. */
+  /**
+   * Geometric-mean token probability of the prefix at which the confidence score starts to
+   * rise above 0; it reaches 1 at probability 1 over a full window (shorter answers score less).
+   */
   confidenceProbability: number;
+  /** Recurrence: fewest distinct prompts a prefix must be returned to before it can score. */
+  recurrenceMinPrompts: number;
+  /** Recurrence: live frequency ÷ calibration frequency at which the score reaches 1 (score = log ratio ÷ log this). */
+  recurrenceRatio: number;
+  /** Recurrence: the frequency assumed for every prefix of a model version that has no calibration set. */
+  recurrenceDefaultFrequency: number;
+  /** Recurrence: live traffic counts cover this many seconds. */
+  recurrenceWindowSeconds: number;
   /** Threshold rule: N events from M distinct prompts within W seconds creates a remediation job. */
   jobMinEvents: number;
   jobMinDistinctPrompts: number;
   jobWindowSeconds: number;
   /** Store a short prompt excerpt with each event. */
   storeExcerpts: boolean;
+  /** Seconds a Worker isolate reuses the guard state it loaded from D1 (settings, lists, prefixes, counts). */
+  cacheSeconds: number;
+  /** Text served instead of a blocked response. */
+  blockMessage: string;
 }
 
 /** Defaults that keep clean traffic quiet and catch a planted response within a few dozen requests. */
@@ -69,5 +84,11 @@ export const DEFAULT_GUARD_SETTINGS: GuardSettings = {
   jobMinEvents: 20,
   jobMinDistinctPrompts: 10,
   jobWindowSeconds: 3600,
+  recurrenceMinPrompts: 5,
+  recurrenceRatio: 20,
+  recurrenceDefaultFrequency: 0.01,
+  recurrenceWindowSeconds: 86_400,
   storeExcerpts: false,
+  cacheSeconds: 10,
+  blockMessage: "This response was withheld by the safety guard.",
 };

@@ -1,0 +1,10 @@
+/**
+ * The response-prefix guard's pure logic, shared by the Worker (worker/guard) and the
+ * trainer: normalisation, the three detectors, calibration, settings validation.
+ */
+export { normalisePrefix } from "./normalise.js";
+export { CONTAINMENTS, mergeSettings, settingsFromStored, SettingsError } from "./settings.js";
+export { compilePhrases, compileRule, detectPhrase, MAX_PATTERN_LENGTH, NO_PHRASES, PhraseRuleError, type CompiledPhrases, type PhraseRule } from "./phrases.js";
+export { buildCalibration, detectRecurrence, expectedFrequency, type Calibration, type RecurrenceCounts, type RecurrenceParams } from "./recurrence.js";
+export { detectConfidence } from "./confidence.js";
+export { runDetectors, type DetectionContext, type DetectionInput } from "./detect.js";

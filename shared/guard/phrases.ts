@@ -1,0 +1,87 @@
+import type { DetectorHit } from "../protocol/guard.js";
+import { normalisePrefix } from "./normalise.js";
+
+/** One operator list entry, as stored in D1 and managed through the admin API. */
+export interface PhraseRule {
+  id: number;
+  /** Name of the list the entry belongs to (e.g. "planted", "jailbreak"). */
+  list: string;
+  /** "phrase": a literal, matched after normalisation; "regex": a JavaScript pattern over the normalised prefix. */
+  kind: "phrase" | "regex";
+  pattern: string;
+  /** Score of a match, 0..1. */
+  score: number;
+}
+
+/** Phrase rules compiled once per state load, so matching costs no parsing. */
+export interface CompiledPhrases {
+  readonly literals: readonly { rule: PhraseRule; text: string }[];
+  readonly patterns: readonly { rule: PhraseRule; re: RegExp }[];
+}
+
+/** Raised for a rule that cannot be compiled (the admin API refuses it). */
+export class PhraseRuleError extends Error {
+  override name = "PhraseRuleError";
+}
+
+/** Longest pattern accepted (patterns run on every response). */
+export const MAX_PATTERN_LENGTH = 500;
+
+/** Compiles one rule's pattern, or throws {@link PhraseRuleError} saying why it is unusable. */
+export function compileRule(rule: Pick<PhraseRule, "kind" | "pattern">): string | RegExp {
+  if (typeof rule.pattern !== "string" || rule.pattern.length === 0 || rule.pattern.length > MAX_PATTERN_LENGTH) {
+    throw new PhraseRuleError(`pattern must be a non-empty string of at most ${MAX_PATTERN_LENGTH} characters`);
+  }
+  if (rule.kind === "phrase") {
+    const text = normalisePrefix(rule.pattern);
+    if (!text) throw new PhraseRuleError("phrase is empty after normalisation");
+    return text;
+  }
+  if (rule.kind === "regex") {
+    try {
+      return new RegExp(rule.pattern, "u");
+    } catch (e) {
+      throw new PhraseRuleError(`invalid regular expression: ${(e as Error).message}`);
+    }
+  }
+  throw new PhraseRuleError(`kind must be "phrase" or "regex", got ${JSON.stringify(rule.kind)}`);
+}
+
+/** Compiles rules; a rule that no longer compiles (edited by hand in D1) is skipped and reported through `onError`. */
+export function compilePhrases(rules: readonly PhraseRule[], onError: (rule: PhraseRule, error: Error) => void = () => {}): CompiledPhrases {
+  const literals: { rule: PhraseRule; text: string }[] = [];
+  const patterns: { rule: PhraseRule; re: RegExp }[] = [];
+  for (const rule of rules) {
+    try {
+      const compiled = compileRule(rule);
+      if (typeof compiled === "string") literals.push({ rule, text: compiled });
+      else patterns.push({ rule, re: compiled });
+    } catch (e) {
+      onError(rule, e as Error);
+    }
+  }
+  return { literals, patterns };
+}
+
+/** No rules. */
+export const NO_PHRASES: CompiledPhrases = { literals: [], patterns: [] };
+
+/**
+ * Detector (1), operator lists: the best-scoring rule matching the normalised prefix.
+ * A phrase matches when it occurs in the prefix, or when the window was cut off inside
+ * it (the response had not ended and the whole window is the phrase's beginning), since
+ * a phrase longer than the window can never occur in it whole. Patterns are tested on
+ * the normalised prefix. Returns null when nothing matches.
+ */
+export function detectPhrase(prefix: string, finished: boolean, phrases: CompiledPhrases): DetectorHit | null {
+  let best: PhraseRule | null = null;
+  for (const { rule, text } of phrases.literals) {
+    if (best && rule.score <= best.score) continue;
+    if (prefix.includes(text) || (!finished && prefix.length > 0 && text.length > prefix.length && text.startsWith(prefix))) best = rule;
+  }
+  for (const { rule, re } of phrases.patterns) {
+    if (best && rule.score <= best.score) continue;
+    if (re.test(prefix)) best = rule;
+  }
+  return best ? { detector: "phrase", score: best.score, detail: `${best.list}: ${best.kind} ${JSON.stringify(best.pattern)}` } : null;
+}

@@ -1,0 +1,57 @@
+import { DEFAULT_GUARD_SETTINGS, type Containment, type GuardSettings } from "../protocol/guard.js";
+
+/** Containments, in order of severity. */
+export const CONTAINMENTS: readonly Containment[] = ["observe", "redact", "regenerate", "block"];
+
+/** Raised when guard settings (or a patch to them) are not valid; the message names the field. */
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+type Check = (value: unknown) => boolean;
+const fraction: Check = (v) => typeof v === "number" && v >= 0 && v <= 1;
+const positiveInt = (max: number): Check => (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
+
+const CHECKS: { [K in keyof GuardSettings]: [Check, string] } = {
+  prefixTokens: [positiveInt(256), "an integer in [1, 256]"],
+  defaultContainment: [(v) => CONTAINMENTS.includes(v as Containment), `one of ${CONTAINMENTS.join(", ")}`],
+  failMode: [(v) => v === "open" || v === "closed", `"open" or "closed"`],
+  phraseMinScore: [fraction, "a number in [0, 1]"],
+  recurrenceMinScore: [fraction, "a number in [0, 1]"],
+  confidenceMinScore: [fraction, "a number in [0, 1]"],
+  confidenceProbability: [(v) => typeof v === "number" && v >= 0 && v < 1, "a number in [0, 1)"],
+  recurrenceMinPrompts: [positiveInt(1_000_000), "an integer ≥ 1"],
+  recurrenceRatio: [(v) => typeof v === "number" && v > 1 && Number.isFinite(v), "a number > 1"],
+  recurrenceDefaultFrequency: [(v) => typeof v === "number" && v > 0 && v <= 1, "a number in (0, 1]"],
+  recurrenceWindowSeconds: [positiveInt(366 * 86_400), "an integer number of seconds ≥ 1"],
+  jobMinEvents: [positiveInt(1_000_000), "an integer ≥ 1"],
+  jobMinDistinctPrompts: [positiveInt(1_000_000), "an integer ≥ 1"],
+  jobWindowSeconds: [positiveInt(366 * 86_400), "an integer number of seconds ≥ 1"],
+  storeExcerpts: [(v) => typeof v === "boolean", "a boolean"],
+  cacheSeconds: [(v) => typeof v === "number" && v >= 0 && v <= 3600, "a number of seconds in [0, 3600]"],
+  blockMessage: [(v) => typeof v === "string" && v.length <= 1000, "a string of at most 1000 characters"],
+};
+
+/**
+ * Applies `patch` to `base` and returns the result; throws {@link SettingsError} naming
+ * the first unknown or invalid field. Used for admin updates and for rows read from D1
+ * (a stored row written by an older version gets the newer fields' defaults).
+ */
+export function mergeSettings(base: GuardSettings, patch: unknown): GuardSettings {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) throw new SettingsError("guard settings must be a JSON object");
+  const out: GuardSettings = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (!(key in CHECKS)) throw new SettingsError(`unknown guard setting "${key}" (known: ${Object.keys(CHECKS).join(", ")})`);
+    const [check, expected] = CHECKS[key as keyof GuardSettings];
+    if (!check(value)) throw new SettingsError(`guard setting ${key} must be ${expected}, got ${JSON.stringify(value)}`);
+    (out as unknown as Record<string, unknown>)[key] = value;
+  }
+  if (out.jobMinDistinctPrompts > out.jobMinEvents) throw new SettingsError(`jobMinDistinctPrompts (${out.jobMinDistinctPrompts}) cannot exceed jobMinEvents (${out.jobMinEvents})`);
+  return out;
+}
+
+/** Settings stored as JSON (possibly partial, possibly from an older version) read over the defaults. */
+export function settingsFromStored(stored: unknown): GuardSettings {
+  const known = Object.entries(stored && typeof stored === "object" ? stored : {}).filter(([k]) => k in CHECKS);
+  return mergeSettings(DEFAULT_GUARD_SETTINGS, Object.fromEntries(known));
+}

@@ -1,0 +1,12 @@
+import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
+import * as schema from "./schema.js";
+
+/** The Worker's database through drizzle. */
+export type Database = DrizzleD1Database<typeof schema>;
+
+/** Wraps a D1 binding (cheap: no I/O). */
+export function database(d1: D1Database): Database {
+  return drizzle(d1, { schema });
+}
+
+export * as tables from "./schema.js";
