@@ -20,4 +20,6 @@ export interface Env {
   TRAINER_WEBHOOK_URL?: string;
   /** Secret for the webhook's HMAC signature. */
   WEBHOOK_SECRET?: string;
+  /** Optional: "open" or "closed", what the guard does when D1 cannot be read and no guard state was ever loaded (default: the stored setting, else "open"). */
+  GUARD_FAIL_MODE?: string;
 }
