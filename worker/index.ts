@@ -1,8 +1,9 @@
-import { Hono } from "hono";
+import { createApp } from "./app.js";
 
-/** The edge Worker. Serving routes arrive with the Worker issue; for now it reports health. */
-const app = new Hono();
-
-app.get("/health", (c) => c.json({ ok: true }));
+/**
+ * The edge Worker. The guard plugs in here: when worker/guard/index.ts exports
+ * `createResponseGuard(env)`, pass it as `createApp({ guard: createResponseGuard })`.
+ */
+const app = createApp();
 
 export default app;

@@ -1,0 +1,171 @@
+/**
+ * One guarded response: generate, hold back the first `prefixTokens` tokens, ask
+ * the guard, apply its decision, then release the rest token by token through
+ * stop-string matching. Pure of I/O: the HTTP layer (chat.ts) frames the text.
+ */
+import { generate, type CausalLM, type GenerateResult, type GeneratedToken, type LogitMask } from "../../shared/inference/index.js";
+import { chatStopTokens, type Tokenizer } from "../../shared/tokenizer/index.js";
+import type { GuardDecision, GuardSession } from "../guard/contract.js";
+import { TextSkipper, TokenTextDecoder } from "./decode.js";
+import { StopMatcher } from "./stop.js";
+
+/** Served when the guard keeps asking to regenerate after the last attempt. */
+export const FALLBACK_REFUSAL = "I can't help with that request.";
+
+/** Generations per request when the guard answers "regenerate" (the first one included). */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/** Everything one response needs; options were validated by the caller. */
+export interface ResponsePlan {
+  model: CausalLM;
+  tokenizer: Tokenizer;
+  promptIds: readonly number[];
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  seed: number;
+  /** OpenAI stop strings. */
+  stop: readonly string[];
+  /** The guard's session for this response; undefined serves unguarded. */
+  session?: GuardSession;
+  /** Generations allowed when the guard asks to regenerate; default {@link DEFAULT_MAX_ATTEMPTS}. */
+  maxAttempts?: number;
+}
+
+/** OpenAI's finish reasons that this server produces. */
+export type FinishReason = "stop" | "length" | "content_filter";
+
+/** How a response ended. */
+export interface ResponseOutcome {
+  finishReason: FinishReason;
+  /** Tokens the model generated for the served attempt (held-back ones included). */
+  completionTokens: number;
+}
+
+/** A response whose guard decision is made; nothing has been released yet. */
+export interface StartedResponse {
+  /** The decision applied (after any regenerations); "pass" when unguarded. */
+  decision: GuardDecision;
+  /** Generations run (1 unless the guard asked to regenerate). */
+  attempts: number;
+  /** The response text, piece by piece (never ""), returning how it ended. Pulling drives the model. */
+  pieces: Generator<string, ResponseOutcome, void>;
+}
+
+/**
+ * Runs generation up to the guard's decision (synchronously: the prefix window
+ * is generated and inspected before this returns) and returns the rest as a
+ * generator. Errors from the inference options or the guard are thrown here,
+ * before any text exists.
+ */
+export function startResponse(plan: ResponsePlan): StartedResponse {
+  const { model, tokenizer, promptIds, session } = plan;
+  const maxAttempts = plan.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const window = session ? session.prefixTokens : 0;
+  const banned = new Set<number>();
+  for (let attempt = 1; ; attempt++) {
+    const tokens = generate(model, promptIds, {
+      maxTokens: plan.maxTokens,
+      temperature: plan.temperature,
+      topP: plan.topP,
+      seed: plan.seed,
+      stopTokens: chatStopTokens(tokenizer),
+      logitMask: combineMasks(session?.logitMask, banned.size > 0 ? banFirstTokens([...banned]) : undefined),
+    });
+    const held: GeneratedToken[] = [];
+    let ended: GenerateResult | undefined;
+    while (held.length < window) {
+      const r = tokens.next();
+      if (r.done) {
+        ended = r.value;
+        break;
+      }
+      held.push(r.value);
+    }
+    let decision: GuardDecision = session
+      ? session.inspect({
+          tokens: held.map((t) => t.token),
+          logprobs: held.map((t) => t.logprob),
+          text: tokenizer.decode(held.map((t) => t.token)),
+          finished: ended !== undefined,
+        })
+      : { action: "pass" };
+    if (decision.action === "regenerate") {
+      tokens.return(DISCARDED);
+      if (attempt < maxAttempts) {
+        for (const t of decision.bannedFirstTokens) banned.add(t);
+        continue;
+      }
+      decision = { action: "block", message: FALLBACK_REFUSAL };
+    }
+    if (decision.action === "block") {
+      tokens.return(DISCARDED);
+      return { decision, attempts: attempt, pieces: refusal(decision.message, held.length) };
+    }
+    const skip = decision.action === "redact" ? decision.chars : 0;
+    return { decision, attempts: attempt, pieces: release(plan, held, tokens, ended, skip) };
+  }
+}
+
+/** The model's text: the held tokens, then the rest as it is generated. */
+function* release(
+  plan: ResponsePlan,
+  held: readonly GeneratedToken[],
+  tokens: Generator<GeneratedToken, GenerateResult, void>,
+  ended: GenerateResult | undefined,
+  skipChars: number,
+): Generator<string, ResponseOutcome, void> {
+  const decoder = new TokenTextDecoder(plan.tokenizer);
+  const skipper = new TextSkipper(skipChars);
+  const stop = new StopMatcher(plan.stop);
+  let count = held.length;
+  const emit = (text: string): string => stop.push(skipper.push(text));
+  try {
+    for (const t of held) {
+      const text = emit(decoder.push(t.token));
+      if (text) yield text;
+      if (stop.stopped) return { finishReason: "stop", completionTokens: count };
+    }
+    while (!ended) {
+      const r = tokens.next();
+      if (r.done) {
+        ended = r.value;
+        break;
+      }
+      count++;
+      const text = emit(decoder.push(r.value.token));
+      if (text) yield text;
+      if (stop.stopped) return { finishReason: "stop", completionTokens: count };
+    }
+    const tail = emit(decoder.flush()) + stop.flush();
+    if (tail) yield tail;
+    return { finishReason: stop.stopped ? "stop" : ended.finishReason, completionTokens: count };
+  } finally {
+    tokens.return(DISCARDED); // a consumer that stops early stops the model too
+  }
+}
+
+function* refusal(message: string, generated: number): Generator<string, ResponseOutcome, void> {
+  if (message) yield message;
+  return { finishReason: "content_filter", completionTokens: generated };
+}
+
+/** Bans `tokens` at the first step only (the guard's "regenerate"). */
+export function banFirstTokens(tokens: readonly number[]): LogitMask {
+  return function banFirst(logits, step) {
+    if (step !== 0) return;
+    for (const t of tokens) if (t >= 0 && t < logits.length) logits[t] = -Infinity;
+  };
+}
+
+/** Applies each defined mask in order. */
+export function combineMasks(...masks: (LogitMask | undefined)[]): LogitMask | undefined {
+  const list = masks.filter((m): m is LogitMask => m !== undefined);
+  if (list.length <= 1) return list[0];
+  return function combined(logits, step, generated) {
+    for (const m of list) m(logits, step, generated);
+  };
+}
+
+/** Return value for generators closed early (ignored). */
+const DISCARDED: GenerateResult = { finishReason: "stop", tokens: [] };
