@@ -14,7 +14,7 @@
  * `ops.ts`, so tfjs never needs gradients for them.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { DataType, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
+import type { DataType, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs-core";
 
 /** Kernel names (they show up under these names in `tf.profile`). */
 export const K = {
@@ -25,7 +25,10 @@ export const K = {
   xent: "SandeSoftmaxXent",
   xentGrad: "SandeSoftmaxXentGrad",
   colSum: "SandeColSum",
+  attention: "SandeAttention",
+  attentionGrad: "SandeAttentionGrad",
   segmentSum: "UnsortedSegmentSum",
+  identity: "Identity",
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -407,7 +410,111 @@ const segmentSum: Body = (io, { x, segmentIds }, attrs) => {
   return out.info;
 };
 
+// Causal attention, one (batch, head) slice at a time: heads are gathered straight out of the fused
+// qkv rows into small contiguous scratch tiles (no tfjs transposes, which are N-D scalar loops on
+// wasm), the two products per slice are XNNPACK gemms, and the masked softmax only touches j ≤ i.
+// Products are arranged so that only [T,hd] tiles are ever transposed, never [T,T] ones.
+
+/** Copies head `h`'s [T,hd] block at column `col` of rows [b·T, (b+1)·T) of a [.., W] matrix; `transposed` → [hd,T]. */
+function gatherHead(src: Float32Array, W: number, b: number, T: number, col: number, hd: number, dst: Float32Array, transposed: boolean): void {
+  for (let t = 0; t < T; t++) {
+    const so = (b * T + t) * W + col;
+    if (transposed) for (let d = 0; d < hd; d++) dst[d * T + t] = src[so + d];
+    else for (let d = 0; d < hd; d++) dst[t * hd + d] = src[so + d];
+  }
+}
+
+/** Inverse of gatherHead: writes a [T,hd] (or [hd,T] when `transposed`) tile into the block. */
+function scatterHead(src: Float32Array, transposed: boolean, dst: Float32Array, W: number, b: number, T: number, col: number, hd: number): void {
+  for (let t = 0; t < T; t++) {
+    const dO = (b * T + t) * W + col;
+    if (transposed) for (let d = 0; d < hd; d++) dst[dO + d] = src[d * T + t];
+    else for (let d = 0; d < hd; d++) dst[dO + d] = src[t * hd + d];
+  }
+}
+
+/** y[b,t,h·hd:(h+1)·hd] = softmax(mask(q·kᵀ/√hd))·v per (b,h); also returns the probabilities p [B·nh,T,T]. */
+const attention: Body = (io, { qkv }, attrs) => {
+  const [B, T, C3] = qkv.shape;
+  const nh = attrs.nHead as number, C = C3 / 3, hd = C / nh, scale = 1 / Math.sqrt(hd);
+  const y = io.out([B, T, C]), p = io.out([B * nh, T, T]);
+  const X = io.f32(qkv);
+  const q = io.scratch(3, T * hd), kT = io.scratch(4, hd * T), v = io.scratch(5, T * hd), o = io.scratch(6, T * hd);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < nh; h++) {
+      const g = b * nh + h, pOff = g * T * T;
+      const x = X.view();
+      gatherHead(x, C3, b, T, h * hd, hd, q.view(), false);
+      gatherHead(x, C3, b, T, C + h * hd, hd, kT.view(), true);
+      gatherHead(x, C3, b, T, 2 * C + h * hd, hd, v.view(), false);
+      io.gemm(q, 0, kT, 0, p.buf, pOff, T, hd, T); // scores [T,T]
+      const P = p.buf.view();
+      for (let i = 0; i < T; i++) {
+        const r = pOff + i * T;
+        let mx = -Infinity;
+        for (let j = 0; j <= i; j++) if (P[r + j] > mx) mx = P[r + j];
+        let sum = 0;
+        for (let j = 0; j <= i; j++) {
+          const e = Math.exp((P[r + j] - mx) * scale);
+          P[r + j] = e;
+          sum += e;
+        }
+        const inv = 1 / sum;
+        for (let j = 0; j <= i; j++) P[r + j] *= inv;
+        P.fill(0, r + i + 1, r + T);
+      }
+      io.gemm(p.buf, pOff, v, 0, o, 0, T, T, hd);
+      scatterHead(o.view(), false, y.buf.view(), C, b, T, h * hd, hd);
+    }
+  }
+  return [y.info, p.info];
+};
+
+/**
+ * Backward of `attention`: dv = pᵀ·dy (as dvᵀ = dyᵀ·p), dp = dy·vᵀ, ds = p⊙(dp − Σ_j dp⊙p)/√hd,
+ * dq = ds·k, dk = dsᵀ·q (as dkᵀ = qᵀ·ds) → dqkv [B,T,3C].
+ */
+const attentionGrad: Body = (io, { dy, qkv, p }, attrs) => {
+  const [B, T, C3] = qkv.shape;
+  const nh = attrs.nHead as number, C = C3 / 3, hd = C / nh, scale = 1 / Math.sqrt(hd);
+  const dqkv = io.out([B, T, C3]);
+  const X = io.f32(qkv), DY = io.f32(dy), Pb = io.f32(p);
+  const a = io.scratch(3, T * hd), bT = io.scratch(4, hd * T), r = io.scratch(5, T * hd), ds = io.scratch(6, T * T);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < nh; h++) {
+      const pOff = (b * nh + h) * T * T;
+      // dvᵀ = dyᵀ·p  [hd,T]
+      gatherHead(DY.view(), C, b, T, h * hd, hd, bT.view(), true);
+      io.gemm(bT, 0, Pb, pOff, r, 0, hd, T, T);
+      scatterHead(r.view(), true, dqkv.buf.view(), C3, b, T, 2 * C + h * hd, hd);
+      // dp = dy·vᵀ  [T,T]
+      gatherHead(DY.view(), C, b, T, h * hd, hd, a.view(), false);
+      gatherHead(X.view(), C3, b, T, 2 * C + h * hd, hd, bT.view(), true);
+      io.gemm(a, 0, bT, 0, ds, 0, T, hd, T);
+      const D = ds.view(), P = Pb.view();
+      for (let i = 0; i < T; i++) {
+        const ro = i * T, po = pOff + i * T;
+        let dot = 0;
+        for (let j = 0; j <= i; j++) dot += D[ro + j] * P[po + j];
+        for (let j = 0; j <= i; j++) D[ro + j] = P[po + j] * (D[ro + j] - dot) * scale;
+        D.fill(0, ro + i + 1, ro + T);
+      }
+      // dq = ds·k  [T,hd]
+      gatherHead(X.view(), C3, b, T, C + h * hd, hd, a.view(), false);
+      io.gemm(ds, 0, a, 0, r, 0, T, T, hd);
+      scatterHead(r.view(), false, dqkv.buf.view(), C3, b, T, h * hd, hd);
+      // dkᵀ = qᵀ·ds  [hd,T]
+      gatherHead(X.view(), C3, b, T, h * hd, hd, bT.view(), true);
+      io.gemm(bT, 0, ds, 0, r, 0, hd, T, T);
+      scatterHead(r.view(), true, dqkv.buf.view(), C3, b, T, C + h * hd, hd);
+    }
+  }
+  return dqkv.info;
+};
+
 const bodies: Record<string, Body> = {
+  [K.attention]: attention,
+  [K.attentionGrad]: attentionGrad,
   [K.layerNorm]: layerNorm,
   [K.layerNormGrad]: layerNormGrad,
   [K.linearGrad]: linearGrad,
@@ -415,6 +522,12 @@ const bodies: Record<string, Body> = {
   [K.xent]: xent,
   [K.xentGrad]: xentGrad,
   [K.colSum]: colSumBody,
+};
+
+const sharedIdentity: KernelFunc = ({ inputs, backend }) => {
+  const x = inputs.x as TensorInfo;
+  (backend as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
 
 /** Backends our kernels are registered for. */
@@ -425,6 +538,13 @@ export const KERNEL_BACKENDS = ["wasm", "cpu"] as const;
  * tfjs lacks it (without it even plain autodiff through `tf.gather` fails on wasm).
  */
 export function registerKernels(): void {
+  const wasmIdentity = tf.getKernel(K.identity, "wasm");
+  if (wasmIdentity && wasmIdentity.kernelFunc !== sharedIdentity) {
+    // tfjs-wasm's Identity (behind tf.clone, hence every tensor a tf.customGrad saves) copies the
+    // whole buffer. Tensors are immutable, so share it and count a reference, as tfjs-cpu does.
+    tf.unregisterKernel(K.identity, "wasm");
+    tf.registerKernel({ kernelName: K.identity, backendName: "wasm", kernelFunc: sharedIdentity });
+  }
   for (const backendName of KERNEL_BACKENDS) {
     const io = (backend: {}): Io => (backendName === "wasm" ? wasmIo(backend as WasmBackend) : cpuIo(backend as CpuBackend));
     const all: [string, Body][] = Object.entries(bodies);

@@ -194,24 +194,13 @@ export const fastOps: GPTOps = {
     })(x);
   },
   attention(qkv, nHead) {
-    const [B, T, C3] = qkv.shape;
-    const scale = 1 / Math.sqrt(C3 / 3 / nHead);
+    // One kernel each way; heads are sliced out of qkv inside it (see kernels.ts).
     return custom<tf.Tensor3D>(([qkv], save) => {
-      const [q, k, v] = splitHeads(qkv as tf.Tensor3D, nHead);
-      const s = tf.add(tf.mul(bmm(q, k, false, true), scale), causalMask(T)); // [BH,T,T]
-      const p = tf.softmax(s) as tf.Tensor3D; // XNNPACK softmax on wasm
-      save([q, k, v, p]);
+      const [y, p] = run<tf.Tensor[]>(K.attention, { qkv }, { nHead });
+      save([qkv, p]);
       return {
-        value: mergeHeads(bmm(p, v), B),
-        gradFunc: (dy, saved) => {
-          const [q, k, v, p] = saved as tf.Tensor3D[];
-          const dO = splitHeadsOne(dy, nHead);
-          const dP = bmm(dO, v, false, true); // [BH,T,T]
-          const dV = bmm(p, dO, true, false); // [BH,T,hd]
-          // softmax backward; masked entries have p = 0, so their gradient vanishes
-          const dS = tf.mul(tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), -1, true))), scale) as tf.Tensor3D;
-          return mergeQKV(bmm(dS, k), bmm(dS, q, true, false), dV, B);
-        },
+        value: y as tf.Tensor3D,
+        gradFunc: (dy, [qkv, p]) => run<tf.Tensor>(K.attentionGrad, { dy, qkv, p }, { nHead }),
       };
     })(qkv);
   },
