@@ -83,7 +83,9 @@ export class ModelStore {
       return this.loaded;
     }
     if (!this.inflight && this.lastFailure && this.now() - this.lastStart < Math.min(this.options.checkIntervalMs, 5_000)) throw this.lastFailure;
-    const report = await this.check();
+    const loading = this.check();
+    waitUntil?.(loading); // keeps the load alive for requests sharing it, should this one be cancelled
+    const report = await loading;
     if (this.loaded) return this.loaded;
     throw report.error ?? this.lastFailure ?? new StoreError("unavailable", "no model loaded");
   }
