@@ -1,5 +1,9 @@
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+
+const root = import.meta.dirname;
 
 // Two projects: plain Node tests, and Worker tests that run inside workerd.
 export default defineConfig({
@@ -14,7 +18,17 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              // Tests apply these to their D1 with applyD1Migrations(env.DB, env.TEST_MIGRATIONS).
+              bindings: { TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")) },
+              // Read-only access to models/ (workerd has no file system): GET /<file name>, 404 when absent.
+              serviceBindings: { MODEL_FILES: serveModelFile },
+            },
+          })),
+        ],
         test: {
           name: "worker",
           include: ["tests/worker/**/*.test.ts"],
@@ -24,3 +38,13 @@ export default defineConfig({
     ],
   },
 });
+
+async function serveModelFile(request: Request): Promise<Response> {
+  const name = decodeURIComponent(new URL(request.url).pathname.slice(1));
+  if (!/^[\w.-]+$/.test(name)) return new Response("bad name", { status: 400 });
+  try {
+    return new Response(await readFile(path.join(root, "models", name)));
+  } catch {
+    return new Response("not found", { status: 404 });
+  }
+}

@@ -1,0 +1,97 @@
+import { normalisePrefix, runDetectors, type RecurrenceCounts } from "../../shared/guard/index.js";
+import type { LogitMask } from "../../shared/inference/index.js";
+import type { Database } from "../db/index.js";
+import type { GuardDecision, GuardRequest, GuardSession, HeldPrefix } from "./contract.js";
+import { actionOf, decide, PASS } from "./decide.js";
+import { hashPrompt } from "./hash.js";
+import type { GuardRuntime } from "./runtime.js";
+import type { GuardState } from "./state.js";
+import type { WebhookTarget } from "./webhook.js";
+import type { PendingEvent } from "./writer.js";
+
+/** Where a session's writes go. */
+export interface WriteTarget {
+  db: Database;
+  webhook?: WebhookTarget;
+}
+
+/** Longest prompt excerpt stored with an event (when settings.storeExcerpts). */
+const EXCERPT_CHARS = 120;
+
+/**
+ * Guarding of one response (see {@link GuardSession}). `inspect` is synchronous and
+ * touches only the state loaded in `begin` and this isolate's counters; `finish` queues
+ * the event and, when a write is due, hands it to `waitUntil`.
+ */
+export class ResponseGuardSession implements GuardSession {
+  readonly prefixTokens: number;
+  readonly logitMask?: LogitMask;
+  private attempts = 0;
+  private promptHash?: string;
+  private pending?: PendingEvent;
+  private finished = false;
+
+  constructor(
+    private readonly runtime: GuardRuntime,
+    private readonly state: GuardState,
+    private readonly request: GuardRequest,
+    private readonly target: WriteTarget,
+  ) {
+    this.prefixTokens = state.settings.prefixTokens;
+    this.logitMask = state.logitMask;
+  }
+
+  inspect(held: HeldPrefix): GuardDecision {
+    const { state, request, runtime } = this;
+    const settings = state.settings;
+    const attempt = this.attempts++;
+    if (state.degraded === "unavailable" && settings.failMode === "closed") return { action: "block", message: settings.blockMessage };
+
+    const prefix = normalisePrefix(held.text);
+    const promptHash = (this.promptHash ??= hashPrompt(request.promptText));
+    const at = runtime.now();
+    // The first window is the model's own answer to the prompt; a regenerated one was steered, so it is not counted.
+    const counts: RecurrenceCounts =
+      attempt === 0 ? runtime.sight({ modelVersion: request.modelVersion, prefix, promptHash, at }, state) : { prompts: state.traffic.get(prefix) ?? 0, total: state.total };
+
+    const known = state.prefixes.get(prefix);
+    if (known?.state === "ignored") return PASS;
+    const hits = runDetectors({ prefix, logprobs: held.logprobs, finished: held.finished }, { settings, phrases: state.phrases, calibration: state.calibration, recurrence: () => counts });
+    const contained = known !== undefined && (known.containment !== null || known.state === "confirmed" || known.state === "remediating");
+    if (hits.length === 0 && !contained) return PASS;
+
+    const decision = decide(known?.containment ?? settings.defaultContainment, held, settings, attempt);
+    if (this.pending) {
+      this.pending.event.action = actionOf(decision); // flagged again after a regeneration: escalated
+    } else {
+      this.pending = {
+        event: {
+          prefix,
+          hits,
+          score: hits.length ? hits[0].score : 0,
+          promptHash,
+          excerpt: settings.storeExcerpts ? excerpt(request.promptText) : undefined,
+          modelVersion: request.modelVersion,
+          requestId: request.requestId,
+          action: actionOf(decision),
+          at,
+        },
+        sample: held.text,
+        firstTokens: held.tokens.slice(0, 8),
+      };
+    }
+    return decision;
+  }
+
+  finish(waitUntil: (promise: Promise<unknown>) => void): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.pending) this.runtime.record(this.pending);
+    if (this.runtime.writeDue()) waitUntil(this.runtime.flush(this.target.db, this.target.webhook));
+  }
+}
+
+/** The user-visible text of a templated prompt (special tokens dropped), shortened. */
+function excerpt(promptText: string): string {
+  return promptText.replace(/<\|[a-z]+\|>/g, " ").replace(/\s+/g, " ").trim().slice(0, EXCERPT_CHARS);
+}
