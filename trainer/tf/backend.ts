@@ -69,7 +69,7 @@ export const defaultProbes: BackendProbes = {
     const webgpu = (await importOptional("webgpu")) as { create(options: string[]): GPU; globals: object };
     // dawn's constants (GPUBufferUsage, …) must be globals for tfjs-backend-webgpu.
     Object.assign(globalThis, webgpu.globals);
-    const gpu = webgpu.create([]);
+    gpu ??= webgpu.create([]); // one dawn instance per process
     const adapter = await gpu.requestAdapter();
     if (!adapter) throw new Error("no WebGPU adapter (no usable GPU driver)");
     // tfjs-backend-webgpu registers itself only if navigator.gpu exists when its module is evaluated.
@@ -100,6 +100,7 @@ export const defaultProbes: BackendProbes = {
 };
 
 let wasmPathsSet = false;
+let gpu: GPU | undefined;
 
 /** Activates `name`; throws with tfjs's reason when its initialisation fails. */
 async function activate(name: string): Promise<void> {
