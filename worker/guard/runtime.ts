@@ -95,6 +95,18 @@ export class GuardRuntime {
     }
   }
 
+  /**
+   * Installs a state as if just loaded from D1 (benchmarks, and tests of serving that
+   * need no database). It is reused for `settings.cacheSeconds` like a loaded one.
+   */
+  prime(state: GuardState): void {
+    const entry = this.entry(state.modelVersion);
+    entry.state = state;
+    entry.calibration = { value: null, loadedAt: state.loadedAt };
+    this.settings = state.settings;
+    this.loadedOnce = true;
+  }
+
   /** Drops cached states, so the next request reloads (admin writes call it for their own isolate). */
   invalidate(): void {
     for (const entry of this.versions.values()) {
@@ -140,6 +152,7 @@ export class GuardRuntime {
     if (events.length === 0 && sightings.length === 0) return [];
     this.events = [];
     this.sightings = [];
+    await null; // build the statements after the caller (finish) has returned
     const now = this.now();
     const prune = now - this.lastPrune >= this.options.pruneIntervalMs;
     if (prune) this.lastPrune = now;

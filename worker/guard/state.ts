@@ -64,37 +64,59 @@ export async function loadGuardState(db: Database, modelVersion: string, now: nu
     db.select().from(trafficTotals).where(eq(trafficTotals.modelVersion, modelVersion)),
   ]);
 
+  return buildGuardState({
+    modelVersion,
+    now,
+    storedSettings: settingsRows[0]?.settings ?? null,
+    phrases: phraseRows.map((r) => ({ id: r.id, list: r.list, kind: r.kind, pattern: r.pattern, score: r.score })),
+    prefixes: prefixRows,
+    traffic: trafficRows,
+    total: totalRows[0]?.sightings ?? 0,
+  });
+}
+
+/** The rows a guard state is built from (as read from D1). */
+export interface GuardStateRows {
+  modelVersion: string;
+  now: number;
+  /** JSON of the settings row, or null for defaults. */
+  storedSettings: string | null;
+  phrases: readonly PhraseRule[];
+  prefixes: readonly { prefix: string; state: PrefixState; containment: Containment | null; firstTokens: string }[];
+  traffic: readonly { prefix: string; prompts: number }[];
+  total: number;
+}
+
+/** Builds a state from rows (pure: compiles phrases, indexes prefixes, builds the logit mask). */
+export function buildGuardState(rows: GuardStateRows): GuardState {
   let settings: GuardSettings = DEFAULT_GUARD_SETTINGS;
-  if (settingsRows[0]) {
+  if (rows.storedSettings !== null) {
     try {
-      settings = settingsFromStored(JSON.parse(settingsRows[0].settings));
+      settings = settingsFromStored(JSON.parse(rows.storedSettings));
     } catch (e) {
       console.warn(`guard: stored settings are unusable, using defaults: ${(e as Error).message}`);
     }
   }
-  const rules: PhraseRule[] = phraseRows.map((r) => ({ id: r.id, list: r.list, kind: r.kind, pattern: r.pattern, score: r.score }));
-  const phrases = rules.length ? compilePhrases(rules, (rule, e) => console.warn(`guard: phrase rule ${rule.id} skipped: ${e.message}`)) : NO_PHRASES;
+  const phrases = rows.phrases.length ? compilePhrases(rows.phrases, (rule, e) => console.warn(`guard: phrase rule ${rule.id} skipped: ${e.message}`)) : NO_PHRASES;
 
   const prefixes = new Map<string, KnownPrefix>();
   const banned = new Set<number>();
-  for (const row of prefixRows) {
+  for (const row of rows.prefixes) {
     const firstTokens = parseTokens(row.firstTokens);
     prefixes.set(row.prefix, { state: row.state, containment: row.containment, firstTokens });
     if (row.containment === "regenerate" && row.state !== "ignored" && firstTokens.length > 0) banned.add(firstTokens[0]);
   }
-
-
   return {
-    modelVersion,
+    modelVersion: rows.modelVersion,
     settings,
     phrases,
     prefixes,
     bannedFirstTokens: [...banned],
     logitMask: banned.size ? banFirstTokens([...banned]) : undefined,
     calibration: null,
-    traffic: new Map(trafficRows.map((r) => [r.prefix, r.prompts])),
-    total: totalRows[0]?.sightings ?? 0,
-    loadedAt: now,
+    traffic: new Map(rows.traffic.map((r) => [r.prefix, r.prompts])),
+    total: rows.total,
+    loadedAt: rows.now,
   };
 }
 
