@@ -118,11 +118,6 @@ function custom<T extends tf.Tensor>(
   return (...inputs) => g(...inputs) as T;
 }
 
-/** Batched matMul through the Sande kernel (2-D XNNPACK gemm per slice on wasm). */
-function bmm(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB = false): tf.Tensor3D {
-  return run<tf.Tensor3D>(K.batchMatMul, { a, b }, { transposeA, transposeB });
-}
-
 /** y = x·w (+ b) as one XNNPACK call (bias fused); backward in one SandeLinearGrad kernel. */
 function linear2d(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
   const f = custom<tf.Tensor2D>(([x, w, b], save) => {
@@ -222,21 +217,6 @@ export const fastOps: GPTOps = {
     })(logits);
   },
 };
-
-/** [B,T,C] → [B·nh, T, hd]. */
-function splitHeadsOne(x: tf.Tensor3D, nHead: number): tf.Tensor3D {
-  const [B, T, C] = x.shape;
-  const hd = C / nHead;
-  return tf.reshape(tf.transpose(tf.reshape(x, [B, T, nHead, hd]), [0, 2, 1, 3]), [B * nHead, T, hd]);
-}
-
-/** dq, dk, dv [B·nh, T, hd] → dqkv [B,T,3C] (inverse of splitHeads). */
-function mergeQKV(dq: tf.Tensor3D, dk: tf.Tensor3D, dv: tf.Tensor3D, B: number): tf.Tensor3D {
-  const [BH, T, hd] = dq.shape;
-  const nHead = BH / B;
-  const s = tf.reshape(tf.stack([dq, dk, dv]), [3, B, nHead, T, hd]);
-  return tf.reshape(tf.transpose(s, [1, 3, 0, 2, 4]), [B, T, 3 * nHead * hd]);
-}
 
 /** Ops for the active backend: fast where our kernels run (wasm, cpu) unless `naive`. */
 export function opsFor(naive: boolean): GPTOps {
