@@ -125,6 +125,11 @@ describe("OpenAI-compatible serving under wrangler dev", () => {
     expect(res.body.error.message.length).toBeGreaterThan(10);
   });
 
+  it("keeps the connection usable after refusing an oversized body", async () => {
+    expect((await post({ model: MODEL, messages: user("x".repeat(100_000)) })).status).toBe(413);
+    expect((await client.chat.completions.create({ model: MODEL, messages: user("x"), max_tokens: 2 })).choices).toHaveLength(1);
+  });
+
   it("surfaces errors as the openai client's typed errors", async () => {
     await expect(client.chat.completions.create({ model: "gpt-4o", messages: user("x") })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     await expect(client.chat.completions.create({ model: MODEL, messages: user("x"), max_tokens: 0 })).rejects.toBeInstanceOf(OpenAI.BadRequestError);

@@ -3,8 +3,8 @@
  * port, for tests and the serving bench. Started in its own process group
  * (setsid) and stopped by killing the group, or workerd lingers.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,6 +31,10 @@ export interface DevWorkerOptions {
 }
 
 const ROOT = resolve(import.meta.dirname, "../..");
+const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
+/** Offline, quiet, no telemetry. */
+export const WRANGLER_ENV: NodeJS.ProcessEnv = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
+const ENV = WRANGLER_ENV;
 
 /** A free TCP port on 127.0.0.1 (free now; the caller binds it right after). */
 export function freePort(): Promise<number> {
@@ -50,13 +54,23 @@ export async function startDevWorker(options: DevWorkerOptions = {}): Promise<De
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const ownState = options.persistTo === undefined;
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "sande-wrangler-"));
-  const args = ["dev", ...(options.script ? [options.script] : []), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
+  // Bundle once into a private dir and serve that (--no-bundle): wrangler dev would otherwise
+  // rebuild and restart mid-request whenever anyone edits a source file in this checkout.
+  const bundleDir = mkdtempSync(join(tmpdir(), "sande-bundle-"));
+  const built = spawnSync(WRANGLER, ["deploy", "--dry-run", "--outdir", bundleDir, ...(options.script ? [options.script] : [])], { cwd: ROOT, encoding: "utf8", env: ENV });
+  if (built.status !== 0) {
+    rmSync(bundleDir, { recursive: true, force: true });
+    throw new Error(`bundling the Worker failed:\n${built.stdout}\n${built.stderr}`);
+  }
+  const entry = readdirSync(bundleDir).find((f) => f.endsWith(".js"));
+  if (!entry) throw new Error(`bundling the Worker wrote no .js file:\n${built.stdout}`);
+  const args = ["dev", join(bundleDir, entry), "--no-bundle", "--config", join(ROOT, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
   for (const [k, v] of Object.entries(options.vars ?? {})) args.push("--var", `${k}:${v}`);
-  const child = spawn(join(ROOT, "node_modules/.bin/wrangler"), args, {
+  const child = spawn(WRANGLER, args, {
     cwd: ROOT,
     detached: true, // setsid: its own process group, killed as a whole
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    env: ENV,
   });
   let log = "";
   child.stdout.on("data", (d: Buffer) => (log += d.toString()));
@@ -82,6 +96,7 @@ export async function startDevWorker(options: DevWorkerOptions = {}): Promise<De
       }
     }
     if (ownState) rmSync(persistTo, { recursive: true, force: true });
+    rmSync(bundleDir, { recursive: true, force: true });
   };
 
   const url = `http://127.0.0.1:${port}`;

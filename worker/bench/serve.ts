@@ -20,7 +20,7 @@ import { parameterCount, preset } from "../../shared/model/config.js";
 import { decodeModel, encodeModel } from "../../shared/model/file.js";
 import { initWeights } from "../../shared/model/weights.js";
 import { putManifest, S3RVER_KEY, startLocalS3, uploadModel } from "../../tests/support/s3.js";
-import { startDevWorker, type DevWorker } from "../../tests/support/wrangler.js";
+import { startDevWorker, WRANGLER_ENV, type DevWorker } from "../../tests/support/wrangler.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const DEMO_FILE = join(ROOT, "models/demo-base.safetensors");
@@ -110,9 +110,24 @@ function migrate(persistTo: string): void {
   const r = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
     cwd: ROOT,
     encoding: "utf8",
-    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    env: WRANGLER_ENV,
   });
   if (r.status !== 0) throw new Error(`applying D1 migrations failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+/** Rows the guard wrote to its sightings table (null if the table is absent). */
+function guardSightings(persistTo: string): number | null {
+  const r = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", "SELECT count(*) AS n FROM prefix_sightings"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: WRANGLER_ENV,
+  });
+  if (r.status !== 0) return null;
+  try {
+    return (JSON.parse(r.stdout) as { results: { n: number }[] }[])[0].results[0].n;
+  } catch {
+    return null;
+  }
 }
 
 async function main(): Promise<void> {
@@ -146,7 +161,10 @@ async function main(): Promise<void> {
     }
     const [on, off] = results;
     console.log(`\n  guard on vs off: p50 ${(on.p50 - off.p50).toFixed(1)} ms, throughput ${(((on.rps - off.rps) / off.rps) * 100).toFixed(1)}%`);
-    console.log(JSON.stringify({ bench: "worker", options: opts, results }));
+    await Promise.all(workers.map((w) => w.stop()));
+    const sightings = guardSightings(state);
+    console.log(`  guard on: ${sightings ?? "no"} prefix sightings written to D1 by the guard (proof it ran)`);
+    console.log(JSON.stringify({ bench: "worker", options: opts, results, guardSightings: sightings }));
     if (results.some((r) => r.errors > 0)) process.exitCode = 1;
   } finally {
     await Promise.all(workers.map((w) => w.stop()));

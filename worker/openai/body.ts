@@ -8,7 +8,10 @@ import { ApiError } from "./errors.js";
  */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(Number(declared), maxBytes);
+  if (declared !== null && Number(declared) > maxBytes) {
+    await drain(request, maxBytes * DRAIN_FACTOR);
+    throw tooLarge(Number(declared), maxBytes);
+  }
   const bytes = await readLimited(request, maxBytes);
   if (bytes.byteLength === 0) throw ApiError.invalid("The request body is empty; expected a JSON object.", null, "invalid_json");
   let text: string;
@@ -24,6 +27,25 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   }
 }
 
+/**
+ * Bodies up to this many times the limit are read to the end (and dropped) before
+ * the 413, so the connection stays usable for the next request (wrangler dev's
+ * proxy otherwise fails the next request on it); larger ones are cancelled.
+ */
+const DRAIN_FACTOR = 16;
+
+async function drain(request: Request, maxBytes: number): Promise<void> {
+  if (!request.body) return;
+  const reader = request.body.getReader();
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    size += value.byteLength;
+    if (size > maxBytes) return void (await reader.cancel().catch(() => undefined));
+  }
+}
+
 async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
@@ -34,7 +56,8 @@ async function readLimited(request: Request, maxBytes: number): Promise<Uint8Arr
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
+      reader.releaseLock();
+      await drain(request, maxBytes * DRAIN_FACTOR);
       throw tooLarge(size, maxBytes);
     }
     chunks.push(value);
