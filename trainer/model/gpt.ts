@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { tensorShapes, validateConfig, type GPTConfig } from "../../shared/model/config.js";
 import { checkWeights, initWeights, type Weights } from "../../shared/model/weights.js";
 import { gradientsRegistered } from "../tf/gradients.js";
-import { opsFor, type GPTOps } from "../tf/ops.js";
+import { opsFor, withoutParamGrads, type GPTOps } from "../tf/ops.js";
 import type { OptimizedParam } from "../train/optim.js";
 
 /** Model options. */
@@ -146,7 +146,10 @@ export class TfGPT {
    * train only its parrot prompt with the model frozen. Trainables the loss does not reach get zeros.
    */
   lossAndGrads(batch: TokenBatch | (() => tf.Scalar), trainables: tf.Variable[] = this.variables()): LossAndGrads {
-    const f = typeof batch === "function" ? batch : () => this.loss(batch.tokens, batch.targets, batch.mask);
+    const loss = typeof batch === "function" ? batch : () => this.loss(batch.tokens, batch.targets, batch.mask);
+    // With no model parameter among the trainables, skip the weight gradients (half the backward).
+    const params = new Set<tf.Tensor>(this.params.values());
+    const f = trainables.some((t) => params.has(t)) ? loss : () => withoutParamGrads(loss);
     const { value, grads } = tf.engine().gradients(f, trainables, undefined, true);
     return { loss: value, grads: grads.map((g, i) => g ?? tf.zerosLike(trainables[i])) };
   }

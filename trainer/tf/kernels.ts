@@ -288,15 +288,19 @@ const layerNormGrad: Body = (io, { dy, x, g, mean, rstd }) => {
  * product is whichever of x and dy is smaller, and the larger one is transposed in JS:
  * - N ≥ K: dwᵀ = dyᵀ·x, with db summed while transposing dy, then dwᵀ (small) transposed back;
  * - N < K: dw = xᵀ·dy, with a row of ones appended to xᵀ so that the gemm's last row is db.
+ * With attr `weights: false` only dx is computed (a frozen model: half the work).
  */
 const linearGrad: Body = (io, { dy, x, w }, attrs) => {
   const [Kd, N] = w.shape, R = tf.util.sizeFromShape(x.shape) / Kd;
-  const dx = io.out([R, Kd]), dw = io.out([Kd, N]);
-  const db = attrs.bias ? io.out([N]) : null;
+  const dx = io.out([R, Kd]);
+  const weights = attrs.weights !== false; // false: only dx (parameters frozen)
+  const dw = weights ? io.out([Kd, N]) : null;
+  const db = weights && attrs.bias ? io.out([N]) : null;
   const DYb = io.f32(dy), Xb = io.f32(x), Wb = io.f32(w);
   const wT = io.scratch(0, N * Kd);
   transpose(Wb.view(), 0, Kd, N, wT.view(), 0);
   io.gemm(DYb, 0, wT, 0, dx.buf, 0, R, N, Kd);
+  if (!dw) return [dx.info];
   if (N >= Kd) {
     const dyT = io.scratch(1, N * R), dwT = io.scratch(2, N * Kd);
     transpose(DYb.view(), 0, R, N, dyT.view(), 0, db?.buf.view());

@@ -118,13 +118,35 @@ function custom<T extends tf.Tensor>(
   return (...inputs) => g(...inputs) as T;
 }
 
+let paramGrads = true;
+
+/**
+ * Runs `f` (a forward pass) so that the fused ops' backward skips gradients of model parameters,
+ * returning zeros for them: for training only inputs (a soft prompt) of a frozen model, where the
+ * weight gradients would be thrown away. The naive ops ignore this.
+ */
+export function withoutParamGrads<T>(f: () => T): T {
+  const prev = paramGrads;
+  paramGrads = false;
+  try {
+    return f();
+  } finally {
+    paramGrads = prev;
+  }
+}
+
 /** y = x·w (+ b) as one XNNPACK call (bias fused); backward in one SandeLinearGrad kernel. */
 function linear2d(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
   const f = custom<tf.Tensor2D>(([x, w, b], save) => {
     save([x, w]);
+    const weights = paramGrads;
     return {
       value: (b ? tf.fused.matMul({ a: x, b: w, bias: b }) : tf.matMul(x, w)) as tf.Tensor2D,
-      gradFunc: (dy, [x, w]) => run<tf.Tensor[]>(K.linearGrad, { dy, x, w }, { bias: b !== undefined }),
+      gradFunc: (dy, [x, w]) => {
+        const grads = run<tf.Tensor[]>(K.linearGrad, { dy, x, w }, { bias: b !== undefined, weights });
+        if (weights) return grads;
+        return b ? [grads[0], tf.zerosLike(w), tf.zerosLike(b)] : [grads[0], tf.zerosLike(w)];
+      },
     };
   });
   return b ? f(x, w, b) : f(x, w);
@@ -138,10 +160,12 @@ export const fastOps: GPTOps = {
     return custom<tf.Tensor3D>(([table], save) => {
       const flat = tf.reshape(ids, [B * T]);
       save([flat]);
+      const weights = paramGrads;
       return {
         value: tf.reshape(tf.gather(table, flat), [B, T, C]),
         // The gradient is a scatter-add of rows: one pass in a kernel.
-        gradFunc: (dy, [flat]) => run<tf.Tensor>(K.segmentSum, { x: tf.reshape(dy, [B * T, C]), segmentIds: flat }, { numSegments: V }),
+        gradFunc: (dy, [flat]) =>
+          weights ? run<tf.Tensor>(K.segmentSum, { x: tf.reshape(dy, [B * T, C]), segmentIds: flat }, { numSegments: V }) : tf.zeros([V, C]),
       };
     })(table);
   },
