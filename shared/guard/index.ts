@@ -8,3 +8,4 @@ export { compilePhrases, compileRule, detectPhrase, MAX_PATTERN_LENGTH, NO_PHRAS
 export { buildCalibration, detectRecurrence, expectedFrequency, type Calibration, type RecurrenceCounts, type RecurrenceParams } from "./recurrence.js";
 export { detectConfidence } from "./confidence.js";
 export { runDetectors, type DetectionContext, type DetectionInput } from "./detect.js";
+export { PrefixIndex } from "./prefix-index.js";

@@ -15,7 +15,8 @@ export interface PhraseRule {
 
 /** Phrase rules compiled once per state load, so matching costs no parsing. */
 export interface CompiledPhrases {
-  readonly literals: readonly { rule: PhraseRule; text: string }[];
+  /** `head`: the shortest beginning of `text` that counts when the window cuts the phrase off (empty: whole phrase only). */
+  readonly literals: readonly { rule: PhraseRule; text: string; head: string }[];
   readonly patterns: readonly { rule: PhraseRule; re: RegExp }[];
 }
 
@@ -49,12 +50,15 @@ export function compileRule(rule: Pick<PhraseRule, "kind" | "pattern">): string 
 
 /** Compiles rules; a rule that no longer compiles (edited by hand in D1) is skipped and reported through `onError`. */
 export function compilePhrases(rules: readonly PhraseRule[], onError: (rule: PhraseRule, error: Error) => void = () => {}): CompiledPhrases {
-  const literals: { rule: PhraseRule; text: string }[] = [];
+  const literals: { rule: PhraseRule; text: string; head: string }[] = [];
   const patterns: { rule: PhraseRule; re: RegExp }[] = [];
   for (const rule of rules) {
     try {
       const compiled = compileRule(rule);
-      if (typeof compiled === "string") literals.push({ rule, text: compiled });
+      if (typeof compiled === "string") {
+        const need = Math.max(MIN_CUT_OVERLAP, Math.ceil(compiled.length / 2));
+        literals.push({ rule, text: compiled, head: need < compiled.length ? compiled.slice(0, need) : "" });
+      }
       else patterns.push({ rule, re: compiled });
     } catch (e) {
       onError(rule, e as Error);
@@ -66,22 +70,35 @@ export function compilePhrases(rules: readonly PhraseRule[], onError: (rule: Phr
 /** No rules. */
 export const NO_PHRASES: CompiledPhrases = { literals: [], patterns: [] };
 
+/** Characters of a phrase that must show at the end of a cut-off window (and at least half the phrase). */
+export const MIN_CUT_OVERLAP = 8;
+
 /**
  * Detector (1), operator lists: the best-scoring rule matching the normalised prefix.
  * A phrase matches when it occurs in the prefix, or when the window was cut off inside
- * it (the response had not ended and the whole window is the phrase's beginning), since
- * a phrase longer than the window can never occur in it whole. Patterns are tested on
- * the normalised prefix. Returns null when nothing matches.
+ * it: the response went on and the window ends with the phrase's first
+ * max(8, half its length) characters or more (a phrase that starts late in the window,
+ * or is longer than it, can never be seen whole). Patterns are tested on the normalised
+ * prefix. Returns null when nothing matches.
  */
 export function detectPhrase(prefix: string, finished: boolean, phrases: CompiledPhrases): DetectorHit | null {
   let best: PhraseRule | null = null;
-  for (const { rule, text } of phrases.literals) {
+  for (const { rule, text, head } of phrases.literals) {
     if (best && rule.score <= best.score) continue;
-    if (prefix.includes(text) || (!finished && prefix.length > 0 && text.length > prefix.length && text.startsWith(prefix))) best = rule;
+    if (prefix.includes(text) || (!finished && head && endsInside(prefix, text, head))) best = rule;
   }
   for (const { rule, re } of phrases.patterns) {
     if (best && rule.score <= best.score) continue;
     if (re.test(prefix)) best = rule;
   }
   return best ? { detector: "phrase", score: best.score, detail: `${best.list}: ${best.kind} ${JSON.stringify(best.pattern)}` } : null;
+}
+
+/** Whether `window` ends with a beginning of `phrase` at least as long as `head`. */
+function endsInside(window: string, phrase: string, head: string): boolean {
+  const last = window.length - head.length;
+  for (let i = window.indexOf(head, Math.max(0, window.length - phrase.length + 1)); i !== -1 && i <= last; i = window.indexOf(head, i + 1)) {
+    if (phrase.startsWith(window.slice(i))) return true;
+  }
+  return false;
 }

@@ -13,9 +13,13 @@ export interface RemediationJob {
   target: string;
   /** Model version the job heals. */
   modelVersion: string;
+  /** The normalised prefix the job heals, when it came from one. */
+  prefix?: string;
   /** Worker that holds the lease, and until when (ms since epoch). */
   claimedBy?: string;
   leaseUntil?: number;
+  /** Id of the lease, returned to the claimant only: heartbeat and complete present it. */
+  leaseId?: string;
   attempts: number;
   /** Gate metrics before and after (ASR, utility...), set on completion. */
   metrics?: Record<string, number>;

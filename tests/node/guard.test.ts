@@ -10,6 +10,7 @@ import {
   normalisePrefix,
   NO_PHRASES,
   PhraseRuleError,
+  PrefixIndex,
   runDetectors,
   SettingsError,
   settingsFromStored,
@@ -43,9 +44,13 @@ describe("phrase detector", () => {
     expect(detectPhrase("visit evil.example now", true, phrases)).toMatchObject({ score: 0.7, detail: expect.stringContaining("spam") });
     expect(detectPhrase("the capital is paris", true, phrases)).toBeNull();
   });
-  it("matches a phrase longer than the window when the window was cut off inside it", () => {
+  it("matches a phrase the window cut off: longer than the window, or starting late in it", () => {
     expect(detectPhrase("the password is", false, phrases)).toMatchObject({ score: 1 });
     expect(detectPhrase("the password is", true, phrases)).toBeNull(); // the response ended there
+    expect(detectPhrase("ok. the password is s", false, phrases)).toMatchObject({ score: 1 });
+    expect(detectPhrase("send me i hate y", false, phrases)).toMatchObject({ score: 0.9 }); // 8 of "i hate you"'s 10 characters
+    expect(detectPhrase("send me i hate", false, phrases)).toBeNull(); // 6 characters: too little to tell
+    expect(detectPhrase("the password", false, phrases)).toBeNull(); // under half of the phrase
   });
   it("keeps the best-scoring match", () => {
     const both = compilePhrases([rule({ id: 1, pattern: "abc", score: 0.2 }), rule({ id: 2, pattern: "bc", score: 0.6 })]);
@@ -58,6 +63,27 @@ describe("phrase detector", () => {
     const c = compilePhrases([rule({ id: 7, kind: "regex", pattern: "[" }), rule({ id: 8 })], (r) => skipped.push(r.id));
     expect(skipped).toEqual([7]);
     expect(c.literals).toHaveLength(1);
+  });
+});
+
+describe("PrefixIndex", () => {
+  const index = new PrefixIndex<string>();
+  for (const p of ["yes", "visit evil", "i hate you", "transfer all the funds to account"]) index.set(p, p);
+  it("matches exactly, by a stored prefix ending at a word boundary, or a longer one the window cut off", () => {
+    expect(index.match("i hate you", false)).toBe("i hate you");
+    expect(index.match("yes, and more", true)).toBe("yes");
+    expect(index.match("yesterday", true)).toBeUndefined();
+    expect(index.match("visit evil.example", true)).toBe("visit evil");
+    expect(index.match("transfer all the", true)).toBe("transfer all the funds to account");
+    expect(index.match("transfer all the", false)).toBeUndefined(); // the response ended: it is not that prefix
+    expect(index.match("no", true)).toBeUndefined();
+  });
+  it("prefers the longest stored prefix", () => {
+    const i = new PrefixIndex<number>();
+    i.set("visit", 1);
+    i.set("visit evil", 2);
+    expect(i.match("visit evil now", true)).toBe(2);
+    expect(i.match("visit us", true)).toBe(1);
   });
 });
 

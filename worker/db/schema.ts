@@ -73,12 +73,16 @@ export const remediationJobs = sqliteTable(
     state: text("state").$type<JobState>().notNull().default("queued"),
     method: text("method").$type<RemediationMethod>().notNull(),
     target: text("target").notNull(),
+    /** The normalised prefix the job heals, when it came from one (its state follows the job). */
+    prefix: text("prefix"),
     modelVersion: text("model_version").notNull(),
     /** "threshold" (created by the threshold rule) or "manual" (admin API). */
     source: text("source").notNull(),
     /** Set for threshold jobs: `threshold:<version>:<prefix>`; the unique index makes creation happen once. */
     dedupeKey: text("dedupe_key"),
     claimedBy: text("claimed_by"),
+    /** Random id of the current lease: heartbeat and complete must present it. */
+    leaseId: text("lease_id"),
     leaseUntil: integer("lease_until"),
     attempts: integer("attempts").notNull().default(0),
     /** JSON Record<string, number> (asrBefore, asrAfter, utilityBefore, utilityAfter, …). */

@@ -54,7 +54,7 @@ export class ResponseGuardSession implements GuardSession {
     const counts: RecurrenceCounts =
       attempt === 0 ? runtime.sight({ modelVersion: request.modelVersion, prefix, promptHash, at }, state) : { prompts: state.traffic.get(prefix) ?? 0, total: state.total };
 
-    const known = state.prefixes.get(prefix);
+    const known = state.prefixes.match(prefix, !held.finished);
     if (known?.state === "ignored") return PASS;
     const hits = runDetectors({ prefix, logprobs: held.logprobs, finished: held.finished }, { settings, phrases: state.phrases, calibration: state.calibration, recurrence: () => counts });
     const contained = known !== undefined && (known.containment !== null || known.state === "confirmed" || known.state === "remediating");

@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, ne, or, isNotNull } from "drizzle-orm";
-import { compilePhrases, NO_PHRASES, settingsFromStored, type Calibration, type CompiledPhrases, type PhraseRule } from "../../shared/guard/index.js";
+import { compilePhrases, NO_PHRASES, PrefixIndex, settingsFromStored, type Calibration, type CompiledPhrases, type PhraseRule } from "../../shared/guard/index.js";
 import { DEFAULT_GUARD_SETTINGS, type Containment, type GuardSettings, type PrefixState } from "../../shared/protocol/guard.js";
 import type { LogitMask } from "../../shared/inference/index.js";
 import type { Database } from "../db/index.js";
@@ -22,7 +22,7 @@ export interface GuardState {
   settings: GuardSettings;
   phrases: CompiledPhrases;
   /** Normalised prefix → verdict, for prefixes that are not plain "new" with default containment. */
-  prefixes: ReadonlyMap<string, KnownPrefix>;
+  prefixes: PrefixIndex<KnownPrefix>;
   /** First tokens of prefixes in "regenerate" containment: banned at the first step. */
   bannedFirstTokens: readonly number[];
   /** Logit mask applying `bannedFirstTokens` (absent when there are none). */
@@ -99,7 +99,7 @@ export function buildGuardState(rows: GuardStateRows): GuardState {
   }
   const phrases = rows.phrases.length ? compilePhrases(rows.phrases, (rule, e) => console.warn(`guard: phrase rule ${rule.id} skipped: ${e.message}`)) : NO_PHRASES;
 
-  const prefixes = new Map<string, KnownPrefix>();
+  const prefixes = new PrefixIndex<KnownPrefix>();
   const banned = new Set<number>();
   for (const row of rows.prefixes) {
     const firstTokens = parseTokens(row.firstTokens);
@@ -130,7 +130,7 @@ export function banFirstTokens(tokens: readonly number[]): LogitMask {
 
 /** The state used when D1 could not be read and nothing was loaded before. */
 export function unavailableState(modelVersion: string, now: number, settings: GuardSettings = DEFAULT_GUARD_SETTINGS): GuardState {
-  return { modelVersion, settings, phrases: NO_PHRASES, prefixes: new Map(), bannedFirstTokens: [], calibration: null, traffic: new Map(), total: 0, loadedAt: now, degraded: "unavailable" };
+  return { modelVersion, settings, phrases: NO_PHRASES, prefixes: new PrefixIndex(), bannedFirstTokens: [], calibration: null, traffic: new Map(), total: 0, loadedAt: now, degraded: "unavailable" };
 }
 
 /** A model version's calibration as stored, with the window length it was taken at. */

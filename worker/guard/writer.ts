@@ -24,6 +24,7 @@ export interface PendingSighting {
 export interface CreatedJob {
   id: number;
   target: string;
+  prefix: string;
   modelVersion: string;
   method: string;
   createdAt: number;
@@ -181,14 +182,14 @@ export function thresholdKey(modelVersion: string, prefix: string): string {
  */
 function thresholdInsert(prefix: string, version: string, key: string, s: GuardSettings, now: number): SQL {
   const since = now - s.jobWindowSeconds * 1000;
-  return sql`insert into remediation_jobs (state, method, target, model_version, source, dedupe_key, attempts, created_at, updated_at)
-    select 'queued', 'sande-p', p.sample, ${version}, 'threshold', ${key}, 0, ${now}, ${now}
+  return sql`insert into remediation_jobs (state, method, target, prefix, model_version, source, dedupe_key, attempts, created_at, updated_at)
+    select 'queued', 'sande-p', p.sample, p.prefix, ${version}, 'threshold', ${key}, 0, ${now}, ${now}
     from guard_prefixes p
     where p.prefix = ${prefix} and p.state <> 'ignored'
       and (select count(*) from guard_events e where e.prefix = ${prefix} and e.model_version = ${version} and e.at >= ${since}) >= ${s.jobMinEvents}
       and (select count(distinct e.prompt_hash) from guard_events e where e.prefix = ${prefix} and e.model_version = ${version} and e.at >= ${since}) >= ${s.jobMinDistinctPrompts}
     on conflict (dedupe_key) do nothing
-    returning id, target, model_version as modelVersion, method, created_at as createdAt`;
+    returning id, target, prefix, model_version as modelVersion, method, created_at as createdAt`;
 }
 
 function markRemediating(prefix: string, key: string, now: number): SQL {

@@ -1,0 +1,151 @@
+import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
+import type { JobState, RemediationJob, RemediationMethod } from "../../shared/protocol/jobs.js";
+import type { Database } from "./index.js";
+import { guardPrefixes, remediationJobs } from "./schema.js";
+import { recordVersion } from "./versions.js";
+
+type JobRow = typeof remediationJobs.$inferSelect;
+
+/** A lease that expired this many times fails the job instead of requeueing it. */
+export const MAX_ATTEMPTS = 3;
+
+/** A job row as the API shows it (the lease id only when `withLease`: the claimant's). */
+export function toJob(row: JobRow, withLease = false): RemediationJob {
+  return {
+    id: row.id,
+    state: row.state,
+    method: row.method,
+    target: row.target,
+    ...(row.prefix !== null && { prefix: row.prefix }),
+    modelVersion: row.modelVersion,
+    ...(row.claimedBy !== null && { claimedBy: row.claimedBy }),
+    ...(row.leaseUntil !== null && { leaseUntil: row.leaseUntil }),
+    ...(withLease && row.leaseId !== null && { leaseId: row.leaseId }),
+    attempts: row.attempts,
+    ...(row.metrics !== null && { metrics: JSON.parse(row.metrics) as Record<string, number> }),
+    ...(row.resultVersion !== null && { resultVersion: row.resultVersion }),
+    ...(row.reason !== null && { reason: row.reason }),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** Jobs, newest first, optionally in one state. Expired leases are returned to the queue first. */
+export async function listJobs(db: Database, options: { state?: JobState; limit: number; now: number }): Promise<RemediationJob[]> {
+  await expireLeases(db, options.now);
+  const rows = await db
+    .select()
+    .from(remediationJobs)
+    .where(options.state ? eq(remediationJobs.state, options.state) : undefined)
+    .orderBy(desc(remediationJobs.id))
+    .limit(options.limit);
+  return rows.map((r) => toJob(r));
+}
+
+/** One job, or null. */
+export async function getJob(db: Database, id: number): Promise<RemediationJob | null> {
+  const [row] = await db.select().from(remediationJobs).where(eq(remediationJobs.id, id));
+  return row ? toJob(row) : null;
+}
+
+/** Queues a job by hand (the admin API); a job for a known prefix moves it to "remediating". */
+export async function queueJob(db: Database, job: { method: RemediationMethod; target: string; prefix: string | null; modelVersion: string; now: number }): Promise<RemediationJob> {
+  const [row] = await db
+    .insert(remediationJobs)
+    .values({ state: "queued", method: job.method, target: job.target, prefix: job.prefix, modelVersion: job.modelVersion, source: "manual", attempts: 0, createdAt: job.now, updatedAt: job.now })
+    .returning();
+  if (job.prefix !== null) {
+    await db.update(guardPrefixes).set({ state: "remediating", updatedAt: job.now }).where(and(eq(guardPrefixes.prefix, job.prefix), sql`${guardPrefixes.state} <> 'ignored'`));
+  }
+  return toJob(row);
+}
+
+/**
+ * Returns jobs whose lease expired to the queue (or fails them after {@link MAX_ATTEMPTS}
+ * leases). Each statement is conditional on the expiry, so concurrent callers agree.
+ */
+export async function expireLeases(db: Database, now: number): Promise<void> {
+  const expired = and(eq(remediationJobs.state, "claimed"), lt(remediationJobs.leaseUntil, now));
+  await db.batch([
+    db
+      .update(remediationJobs)
+      .set({ state: "failed", reason: `lease expired ${MAX_ATTEMPTS} times`, claimedBy: null, leaseId: null, leaseUntil: null, updatedAt: now })
+      .where(and(expired, gte(remediationJobs.attempts, MAX_ATTEMPTS))),
+    db.update(remediationJobs).set({ state: "queued", claimedBy: null, leaseId: null, leaseUntil: null, updatedAt: now }).where(expired),
+  ]);
+}
+
+/**
+ * Claims the oldest queued job for `worker` with a lease of `leaseMs`, or returns null
+ * when none is queued. One UPDATE … WHERE state = 'queued' … RETURNING: of many
+ * trainers claiming at once, exactly one gets each job.
+ */
+export async function claimJob(db: Database, claim: { worker: string; leaseMs: number; now: number }): Promise<RemediationJob | null> {
+  await expireLeases(db, claim.now);
+  const oldest = db.select({ id: remediationJobs.id }).from(remediationJobs).where(eq(remediationJobs.state, "queued")).orderBy(asc(remediationJobs.id)).limit(1);
+  const [row] = await db
+    .update(remediationJobs)
+    .set({
+      state: "claimed",
+      claimedBy: claim.worker,
+      leaseId: crypto.randomUUID(),
+      leaseUntil: claim.now + claim.leaseMs,
+      attempts: sql`${remediationJobs.attempts} + 1`,
+      updatedAt: claim.now,
+    })
+    .where(and(eq(remediationJobs.id, sql`(${oldest})`), eq(remediationJobs.state, "queued")))
+    .returning();
+  return row ? toJob(row, true) : null;
+}
+
+/** Extends a lease still held (same lease id, not expired); null when it was lost. */
+export async function heartbeatJob(db: Database, beat: { id: number; leaseId: string; leaseMs: number; now: number }): Promise<RemediationJob | null> {
+  const [row] = await db
+    .update(remediationJobs)
+    .set({ leaseUntil: beat.now + beat.leaseMs, updatedAt: beat.now })
+    .where(and(eq(remediationJobs.id, beat.id), eq(remediationJobs.state, "claimed"), eq(remediationJobs.leaseId, beat.leaseId), gte(remediationJobs.leaseUntil, beat.now)))
+    .returning();
+  return row ? toJob(row, true) : null;
+}
+
+/** How a claimed job ended. */
+export interface JobCompletion {
+  id: number;
+  leaseId: string;
+  state: "succeeded" | "rejected" | "failed";
+  metrics?: Record<string, number>;
+  resultVersion?: string;
+  reason?: string;
+  now: number;
+}
+
+/**
+ * Completes a job whose lease is still held (null otherwise) and moves its prefix on:
+ * succeeded → "remediated"; rejected or failed → back to "confirmed" (a person decides).
+ */
+export async function completeJob(db: Database, done: JobCompletion): Promise<RemediationJob | null> {
+  const [row] = await db
+    .update(remediationJobs)
+    .set({
+      state: done.state,
+      metrics: done.metrics ? JSON.stringify(done.metrics) : null,
+      resultVersion: done.resultVersion ?? null,
+      reason: done.reason ?? null,
+      leaseId: null,
+      leaseUntil: null,
+      updatedAt: done.now,
+    })
+    .where(and(eq(remediationJobs.id, done.id), eq(remediationJobs.state, "claimed"), eq(remediationJobs.leaseId, done.leaseId), gte(remediationJobs.leaseUntil, done.now)))
+    .returning();
+  if (!row) return null;
+  if (done.state === "succeeded" && done.resultVersion) {
+    await recordVersion(db, { version: done.resultVersion, parent: row.modelVersion, note: `remediation job ${row.id} (${row.method})`, metrics: done.metrics, at: done.now });
+  }
+  if (row.prefix !== null) {
+    await db
+      .update(guardPrefixes)
+      .set({ state: done.state === "succeeded" ? "remediated" : "confirmed", updatedAt: done.now })
+      .where(and(eq(guardPrefixes.prefix, row.prefix), eq(guardPrefixes.state, "remediating")));
+  }
+  return toJob(row);
+}
