@@ -9,7 +9,7 @@ import { requestId, type AppEnv } from "./context.js";
 import type { Env } from "./env.js";
 import type { ResponseGuard } from "./guard/contract.js";
 import { health } from "./health.js";
-import { modelStore, StoreError, type ModelStore } from "./model/index.js";
+import { modelStore, StoreError, type ServedModels } from "./model/index.js";
 import { chatCompletions, type ServingLimits } from "./openai/chat.js";
 import { ApiError, internalError } from "./openai/errors.js";
 import { listModels, retrieveModel } from "./openai/models.js";
@@ -26,7 +26,7 @@ export interface AppOptions {
   guard?: (env: Env) => ResponseGuard | undefined;
   limits?: Partial<ServingLimits>;
   /** The model store for an environment (default: one per isolate, {@link modelStore}). */
-  models?: (env: Env) => ModelStore;
+  models?: (env: Env) => ServedModels;
 }
 
 /** Builds the app; options are validated here, once. */

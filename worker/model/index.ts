@@ -11,7 +11,7 @@ export { StoreError, type StoreErrorKind } from "./errors.js";
 export type { LoadedModel } from "./load.js";
 export { readManifest, writeManifest, type StoredManifest } from "./manifest.js";
 export type { ManifestChange, ManifestWithHistory } from "./rollback.js";
-export { ModelStore, type CheckReport, type ModelStatus } from "./store.js";
+export { ModelStore, type CheckReport, type ModelStatus, type ServedModels } from "./store.js";
 
 const stores = new Map<string, ModelStore>();
 

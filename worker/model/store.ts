@@ -47,6 +47,9 @@ export interface ModelStatus {
   lastError: { at: string; kind: StoreErrorKind; message: string; version: string | null } | null;
 }
 
+/** What serving needs from a model store (a {@link ModelStore}, or a stand-in in tests). */
+export type ServedModels = Pick<ModelStore, "acquire" | "current" | "status">;
+
 /** One isolate's model: see the module comment. */
 export class ModelStore {
   private loaded: LoadedModel | undefined;

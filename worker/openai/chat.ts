@@ -7,7 +7,7 @@ import { encodeChatPrompt } from "../../shared/tokenizer/index.js";
 import { waitUntilOf, type AppEnv } from "../context.js";
 import type { Env } from "../env.js";
 import type { GuardSession, ResponseGuard } from "../guard/contract.js";
-import type { LoadedModel, ModelStore } from "../model/index.js";
+import type { LoadedModel, ServedModels } from "../model/index.js";
 import { readJsonBody } from "./body.js";
 import { ApiError } from "./errors.js";
 import { startResponse, type ResponseOutcome, type StartedResponse } from "./respond.js";
@@ -25,7 +25,7 @@ export interface ServingLimits {
 /** What the chat handler needs, resolved per request from the environment. */
 export interface ChatDeps {
   limits: ServingLimits;
-  models: (env: Env) => ModelStore;
+  models: (env: Env) => ServedModels;
   guard: (env: Env) => ResponseGuard | undefined;
 }
 

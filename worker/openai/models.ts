@@ -2,7 +2,7 @@
 import type { Handler } from "hono";
 import type { AppEnv } from "../context.js";
 import type { Env } from "../env.js";
-import type { ModelStore } from "../model/index.js";
+import type { ServedModels } from "../model/index.js";
 import { ApiError } from "./errors.js";
 
 /** OpenAI's model object. */
@@ -13,20 +13,20 @@ export interface ModelObject {
   owned_by: string;
 }
 
-function modelObject(env: Env, store: ModelStore | undefined): ModelObject {
+function modelObject(env: Env, store: ServedModels | undefined): ModelObject {
   const loaded = store?.current();
   return { id: env.MODEL_NAME, object: "model", created: loaded ? Math.floor(loaded.loadedAt / 1000) : 0, owned_by: "sande-edge" };
 }
 
 /** Handler factory for `GET /v1/models`. */
-export function listModels(models: (env: Env) => ModelStore): Handler<AppEnv> {
+export function listModels(models: (env: Env) => ServedModels): Handler<AppEnv> {
   return function listModelsHandler(c) {
     return c.json({ object: "list", data: [modelObject(c.env, tryStore(models, c.env))] });
   };
 }
 
 /** Handler factory for `GET /v1/models/:id`. */
-export function retrieveModel(models: (env: Env) => ModelStore): Handler<AppEnv> {
+export function retrieveModel(models: (env: Env) => ServedModels): Handler<AppEnv> {
   return function retrieveModelHandler(c) {
     const id = c.req.param("id");
     if (id !== c.env.MODEL_NAME) throw new ApiError(404, "invalid_request_error", `The model '${id}' does not exist.`, "model", "model_not_found");
@@ -35,7 +35,7 @@ export function retrieveModel(models: (env: Env) => ModelStore): Handler<AppEnv>
 }
 
 /** The store if configured (listing models must not fail on store settings). */
-function tryStore(models: (env: Env) => ModelStore, env: Env): ModelStore | undefined {
+function tryStore(models: (env: Env) => ServedModels, env: Env): ServedModels | undefined {
   try {
     return models(env);
   } catch {
