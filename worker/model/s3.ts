@@ -76,13 +76,15 @@ export class S3Bucket {
 
   /**
    * PUTs `body` at `key`; returns the new ETag. With `ifMatch` the store refuses
-   * (412 → StoreError "conflict") when the object changed (AWS S3 and R2 honour it).
+   * (412, or AWS's 409 for a concurrent write → StoreError "conflict") when the object
+   * changed (AWS S3 and R2 honour it; s3rver ignores it).
    */
   async put(key: string, body: Uint8Array<ArrayBuffer> | string, options: { contentType?: string; ifMatch?: string } = {}): Promise<string | null> {
     const headers: Record<string, string> = { "content-type": options.contentType ?? "application/octet-stream" };
     if (options.ifMatch) headers["if-match"] = options.ifMatch;
     const res = await this.send("PUT", key, { headers, body });
-    if (res.status === 412) {
+    if (res.status === 412 || res.status === 409) {
+      // 412: If-Match failed; 409 (AWS): a concurrent conditional write won.
       await res.body?.cancel();
       throw new StoreError("conflict", `${key} changed since it was read (If-Match ${options.ifMatch} failed)`);
     }
