@@ -31,8 +31,8 @@ export class AdamW {
     this.beta2 = options.beta2 ?? 0.95;
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0.1;
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
+    this.m = params.map((p) => zerosVariable(p.variable));
+    this.v = params.map((p) => zerosVariable(p.variable));
   }
 
   /** Steps taken so far. */
@@ -65,6 +65,14 @@ export class AdamW {
   dispose(): void {
     for (const x of [...this.m, ...this.v]) x.dispose();
   }
+}
+
+/** A non-trainable variable of zeros shaped like `like`; the temporary zeros tensor is freed. */
+function zerosVariable(like: tf.Tensor): tf.Variable {
+  const zeros = tf.zerosLike(like);
+  const v = tf.variable(zeros, false);
+  zeros.dispose();
+  return v;
 }
 
 /** Scales gradients so their global L2 norm is at most `maxNorm`; returns the clipped list and the norm before clipping. */
