@@ -3,7 +3,7 @@ import { generateText, GPTInference } from "../../shared/inference/index.js";
 import { decodeModel } from "../../shared/model/file.js";
 import { ByteTokenizer, chatStopTokens, encodeChatPrompt } from "../../shared/tokenizer/index.js";
 import { FALLBACK_REFUSAL, startResponse, type ResponsePlan } from "../../worker/openai/respond.js";
-import { FunctionGuard } from "../support/guards.js";
+import { FunctionGuard, phraseGuard } from "../support/guards.js";
 import { tinyModelFile } from "../support/s3.js";
 
 const file = decodeModel(tinyModelFile(3));
@@ -98,6 +98,13 @@ describe("guarded responses", () => {
     const r = drain({ ...base, session });
     expect(r.pieces).toEqual(["No."]);
     expect(r.outcome).toEqual({ finishReason: "content_filter", completionTokens: 4 });
+  });
+
+  it("a phrase guard blocks only the responses whose prefix contains its phrase", async () => {
+    const phrase = tokenizer.decode(reference.tokens.slice(0, 8)).slice(1, 3);
+    const begin = (g: ReturnType<typeof phraseGuard>) => g.begin({ requestId: "r", promptText: "p", modelVersion: "v", tokenizer });
+    expect(drain({ ...base, session: await begin(phraseGuard(phrase, "Blocked.")) }).text).toBe("Blocked.");
+    expect(drain({ ...base, session: await begin(phraseGuard("\u0000never\u0000", "Blocked.")) }).text).toBe(reference.text);
   });
 
   it("ends at a stop string (inside or after the window) without emitting it", async () => {
