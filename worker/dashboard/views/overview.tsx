@@ -109,7 +109,7 @@ export function OverviewPage(props: { data: OverviewData; serving: string | null
                 <td class="utility"><BeforeAfter job={j} name="utility" /></td>
                 <td class="mono">{j.resultVersion ?? j.reason ?? "—"}</td>
                 <td>{j.attempts}</td>
-                <td>{j.claimedBy ? `${j.claimedBy} until ${time(j.leaseUntil)}` : "—"}</td>
+                <td>{j.state === "claimed" && j.claimedBy ? `${j.claimedBy} until ${time(j.leaseUntil)}` : "—"}</td>
                 <td>{time(j.updatedAt)}</td>
               </tr>
             ))}
