@@ -20,13 +20,18 @@ export function waitUntilOf(c: Context<AppEnv>): (promise: Promise<unknown>) => 
   return (promise) => void promise.catch(() => undefined);
 }
 
-/** Middleware: a request id (from `x-request-id` when sane, else a UUID), echoed in the response. */
+/**
+ * Middleware: a server-generated request id (a UUID: the guard stores events under it,
+ * so a client must not choose it), sent as `x-request-id`. A client's own
+ * `x-client-request-id` (as OpenAI's API accepts) is echoed back when sane.
+ */
 export function requestId(): MiddlewareHandler<AppEnv> {
   return async function requestIdMiddleware(c, next) {
-    const given = c.req.header("x-request-id");
-    const id = given && /^[\w.:-]{1,100}$/.test(given) ? given : crypto.randomUUID();
+    const id = crypto.randomUUID();
     c.set("requestId", id);
     c.header("x-request-id", id);
+    const client = c.req.header("x-client-request-id");
+    if (client && /^[\w.:-]{1,512}$/.test(client)) c.header("x-client-request-id", client);
     await next();
   };
 }

@@ -84,14 +84,23 @@ describe("worker app failure paths", () => {
     expect(guard.finished).toBe(3);
   });
 
-  it("hands the guard the templated prompt, model version and request id", async () => {
+  it("hands the guard the templated prompt, model version and a server-chosen request id", async () => {
     const guard = new FunctionGuard(() => ({ action: "pass" }));
     const app = createApp({ models: () => fixed, guard: () => guard });
-    const res = await app.request("/v1/chat/completions", { method: "POST", headers: { "x-request-id": "req-42" }, body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }], max_tokens: 3 }) }, env);
-    expect(res.headers.get("x-request-id")).toBe("req-42");
-    expect((await res.json()) as object).toMatchObject({ id: "chatcmpl-req-42", system_fingerprint: "v1" });
-    expect(guard.log.begun[0]).toMatchObject({ requestId: "req-42", promptText: "<|user|>hi<|end|><|assistant|>", modelVersion: "v1" });
+    const headers = { "x-request-id": "spoofed", "x-client-request-id": "client-7" };
+    const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }], max_tokens: 3 });
+    const res = await app.request("/v1/chat/completions", { method: "POST", headers, body }, env);
+    const id = res.headers.get("x-request-id")!;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/); // the guard stores events under it: never the client's
+    expect(res.headers.get("x-client-request-id")).toBe("client-7");
+    expect((await res.json()) as object).toMatchObject({ id: `chatcmpl-${id}`, system_fingerprint: "v1" });
+    expect(guard.log.begun[0]).toMatchObject({ requestId: id, promptText: "<|user|>hi<|end|><|assistant|>", modelVersion: "v1" });
     expect(guard.log.finished).toBe(1);
+    const streamed = await app.request("/v1/chat/completions", { method: "POST", headers, body: body.replace("}],", "}], \"stream\": true,") }, env);
+    expect(streamed.headers.get("content-type")).toMatch(/event-stream/);
+    expect(streamed.headers.get("x-request-id")).toBe(guard.log.begun[1].requestId);
+    expect(streamed.headers.get("x-client-request-id")).toBe("client-7");
+    await streamed.text();
   });
 
   it("validates its options once, at construction", () => {

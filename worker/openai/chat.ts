@@ -112,7 +112,7 @@ export function chatCompletions(deps: ChatDeps): Handler<AppEnv> {
         return sseData({ error: { message: "The server had an error while generating the response.", type: "server_error", param: null, code: "internal_error" } });
       },
     });
-    return new Response(body, { status: 200, headers: { ...SSE_HEADERS, "x-model-version": loaded.version, "x-request-id": c.get("requestId") } });
+    return c.body(body, 200, { ...SSE_HEADERS }); // with the headers set above (request and model ids)
   };
 }
 
