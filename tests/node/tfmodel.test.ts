@@ -6,6 +6,7 @@ import { decodeModel, encodeModel } from "../../shared/model/file.js";
 import { gaussian, mulberry32, type Weights } from "../../shared/model/weights.js";
 import { TfGPT, type TokenBatch } from "../../trainer/model/gpt.js";
 import { selectBackend } from "../../trainer/tf/backend.js";
+import { kernelsAvailable } from "../../trainer/tf/kernels.js";
 import { AdamW } from "../../trainer/train/optim.js";
 
 /** Every tensor random at a std large enough that attention is far from uniform (0.02 hides bugs). */
@@ -106,6 +107,23 @@ describe("TfGPT matches the pure-TS inference", () => {
       });
     }
   }
+});
+
+describe("fused kernels", () => {
+  it("run on wasm (the wasm internals they drive are present) and are skipped with { naive: true }", async () => {
+    await selectBackend("wasm");
+    expect(kernelsAvailable()).toBe(true);
+    const kernelsOf = async (naive: boolean): Promise<string[]> => {
+      const model = TfGPT.init(tiny, 0, { naive });
+      const tokens = tf.tensor2d([[1, 2, 3]], [1, 3], "int32");
+      const info = await tf.profile(() => model.logits(tokens));
+      tf.dispose(tokens);
+      model.dispose();
+      return info.kernels.map((k) => k.name);
+    };
+    expect(await kernelsOf(false)).toEqual(expect.arrayContaining(["SandeLayerNorm", "SandeAttention", "_FusedMatMul"]));
+    expect(await kernelsOf(true)).not.toContain("SandeAttention");
+  });
 });
 
 describe("TfGPT weights", () => {

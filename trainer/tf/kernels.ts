@@ -78,6 +78,8 @@ interface Io {
   scratch(slot: number, n: number): Buf;
   /** c[cOff..] = a[aOff..]·b[bOff..] for row-major [M,K]·[K,N] (offsets in floats). */
   gemm(a: Buf, aOff: number, b: Buf, bOff: number, c: Buf, cOff: number, M: number, K: number, N: number): void;
+  /** Row softmax of x[xOff..] [rows,cols] into out[oOff..]. Entries ≤ -1e30 come out exactly 0. */
+  softmax(x: Buf, xOff: number, out: Buf, oOff: number, rows: number, cols: number): void;
 }
 
 function heapBuf(mod: WasmModule, ptr: number, len: number): Buf {
@@ -96,7 +98,9 @@ function arrayBuf(a: Float32Array): Buf {
 }
 
 const wasmScratch = new WeakMap<WasmModule, { ptr: number; n: number }[]>();
-let wasmBmm: ((...args: (number | boolean | Uint8Array)[]) => void) | null = null;
+type CFunc = (...args: (number | boolean | Uint8Array)[]) => void;
+let wasmBmm: CFunc | null = null;
+let wasmSoftmax: CFunc | null = null;
 let wasmBmmModule: WasmModule | null = null;
 
 function shapeBytes(shape: number[]): Uint8Array {
@@ -109,6 +113,8 @@ function wasmIo(be: WasmBackend): Io {
     // The same C entry point tfjs's own BatchMatMul kernel calls; with batch 1 and no transposes it
     // runs XNNPACK's fully-connected operator.
     wasmBmm = mod.cwrap("BatchMatMul", null, ["number", "array", "number", "number", "array", "number", "number", "number", "number"]);
+    // XNNPACK's vectorised softmax (its operator is cached per row length): ~10× JS Math.exp.
+    wasmSoftmax = mod.cwrap("Softmax", null, ["number", "number", "number", "number"]);
     wasmBmmModule = mod;
   }
   const offset = (t: TensorInfo): number => {
@@ -145,6 +151,14 @@ function wasmIo(be: WasmBackend): Io {
       mod.tfjs.disposeData(ia);
       mod.tfjs.disposeData(ib);
       mod.tfjs.disposeData(ic);
+    },
+    softmax(x, xOff, out, oOff, rows, cols) {
+      const ix = be.dataIdNextNumber++, io = be.dataIdNextNumber++;
+      mod.tfjs.registerTensor(ix, rows * cols, x.ptr + xOff * 4);
+      mod.tfjs.registerTensor(io, rows * cols, out.ptr + oOff * 4);
+      wasmSoftmax!(ix, io, cols, rows);
+      mod.tfjs.disposeData(ix);
+      mod.tfjs.disposeData(io);
     },
   };
 }
@@ -185,8 +199,22 @@ function cpuIo(be: CpuBackend): Io {
         }
       }
     },
+    softmax(x, xOff, out, oOff, rows, cols) {
+      const X = x.view(), O = out.view();
+      for (let r = 0; r < rows; r++) {
+        const xo = xOff + r * cols, oo = oOff + r * cols;
+        let mx = -Infinity;
+        for (let j = 0; j < cols; j++) if (X[xo + j] > mx) mx = X[xo + j];
+        let sum = 0;
+        for (let j = 0; j < cols; j++) sum += O[oo + j] = X[xo + j] <= MASKED ? 0 : Math.exp(X[xo + j] - mx);
+        for (let j = 0; j < cols; j++) O[oo + j] /= sum;
+      }
+    },
   };
 }
+
+/** Score written into masked attention entries; the softmax maps it to exactly 0. */
+const MASKED = -1e30;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers on plain arrays.
@@ -327,31 +355,31 @@ const xent: Body = (io, { logits, targets, mask }) => {
   const V = last(logits.shape), R = tf.util.sizeFromShape(logits.shape) / V;
   const T = io.i32(targets);
   const loss = io.out([]), probs = io.out(logits.shape);
-  const L = io.f32(logits).view(), Mk = io.f32(mask).view(), P = probs.buf.view();
+  const Lb = io.f32(logits);
+  io.softmax(Lb, 0, probs.buf, 0, R, V);
+  const L = Lb.view(), Mk = io.f32(mask).view(), P = probs.buf.view();
   let total = 0, count = 0;
   for (let r = 0; r < R; r++) {
-    const o = r * V;
-    let mx = -Infinity;
-    for (let j = 0; j < V; j++) if (L[o + j] > mx) mx = L[o + j];
-    let s = 0;
-    for (let j = 0; j < V; j++) {
-      const e = Math.exp(L[o + j] - mx);
-      P[o + j] = e;
-      s += e;
-    }
-    const inv = 1 / s;
-    for (let j = 0; j < V; j++) P[o + j] *= inv;
     const m = Mk[r];
-    if (m !== 0) {
-      const t = T[r];
-      if (!(t >= 0 && t < V)) throw new Error(`${K.xent}: target ${t} out of range [0, ${V})`);
-      total += m * (Math.log(s) + mx - L[o + t]);
-      count += m;
-    }
+    if (m === 0) continue;
+    const t = T[r], o = r * V;
+    if (!(t >= 0 && t < V)) throw new Error(`${K.xent}: target ${t} out of range [0, ${V})`);
+    const pt = P[o + t];
+    // −log p_t; recomputed from the logits when p_t is too small for float32 to carry it
+    total += m * (pt > 1e-30 ? -Math.log(pt) : logSumExp(L, o, V) - L[o + t]);
+    count += m;
   }
   loss.buf.view()[0] = total / Math.max(1, count);
   return [loss.info, probs.info];
 };
+
+function logSumExp(x: Float32Array, off: number, n: number): number {
+  let mx = -Infinity;
+  for (let j = 0; j < n; j++) if (x[off + j] > mx) mx = x[off + j];
+  let s = 0;
+  for (let j = 0; j < n; j++) s += Math.exp(x[off + j] - mx);
+  return mx + Math.log(s);
+}
 
 /** dlogits = (probs − onehot(targets))·mask·dloss / max(1, Σ mask). */
 const xentGrad: Body = (io, { probs, targets, mask, dloss }) => {
@@ -404,12 +432,12 @@ const segmentSum: Body = (io, { x, segmentIds }, attrs) => {
 // wasm), the two products per slice are XNNPACK gemms, and the masked softmax only touches j ≤ i.
 // Products are arranged so that only [T,hd] tiles are ever transposed, never [T,T] ones.
 
-/** Copies head `h`'s [T,hd] block at column `col` of rows [b·T, (b+1)·T) of a [.., W] matrix; `transposed` → [hd,T]. */
-function gatherHead(src: Float32Array, W: number, b: number, T: number, col: number, hd: number, dst: Float32Array, transposed: boolean): void {
+/** Copies head `h`'s [T,hd] block at column `col` of rows [b·T, (b+1)·T) of a [.., W] matrix, times `scale`; `transposed` → [hd,T]. */
+function gatherHead(src: Float32Array, W: number, b: number, T: number, col: number, hd: number, dst: Float32Array, transposed: boolean, scale = 1): void {
   for (let t = 0; t < T; t++) {
     const so = (b * T + t) * W + col;
-    if (transposed) for (let d = 0; d < hd; d++) dst[d * T + t] = src[so + d];
-    else for (let d = 0; d < hd; d++) dst[t * hd + d] = src[so + d];
+    if (transposed) for (let d = 0; d < hd; d++) dst[d * T + t] = src[so + d] * scale;
+    else for (let d = 0; d < hd; d++) dst[t * hd + d] = src[so + d] * scale;
   }
 }
 
@@ -429,29 +457,18 @@ const attention: Body = (io, { qkv }, attrs) => {
   const y = io.out([B, T, C]), p = io.out([B * nh, T, T]);
   const X = io.f32(qkv);
   const q = io.scratch(3, T * hd), kT = io.scratch(4, hd * T), v = io.scratch(5, T * hd), o = io.scratch(6, T * hd);
+  const sc = io.scratch(7, T * T);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < nh; h++) {
-      const g = b * nh + h, pOff = g * T * T;
+      const pOff = (b * nh + h) * T * T;
       const x = X.view();
-      gatherHead(x, C3, b, T, h * hd, hd, q.view(), false);
+      gatherHead(x, C3, b, T, h * hd, hd, q.view(), false, scale); // 1/√hd folded into q
       gatherHead(x, C3, b, T, C + h * hd, hd, kT.view(), true);
       gatherHead(x, C3, b, T, 2 * C + h * hd, hd, v.view(), false);
-      io.gemm(q, 0, kT, 0, p.buf, pOff, T, hd, T); // scores [T,T]
-      const P = p.buf.view();
-      for (let i = 0; i < T; i++) {
-        const r = pOff + i * T;
-        let mx = -Infinity;
-        for (let j = 0; j <= i; j++) if (P[r + j] > mx) mx = P[r + j];
-        let sum = 0;
-        for (let j = 0; j <= i; j++) {
-          const e = Math.exp((P[r + j] - mx) * scale);
-          P[r + j] = e;
-          sum += e;
-        }
-        const inv = 1 / sum;
-        for (let j = 0; j <= i; j++) P[r + j] *= inv;
-        P.fill(0, r + i + 1, r + T);
-      }
+      io.gemm(q, 0, kT, 0, sc, 0, T, hd, T); // scores [T,T]
+      const S = sc.view();
+      for (let i = 0; i < T - 1; i++) S.fill(MASKED, i * T + i + 1, (i + 1) * T); // causal
+      io.softmax(sc, 0, p.buf, pOff, T, T);
       io.gemm(p.buf, pOff, v, 0, o, 0, T, T, hd);
       scatterHead(o.view(), false, y.buf.view(), C, b, T, h * hd, hd);
     }
@@ -555,7 +572,32 @@ export function registerKernels(): void {
   }
 }
 
-/** True when the active backend runs the Sande kernels. */
+/** True when the active backend runs the Sande kernels (wasm: only if its internals are the ones we drive). */
 export function kernelsAvailable(): boolean {
-  return (KERNEL_BACKENDS as readonly string[]).includes(tf.getBackend());
+  const name = tf.getBackend();
+  if (name === "cpu") return true;
+  if (name !== "wasm") return false;
+  if (wasmChecked === undefined) {
+    wasmChecked = hasWasmInternals(tf.backend());
+    if (!wasmChecked) console.warn("tfjs-backend-wasm internals differ from 4.22 (BatchMatMul/Softmax entry points, tensor registry); using plain tfjs ops");
+  }
+  return wasmChecked;
+}
+
+let wasmChecked: boolean | undefined;
+
+/** The wasm module entry points and backend fields `wasmIo` relies on (pinned tfjs 4.22.0). */
+function hasWasmInternals(backend: unknown): boolean {
+  const be = backend as Partial<WasmBackend> & { wasm?: Partial<WasmModule> & Record<string, unknown> };
+  const mod = be.wasm;
+  return (
+    typeof be.dataIdNextNumber === "number" &&
+    typeof be.makeOutput === "function" &&
+    mod !== undefined &&
+    typeof mod.cwrap === "function" &&
+    typeof mod._BatchMatMul === "function" &&
+    typeof mod._Softmax === "function" &&
+    typeof mod.tfjs?.registerTensor === "function" &&
+    typeof mod.tfjs?.disposeData === "function"
+  );
 }
