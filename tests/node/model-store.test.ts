@@ -5,6 +5,7 @@ import type { ManifestVersion } from "../../shared/protocol/manifest.js";
 import type { Env } from "../../worker/env.js";
 import { checkModelNow, modelStore, readManifest, rollbackTo, StoreError, writeManifest } from "../../worker/model/index.js";
 import { sha256Hex } from "../../worker/model/load.js";
+import { publishModel } from "../../worker/model/publish.js";
 import { ModelStore } from "../../worker/model/store.js";
 import { putManifest, S3RVER_KEY, startLocalS3, TEST_BUCKET, TEST_MANIFEST_KEY, tinyModelFile, uploadModel, type LocalS3 } from "../support/s3.js";
 
@@ -146,5 +147,18 @@ describe("manifest operations for the admin API", () => {
     await expect(writeManifest(env(), { ...manifest, current: "nope" })).rejects.toMatchObject({ kind: "corrupt" });
     const fresh = await readManifest(env());
     expect((await writeManifest(env(), { ...fresh.manifest, current: "v2" }, { ifMatch: fresh.etag! })).etag).not.toBe(fresh.etag);
+  });
+
+  it("publishes a file as the new current version, uploading it once", async () => {
+    await putManifest(s3.bucket, [v1]);
+    const bytes = tinyModelFile(7);
+    const first = await publishModel(s3.bucket, TEST_MANIFEST_KEY, bytes, { note: "seed 7" });
+    expect(first.entry).toMatchObject({ version: expect.stringMatching(/^v2-[0-9a-f]{8}$/), parent: "v1", note: "seed 7", size: bytes.byteLength });
+    expect((await readManifest(env())).manifest).toMatchObject({ current: first.entry.version, versions: [{ version: "v1" }, { version: first.entry.version }] });
+    expect((await checkModelNow(env())).version).toBe(first.entry.version);
+    const again = await publishModel(s3.bucket, TEST_MANIFEST_KEY, bytes, { version: "again" });
+    expect(again.entry.key).toBe(first.entry.key); // same content, same object
+    await expect(publishModel(s3.bucket, TEST_MANIFEST_KEY, bytes, { version: "again" })).rejects.toMatchObject({ kind: "corrupt" });
+    await expect(publishModel(s3.bucket, TEST_MANIFEST_KEY, new TextEncoder().encode("junk") as Uint8Array<ArrayBuffer>)).rejects.toMatchObject({ kind: "corrupt" });
   });
 });

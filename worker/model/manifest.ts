@@ -56,17 +56,21 @@ export async function readManifest(env: Env): Promise<StoredManifest> {
  * Returns the new ETag.
  */
 export async function writeManifest(env: Env, manifest: ModelManifest, options: { ifMatch?: string } = {}): Promise<{ etag: string | null }> {
+  return storeManifest(bucketFromEnv(env), env.MANIFEST_KEY, manifest, options);
+}
+
+/** {@link writeManifest} for a given bucket and key. */
+export async function storeManifest(bucket: S3Bucket, key: string, manifest: ModelManifest, options: { ifMatch?: string } = {}): Promise<{ etag: string | null }> {
   try {
     parseManifest(manifest);
   } catch (e) {
     throw new StoreError("corrupt", `refusing to write an invalid manifest: ${(e as Error).message}`);
   }
-  const bucket = bucketFromEnv(env);
   if (options.ifMatch) {
-    const etag = await bucket.head(env.MANIFEST_KEY);
+    const etag = await bucket.head(key);
     if (etag !== options.ifMatch) throw new StoreError("conflict", `manifest changed since it was read (ETag ${etag ?? "none"}, expected ${options.ifMatch})`);
   }
-  const etag = await bucket.put(env.MANIFEST_KEY, JSON.stringify(manifest, null, 2), { contentType: "application/json", ifMatch: options.ifMatch });
+  const etag = await bucket.put(key, JSON.stringify(manifest, null, 2), { contentType: "application/json", ifMatch: options.ifMatch });
   return { etag };
 }
 
