@@ -39,11 +39,14 @@ export default defineConfig({
   },
 });
 
+// SANDE_TEST_MODELS_DIR points the Worker tests at another directory (e.g. runs/, to try a checkpoint).
+const modelsDir = path.resolve(root, process.env.SANDE_TEST_MODELS_DIR ?? "models");
+
 async function serveModelFile(request: Request): Promise<Response> {
   const name = decodeURIComponent(new URL(request.url).pathname.slice(1));
   if (!/^[\w.-]+$/.test(name)) return new Response("bad name", { status: 400 });
   try {
-    return new Response(await readFile(path.join(root, "models", name)));
+    return new Response(await readFile(path.join(modelsDir, name)));
   } catch {
     return new Response("not found", { status: 404 });
   }

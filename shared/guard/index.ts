@@ -9,3 +9,4 @@ export { buildCalibration, detectRecurrence, expectedFrequency, type Calibration
 export { detectConfidence } from "./confidence.js";
 export { runDetectors, type DetectionContext, type DetectionInput } from "./detect.js";
 export { PrefixIndex } from "./prefix-index.js";
+export { calibrateModel, type CalibrateOptions, type CalibrationUpload } from "./calibrate.js";
