@@ -104,7 +104,8 @@ export class TfGPT {
 
   /** The model from input embeddings on: adds wpe, runs the blocks, ln_f and the tied head. [B,T,C] → [B,T,V]. */
   logitsFromEmbeddings(x: tf.Tensor3D): tf.Tensor3D {
-    const { n_layer, n_head, layer_norm_epsilon: eps } = this.config;
+    const { n_layer, n_head, n_positions, layer_norm_epsilon: eps } = this.config;
+    if (x.shape[1] > n_positions) throw new Error(`sequence of ${x.shape[1]} positions is longer than the model's n_positions ${n_positions}`);
     const o = this.ops;
     const p = (n: string): tf.Tensor1D => this.p(n) as tf.Tensor1D;
     const w = (n: string): tf.Tensor2D => this.p(n) as tf.Tensor2D;

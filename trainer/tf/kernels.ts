@@ -124,7 +124,10 @@ function wasmIo(be: WasmBackend): Io {
   };
   return {
     f32: (t) => heapBuf(mod, offset(t), tf.util.sizeFromShape(t.shape)),
-    i32: (t) => new Int32Array(mod.HEAPF32.buffer, offset(t), tf.util.sizeFromShape(t.shape)).slice(),
+    i32(t) {
+      if (t.dtype !== "int32") throw new Error(`wasm kernel: expected an int32 input, got ${t.dtype}`);
+      return new Int32Array(mod.HEAPF32.buffer, offset(t), tf.util.sizeFromShape(t.shape)).slice();
+    },
     out(shape) {
       const info = be.makeOutput(shape, "float32");
       return { info, buf: heapBuf(mod, offset(info), tf.util.sizeFromShape(shape)) };

@@ -172,7 +172,6 @@ export const fastOps: GPTOps = {
   addPositions(x, pos) {
     const [B, T, C] = x.shape;
     const P = pos.shape[0];
-    if (T > P) throw new Error(`sequence of ${T} tokens is longer than the model's ${P} positions`);
     return custom<tf.Tensor3D>(([x, pos]) => ({
       value: tf.add(x, tf.slice(pos, [0, 0], [T, C])),
       gradFunc: (dy) => {
@@ -232,8 +231,9 @@ export const fastOps: GPTOps = {
   crossEntropy(logits, targets, mask) {
     return custom<tf.Scalar>(([logits], save) => {
       const m = mask.dtype === "float32" ? mask : tf.cast(mask, "float32");
-      const [loss, probs] = run<tf.Tensor[]>(K.xent, { logits, targets, mask: m });
-      save([probs, targets, m]);
+      const t = targets.dtype === "int32" ? targets : tf.cast(targets, "int32");
+      const [loss, probs] = run<tf.Tensor[]>(K.xent, { logits, targets: t, mask: m });
+      save([probs, t, m]);
       return {
         value: loss as tf.Scalar,
         gradFunc: (dy, [probs, targets, mask]) => run<tf.Tensor>(K.xentGrad, { probs, targets, mask, dloss: dy }),
