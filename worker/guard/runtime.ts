@@ -26,6 +26,9 @@ export interface GuardRuntimeOptions {
 
 type Resolved = Required<GuardRuntimeOptions>;
 
+/** Most sightings an isolate keeps counted locally between two state loads. */
+const MAX_LOCAL_SIGHTINGS = 50_000;
+
 interface VersionEntry {
   state?: GuardState;
   loading?: Promise<GuardState>;
@@ -119,6 +122,11 @@ export class GuardRuntime {
   /** Counts a response of this isolate and returns the prefix's live counts, this one included. */
   sight(sighting: PendingSighting, state: GuardState): RecurrenceCounts {
     const entry = this.entry(sighting.modelVersion);
+    if (entry.localTotal >= MAX_LOCAL_SIGHTINGS) {
+      // D1 has not been readable for a long while: forget rather than grow without bound.
+      entry.local.clear();
+      entry.localTotal = 0;
+    }
     let prompts = entry.local.get(sighting.prefix);
     if (!prompts) entry.local.set(sighting.prefix, (prompts = new Set()));
     if (!prompts.has(sighting.promptHash)) {
