@@ -1,0 +1,71 @@
+/** Batch helpers for the SANDE fine-tunes, pure. */
+import { deriveSeed, Rng, type Batch, type EncodedExample } from "../data/index.js";
+
+/**
+ * Drops the trailing columns after the last trained position. Exact: the loss
+ * reads only masked positions, and causal attention means no earlier position
+ * sees a later one, so the loss and its gradients are unchanged; the step is cheaper.
+ */
+export function trimBatch(batch: Batch): Batch {
+  const { batchSize: B, seqLen: T } = batch;
+  let last = 0;
+  for (let b = 0; b < B; b++) {
+    for (let t = T - 1; t >= last; t--) {
+      if (batch.mask[b * T + t] !== 0) {
+        last = t + 1;
+        break;
+      }
+    }
+  }
+  const keep = Math.max(1, last);
+  if (keep === T) return batch;
+  const slice = <A extends Int32Array | Float32Array>(src: A, make: (n: number) => A): A => {
+    const out = make(B * keep);
+    for (let b = 0; b < B; b++) out.set(src.subarray(b * T, b * T + keep), b * keep);
+    return out;
+  };
+  return {
+    tokens: slice(batch.tokens, (n) => new Int32Array(n)),
+    targets: slice(batch.targets, (n) => new Int32Array(n)),
+    mask: slice(batch.mask, (n) => new Float32Array(n)),
+    batchSize: B,
+    seqLen: keep,
+  };
+}
+
+/**
+ * Replaces targets outside the vocabulary (parrot slot ids, which makeBatch copies
+ * into the targets of the position before a slot) by `padId`. Those positions are
+ * never trained on; this only keeps every target a valid class for the loss.
+ */
+export function clearSlotTargets(batch: Batch, vocabSize: number, padId: number): Batch {
+  const targets = batch.targets.map((id) => (id >= vocabSize ? padId : id));
+  for (let i = 0; i < targets.length; i++) {
+    if (batch.targets[i] >= vocabSize && batch.mask[i] !== 0) throw new Error("a parrot slot is a training target; the loss mask is wrong");
+  }
+  return { ...batch, targets };
+}
+
+/** The sequence length that fits every example (longest minus one), capped by the context. */
+export function fittingSeqLen(encoded: readonly EncodedExample[], contextSize: number): number {
+  const longest = encoded.reduce((m, e) => Math.max(m, e.ids.length), 0);
+  if (longest - 1 > contextSize) {
+    const e = encoded.find((x) => x.ids.length === longest);
+    throw new Error(`an example has ${longest} tokens, longer than the model's context ${contextSize} + 1${e?.label ? ` (${e.label})` : ""}`);
+  }
+  return Math.max(1, longest - 1);
+}
+
+/**
+ * `rows` plus clean rows making up `share` of the result: round(share · n / (1 − share))
+ * rows taken from `clean` in a seeded order (cycling when more are needed than exist).
+ * share 0 returns `rows` unchanged.
+ */
+export function withCleanShare<T>(rows: readonly T[], clean: readonly T[], share: number, seed: number): T[] {
+  if (!(share >= 0 && share < 1)) throw new Error(`clean share must be in [0, 1), got ${share}`);
+  if (share === 0) return [...rows];
+  if (clean.length === 0) throw new Error("clean share > 0 but no clean rows");
+  const want = Math.round((share * rows.length) / (1 - share));
+  const order = new Rng(deriveSeed(seed, "clean-share")).shuffle(clean.map((_, i) => i));
+  return [...rows, ...Array.from({ length: want }, (_, i) => clean[order[i % order.length]])];
+}
