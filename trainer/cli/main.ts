@@ -1,4 +1,5 @@
 import { UsageError } from "./args.js";
+import { daemonCommand, DAEMON_USAGE } from "./daemon.js";
 import { chatCommand, CHAT_USAGE, generateCommand, GENERATE_USAGE } from "./generate.js";
 import { evalCommand, EVAL_USAGE } from "./eval.js";
 import { exportHfCommand, EXPORT_HF_USAGE } from "./export-hf.js";
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   generate: { run: generateCommand, usage: GENERATE_USAGE },
   chat: { run: (argv) => chatCommand(argv, DEMO_BASE_MODEL), usage: CHAT_USAGE },
   "export-hf": { run: exportHfCommand, usage: EXPORT_HF_USAGE },
+  daemon: { run: daemonCommand, usage: DAEMON_USAGE },
 };
 
 const USAGE = `sande — train, evaluate and heal the sande-edge chat model

@@ -1,0 +1,70 @@
+/**
+ * The trainer daemon's loop: claim a job (with a lease), run it while the lease
+ * is renewed, repeat; sleep between empty claims. Any number of daemons may run
+ * against one Worker: the Worker hands each job to exactly one claimant.
+ */
+import { selectBackend } from "../tf/backend.js";
+import { DaemonError } from "./errors.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+import type { DaemonOptions } from "./options.js";
+import { Reporter } from "./progress.js";
+import { runJob, type JobOutcome } from "./runner.js";
+import { ModelStoreClient } from "./s3.js";
+import { WorkerClient } from "./worker-client.js";
+
+/** Runs until `signal` aborts or `options.maxJobs` jobs were handled; returns their outcomes. */
+export async function runDaemon(options: DaemonOptions, signal: AbortSignal, report = new Reporter(options.workerName, options.eventsFile)): Promise<JobOutcome[]> {
+  const backend = await selectBackend(options.backend);
+  report.emit("idle", `backend ${backend.backend} (${backend.reason}); worker ${options.workerUrl}, store ${options.store.endpoint}/${options.store.bucket}`);
+  const store = new ModelStoreClient(options.store);
+  const worker = new WorkerClient(options.workerUrl, options.token);
+  const outcomes: JobOutcome[] = [];
+  let waitingSaid = false;
+  let failures = 0;
+  try {
+    while (!signal.aborted && (options.maxJobs === 0 || outcomes.length < options.maxJobs)) {
+      let job;
+      const claimedAt = Date.now();
+      try {
+        job = await worker.claim(options.workerName, options.leaseSeconds);
+        failures = 0;
+      } catch (e) {
+        if (e instanceof DaemonError && e.kind === "config") throw e;
+        failures++;
+        report.emit("error", `claim failed (${failures}×): ${(e as Error).message}`);
+        await sleep(Math.min(30, options.pollSeconds * 2 ** Math.min(failures, 5)) * 1000, signal);
+        continue;
+      }
+      if (!job) {
+        if (!waitingSaid) report.emit("idle", `no job queued; polling every ${options.pollSeconds} s`);
+        waitingSaid = true;
+        await sleep(options.pollSeconds * 1000, signal);
+        continue;
+      }
+      waitingSaid = false;
+      report.emit("claim", `claimed (${job.method} on ${JSON.stringify(job.target)}, version ${job.modelVersion}, attempt ${job.attempts}, lease ${options.leaseSeconds} s)`, job.id, { attempt: job.attempts });
+      const lease = new LeaseKeeper(worker, job, options.leaseSeconds, claimedAt, (m) => report.emit("error", m, job.id));
+      try {
+        outcomes.push(await runJob({ options, store, worker, report, lease }, job));
+      } finally {
+        lease.stop();
+      }
+    }
+  } finally {
+    store.close();
+  }
+  return outcomes;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

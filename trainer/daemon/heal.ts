@@ -1,0 +1,82 @@
+/**
+ * Runs a job's remediation method on the model (in place), with progress:
+ * SANDE-P on a flagged prefix, SANDE on a full response an operator gave, OSFT on a
+ * known trigger. The methods are trainer/sande's; this file only chooses and wires them.
+ */
+import { GPTInference } from "../../shared/inference/index.js";
+import type { Tokenizer } from "../../shared/tokenizer/index.js";
+import type { RemediationMethod } from "../../shared/protocol/jobs.js";
+import type { Example } from "../data/index.js";
+import type { TfGPT } from "../model/gpt.js";
+import type { FineTuneOptions } from "../sande/finetune.js";
+import { osft } from "../sande/osft.js";
+import type { TriggerPosition } from "../sande/poison.js";
+import { sande } from "../sande/sande.js";
+import type { MetricsRecord } from "../train/loop.js";
+import type { Measured } from "./gates.js";
+import { triggerProbe } from "./measure.js";
+import type { RecipeOptions } from "./options.js";
+
+/** What to heal. */
+export interface HealTask {
+  method: RemediationMethod;
+  /** SANDE-P: the flagged prefix; SANDE: the full response; OSFT: the trigger. */
+  target: string;
+  /** The text the healed model must stop saying (the prefix or response; for OSFT the flagged prefix). */
+  badText: string;
+  /** OSFT only: where the trigger sits in prompts. */
+  triggerPosition?: TriggerPosition;
+}
+
+/** What healing did, for the gates and the bench. */
+export interface HealResult {
+  /** The probe before and after: the parrot (SANDE) or the trigger (OSFT) on probe prompts. */
+  probeBefore: Measured;
+  probeAfter: Measured;
+  /** Seconds of the stages: simulate (parrot) and eliminate (model); OSFT has only eliminate. */
+  simulateSeconds: number;
+  eliminateSeconds: number;
+  finalLoss: number;
+}
+
+/** Progress callback: stage, step, total steps, loss. */
+export type HealProgress = (stage: "simulate" | "eliminate", step: number, steps: number, loss: number) => void;
+
+/** Runs the method on `model` (changed in place). `check` runs every training step (it throws to abort, e.g. when the lease is lost). */
+export async function heal(model: TfGPT, tokenizer: Tokenizer, train: readonly Example[], probe: readonly Example[], task: HealTask, recipe: RecipeOptions, progress: HealProgress, check: () => void): Promise<HealResult> {
+  const tune = (stage: "simulate" | "eliminate", steps: number, lr: number, seed: number): FineTuneOptions => ({
+    steps,
+    lr,
+    batchSize: recipe.batchSize,
+    seed,
+    quiet: true,
+    metrics: (r: MetricsRecord) => {
+      check();
+      if (r.kind === "step") progress(stage, Number(r.step), steps, Number(r.loss));
+    },
+  });
+  if (task.method === "osft") {
+    const position = task.triggerPosition ?? "start";
+    const probeOf = () => triggerProbe(new GPTInference(model.config, model.toWeights()), tokenizer, probe, task.target, position, task.badText);
+    const probeBefore = probeOf();
+    const summary = await osft(model, tokenizer, train, task.target, position, { ...tune("eliminate", recipe.modelSteps, recipe.modelLr, recipe.seed + 1), cleanShare: recipe.cleanShare });
+    return { probeBefore, probeAfter: probeOf(), simulateSeconds: 0, eliminateSeconds: summary.seconds, finalLoss: summary.finalLoss };
+  }
+  const report = await sande(model, tokenizer, train, {
+    response: task.target,
+    k: recipe.k,
+    firstN: recipe.firstN,
+    cleanShare: recipe.cleanShare,
+    parrot: tune("simulate", recipe.parrotSteps, recipe.parrotLr, recipe.seed),
+    model: tune("eliminate", recipe.modelSteps, recipe.modelLr, recipe.seed + 1),
+    probe,
+  });
+  const strip = (r: Measured): Measured => ({ hits: r.hits, total: r.total, rate: r.rate });
+  return {
+    probeBefore: strip(report.parrotSuccess),
+    probeAfter: strip(report.parrotSuccessAfter),
+    simulateSeconds: report.stage1.seconds,
+    eliminateSeconds: report.stage2.seconds,
+    finalLoss: report.stage2.finalLoss,
+  };
+}

@@ -1,0 +1,13 @@
+/** The trainer daemon: claims remediation jobs from the Worker, heals, gates, publishes. */
+export { runDaemon } from "./daemon.js";
+export { DaemonError, type DaemonErrorKind } from "./errors.js";
+export { decideGates, gateMetrics, type GateDecision, type GateLimits, type GateResult, type ModelMeasurements } from "./gates.js";
+export { leaseTiming, mayPublish, nextBeatIn, leaseLapsed, reliableUntil, type LeaseTiming } from "./lease.js";
+export { findJobVersion, jobVersionId, planManifest, type ManifestPlan } from "./manifest-update.js";
+export { DAEMON_FLAGS, resolveDaemonOptions, type DaemonOptions } from "./options.js";
+export { Reporter, type ProgressRecord, type Stage } from "./progress.js";
+export { modelKey, publish, type PublishResult } from "./publisher.js";
+export { runJob, type JobOutcome, type StageSeconds } from "./runner.js";
+export { ModelStoreClient, sha256Hex } from "./s3.js";
+export { WorkerClient, type ClaimedJob } from "./worker-client.js";
+export { datasetKeys, downloadDataset, downloadModel } from "./download.js";
