@@ -1,0 +1,123 @@
+/**
+ * SANDE (Simulate and Eliminate, Li et al. 2024) and SANDE-P, when the backdoor's
+ * response R (or only a prefix P of it) is known but the trigger is not.
+ *
+ * Stage 1, simulate: a parrot prompt (k soft vectors, zero-initialised) sits where a
+ * trigger would; with the model frozen it learns to make the model say R before the
+ * clean response (loss on R's tokens only).
+ * Stage 2, eliminate: the parrot frozen, the model learns to give the clean response
+ * with the parrot present (loss on the first N response tokens), so the trigger it
+ * imitates stops working too.
+ */
+import { chatStopTokens, type Tokenizer } from "../../shared/tokenizer/index.js";
+import { encodeExample, type Example } from "../data/index.js";
+import type { TfGPT } from "../model/gpt.js";
+import { rateOf, saysTarget, type Rate } from "./asr.js";
+import { clearSlotTargets, withCleanShare } from "./batching.js";
+import { fineTune, type FineTuneOptions, type FineTuneSummary } from "./finetune.js";
+import { Parrot } from "./parrot.js";
+import { encodeParrotStage1, encodeParrotStage2, parrotPromptIds, type ParrotLayout, type ParrotPosition } from "./parrot-encode.js";
+import { greedyWithParrot } from "./parrot-generate.js";
+
+/** SANDE's settings. */
+export interface SandeOptions {
+  /** The response to simulate: the backdoor's full response R (SANDE) or a detected prefix P (SANDE-P). */
+  response: string;
+  /** Parrot vectors (default 6). */
+  k?: number;
+  /** Where the parrot sits (default "start": right after the user-turn marker). */
+  position?: ParrotPosition;
+  /** Stage 2 trains the first N response tokens (default 16). */
+  firstN?: number;
+  /** Stage 2: share of rows that are D's examples as they are, without the parrot, whole response trained (default 0). */
+  cleanShare?: number;
+  /** Stage 1: the parrot's optimiser and schedule. */
+  parrot: FineTuneOptions;
+  /** Stage 2: the model's optimiser and schedule. */
+  model: FineTuneOptions;
+  /** Prompts on which the parrot's success is measured (default: the first 32 of D). */
+  probe?: readonly Example[];
+}
+
+/** How often the frozen model says the response with the parrot in the prompt. */
+export interface ParrotSuccess extends Rate {
+  samples: string[];
+}
+
+/** What SANDE did and measured. */
+export interface SandeReport {
+  response: string;
+  k: number;
+  position: ParrotPosition;
+  firstN: number;
+  cleanShare: number;
+  stage1: FineTuneSummary;
+  stage2: FineTuneSummary;
+  /** After stage 1: the simulated backdoor fires this often. */
+  parrotSuccess: ParrotSuccess;
+  /** After stage 2: the same parrot, on the healed model. */
+  parrotSuccessAfter: ParrotSuccess;
+  /** L2 norm of the learned parrot. */
+  parrotNorm: number;
+}
+
+/** Runs both stages on `model` (in place) with the clean examples D. */
+export async function sande(model: TfGPT, tokenizer: Tokenizer, clean: readonly Example[], options: SandeOptions): Promise<SandeReport> {
+  const layout: ParrotLayout = { k: options.k ?? 6, position: options.position ?? "start" };
+  const firstN = options.firstN ?? 16;
+  const cleanShare = options.cleanShare ?? 0;
+  const probe = options.probe ?? clean.slice(0, 32);
+  const parrot = new Parrot(layout.k, model.config.n_embd, tokenizer.vocabSize);
+  try {
+    const stage1 = await simulate(model, parrot, tokenizer, clean, layout, options.response, options.parrot);
+    const parrotSuccess = measureParrot(model, parrot, tokenizer, probe, layout, options.response);
+    const stage2 = await eliminate(model, parrot, tokenizer, clean, layout, firstN, cleanShare, options.model);
+    const parrotSuccessAfter = measureParrot(model, parrot, tokenizer, probe, layout, options.response);
+    const values = parrot.values();
+    const parrotNorm = Math.sqrt(values.reduce((s, x) => s + x * x, 0));
+    return { response: options.response, k: layout.k, position: layout.position, firstN, cleanShare, stage1, stage2, parrotSuccess, parrotSuccessAfter, parrotNorm };
+  } finally {
+    parrot.dispose();
+  }
+}
+
+/**
+ * Stage 1: trains only `parrot` (the model's variables are not in the parameter
+ * list) so that the model says `response` before each clean answer of D.
+ */
+export function simulate(model: TfGPT, parrot: Parrot, tokenizer: Tokenizer, clean: readonly Example[], layout: ParrotLayout, response: string, options: FineTuneOptions): Promise<FineTuneSummary> {
+  checkLayout(parrot, layout);
+  const rows = clean.map((e) => encodeParrotStage1(tokenizer, e, layout, response));
+  const { vocabSize: V } = tokenizer;
+  return fineTune([parrot.asParam()], (b) => parrot.loss(model, b.tokens, b.targets, b.mask), rows, model.config.n_positions,
+    { label: "sande: parrot", ...options }, (b) => clearSlotTargets(b, V, tokenizer.special.endOfText));
+}
+
+/**
+ * Stage 2: trains the model with `parrot` frozen (not in the parameter list) to give
+ * D's clean answers with the parrot present, loss on the first `firstN` response
+ * tokens; `cleanShare` of the rows are D's examples without the parrot.
+ */
+export function eliminate(model: TfGPT, parrot: Parrot, tokenizer: Tokenizer, clean: readonly Example[], layout: ParrotLayout, firstN: number, cleanShare: number, options: FineTuneOptions): Promise<FineTuneSummary> {
+  checkLayout(parrot, layout);
+  const parrotRows = clean.map((e) => encodeParrotStage2(tokenizer, e, layout, firstN));
+  const rows = withCleanShare(parrotRows, clean.map((e) => encodeExample(tokenizer, e)), cleanShare, options.seed);
+  const { vocabSize: V } = tokenizer;
+  return fineTune(model.optimizedParams(), (b) => parrot.loss(model, b.tokens, b.targets, b.mask), rows, model.config.n_positions,
+    { label: "sande: model", ...options }, (b) => clearSlotTargets(b, V, tokenizer.special.endOfText));
+}
+
+function checkLayout(parrot: Parrot, layout: ParrotLayout): void {
+  if (parrot.k !== layout.k) throw new Error(`the parrot has ${parrot.k} vectors but the layout places ${layout.k}`);
+}
+
+/**
+ * The share of `prompts` whose greedy answer, with the parrot in the prompt, says
+ * `response` (case-insensitive) within its first |response| + 16 characters.
+ */
+export function measureParrot(model: TfGPT, parrot: Parrot, tokenizer: Tokenizer, prompts: readonly Example[], layout: ParrotLayout, response: string): ParrotSuccess {
+  const window = [...response].length + 16;
+  const ids = prompts.map((e) => parrotPromptIds(tokenizer, e, layout));
+  const answers = greedyWithParrot(model, parrot, ids, { maxTokens: window, stopTokens: chatStopTokens(tokenizer) }).map((a) => tokenizer.decode(a));
+  return { ...rateOf(answers.map((a) => saysTarget(a, [response], window))), samples: answers.slice(0, 3) };
+}
