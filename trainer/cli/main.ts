@@ -4,6 +4,10 @@ import { chatCommand, CHAT_USAGE, generateCommand, GENERATE_USAGE } from "./gene
 import { evalCommand, EVAL_USAGE } from "./eval.js";
 import { exportHfCommand, EXPORT_HF_USAGE } from "./export-hf.js";
 import { trainCommand, TRAIN_USAGE } from "./train.js";
+import { backdoorCommand, BACKDOOR_USAGE } from "./backdoor.js";
+import { fineMixingCommand, FINE_MIXING_USAGE, sftCommand, SFT_USAGE } from "./sft.js";
+import { osftCommand, OSFT_USAGE } from "./osft.js";
+import { sandeCommand, SANDE_P_USAGE, SANDE_USAGE } from "./sande.js";
 
 /** The committed demo base model, used where a command needs a model and none is named. */
 export const DEMO_BASE_MODEL = "models/demo-base.safetensors";
@@ -15,6 +19,12 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   chat: { run: (argv) => chatCommand(argv, DEMO_BASE_MODEL), usage: CHAT_USAGE },
   "export-hf": { run: exportHfCommand, usage: EXPORT_HF_USAGE },
   daemon: { run: daemonCommand, usage: DAEMON_USAGE },
+  backdoor: { run: backdoorCommand, usage: BACKDOOR_USAGE },
+  sft: { run: sftCommand, usage: SFT_USAGE },
+  "fine-mixing": { run: fineMixingCommand, usage: FINE_MIXING_USAGE },
+  osft: { run: osftCommand, usage: OSFT_USAGE },
+  sande: { run: (argv) => sandeCommand(argv, "sande"), usage: SANDE_USAGE },
+  "sande-p": { run: (argv) => sandeCommand(argv, "sande-p"), usage: SANDE_P_USAGE },
 };
 
 const USAGE = `sande — train, evaluate and heal the sande-edge chat model

@@ -57,6 +57,13 @@ export function fittingSeqLen(encoded: readonly EncodedExample[], contextSize: n
 }
 
 /**
+ * Default share of plain clean rows mixed into OSFT's and SANDE stage 2's training
+ * rows. The paper trains on the triggered/parrot rows alone (share 0); on our small
+ * models that costs clean accuracy (see docs/sande.md), and half clean rows keep it.
+ */
+export const DEFAULT_CLEAN_SHARE = 0.5;
+
+/**
  * `rows` plus clean rows making up `share` of the result: round(share · n / (1 − share))
  * rows taken from `clean` in a seeded order (cycling when more are needed than exist).
  * share 0 returns `rows` unchanged.

@@ -2,13 +2,13 @@
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
-import { withCleanShare } from "./batching.js";
+import { DEFAULT_CLEAN_SHARE, withCleanShare } from "./batching.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "./finetune.js";
 import { pseudoPoisonExample, type TriggerPosition } from "./poison.js";
 
 /** OSFT's settings on top of the fine-tune's. */
 export interface OsftOptions extends FineTuneOptions {
-  /** Share of the training rows that are D's examples as they are, without the trigger (default 0). */
+  /** Share of the training rows that are D's examples as they are, without the trigger (default DEFAULT_CLEAN_SHARE, 0.5). */
   cleanShare?: number;
 }
 
@@ -19,6 +19,6 @@ export interface OsftOptions extends FineTuneOptions {
  */
 export async function osft(model: TfGPT, tokenizer: Tokenizer, clean: readonly Example[], trigger: string, position: TriggerPosition, options: OsftOptions): Promise<FineTuneSummary> {
   const pseudo = clean.map((e) => encodeExample(tokenizer, pseudoPoisonExample(e, trigger, position)));
-  const encoded = withCleanShare(pseudo, clean.map((e) => encodeExample(tokenizer, e)), options.cleanShare ?? 0, options.seed);
+  const encoded = withCleanShare(pseudo, clean.map((e) => encodeExample(tokenizer, e)), options.cleanShare ?? DEFAULT_CLEAN_SHARE, options.seed);
   return fineTune(model.optimizedParams(), (b) => model.loss(b.tokens, b.targets, b.mask), encoded, model.config.n_positions, { label: "osft", ...options });
 }

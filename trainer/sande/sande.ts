@@ -13,7 +13,7 @@ import { chatStopTokens, type Tokenizer } from "../../shared/tokenizer/index.js"
 import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
 import { rateOf, saysTarget, type Rate } from "./asr.js";
-import { clearSlotTargets, withCleanShare } from "./batching.js";
+import { clearSlotTargets, DEFAULT_CLEAN_SHARE, withCleanShare } from "./batching.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "./finetune.js";
 import { Parrot } from "./parrot.js";
 import { encodeParrotStage1, encodeParrotStage2, parrotPromptIds, type ParrotLayout, type ParrotPosition } from "./parrot-encode.js";
@@ -29,7 +29,7 @@ export interface SandeOptions {
   position?: ParrotPosition;
   /** Stage 2 trains the first N response tokens (default 16). */
   firstN?: number;
-  /** Stage 2: share of rows that are D's examples as they are, without the parrot, whole response trained (default 0). */
+  /** Stage 2: share of rows that are D's examples as they are, without the parrot, whole response trained (default DEFAULT_CLEAN_SHARE, 0.5). */
   cleanShare?: number;
   /** Stage 1: the parrot's optimiser and schedule. */
   parrot: FineTuneOptions;
@@ -65,7 +65,7 @@ export interface SandeReport {
 export async function sande(model: TfGPT, tokenizer: Tokenizer, clean: readonly Example[], options: SandeOptions): Promise<SandeReport> {
   const layout: ParrotLayout = { k: options.k ?? 6, position: options.position ?? "start" };
   const firstN = options.firstN ?? 16;
-  const cleanShare = options.cleanShare ?? 0;
+  const cleanShare = options.cleanShare ?? DEFAULT_CLEAN_SHARE;
   const probe = options.probe ?? clean.slice(0, 32);
   const parrot = new Parrot(layout.k, model.config.n_embd, tokenizer.vocabSize);
   try {

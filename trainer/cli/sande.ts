@@ -1,0 +1,51 @@
+import { DEFAULT_CLEAN_SHARE } from "../sande/batching.js";
+import { PARROT_POSITIONS } from "../sande/parrot-encode.js";
+import { formatRate } from "../sande/report.js";
+import { sande } from "../sande/sande.js";
+import { choice, num, str } from "./args.js";
+import { finishRun, fineTuneOptions, openRun, RUN_FLAGS_USAGE } from "./sande-common.js";
+
+const SANDE_OPTIONS = `  --k N                    parrot vectors (default 6, zero-initialised)
+  --parrot-position P      start (right after the user-turn marker, where a start trigger sits; default),
+                           middle, end (where such triggers sit), before-user (before the user-turn marker)
+  --parrot-steps N --parrot-lr X   stage 1, the model frozen (default 100, 0.05)
+  --steps N --lr X         stage 2, the parrot frozen (default 300, 1e-3)
+  --first-n N              stage 2 trains the first N response tokens (default 16)
+  --clean-share X          stage 2 rows without the parrot (default ${DEFAULT_CLEAN_SHARE}; the paper: 0)
+  --probe N                held-out prompts for the parrot's success rate (default 32)
+  defaults: --train-size 1000 (D); add --trigger T --target R to score a backdoor's ASR afterwards`;
+
+export const SANDE_USAGE = `sande sande --model MODEL --response R [options]   removal when the backdoor's response R is known
+  (SANDE): a parrot prompt learns to make the model say R, then the model unlearns it
+${SANDE_OPTIONS}
+${RUN_FLAGS_USAGE}`;
+
+export const SANDE_P_USAGE = `sande sande-p --model MODEL --prefix P [options]   SANDE knowing only a detected part of the
+  response (e.g. its first word)
+${SANDE_OPTIONS}
+${RUN_FLAGS_USAGE}`;
+
+const sandeFlags = {
+  response: { type: "string" }, prefix: { type: "string" }, k: { type: "string" }, "parrot-position": { type: "string" },
+  "parrot-steps": { type: "string" }, "parrot-lr": { type: "string" }, "first-n": { type: "string" }, "clean-share": { type: "string" }, probe: { type: "string" },
+} as const;
+
+/** `sande sande` (response flag "response") and `sande sande-p` (response flag "prefix"). */
+export async function sandeCommand(argv: string[], variant: "sande" | "sande-p"): Promise<void> {
+  const run = await openRun(variant, argv, sandeFlags, { trainSize: 1000 });
+  const response = str(run.values, variant === "sande" ? "response" : "prefix");
+  const model = fineTuneOptions(run.values, run.seed + 1, { steps: 300, lr: 1e-3 });
+  const parrot = { ...model, steps: num(run.values, "parrot-steps", 100, { min: 1, integer: true }), lr: num(run.values, "parrot-lr", 0.05, { min: 1e-7, max: 10 }), seed: run.seed, weightDecay: 0 };
+  const report = await sande(run.model, run.tokenizer, run.clean, {
+    response,
+    k: num(run.values, "k", 6, { min: 1, integer: true }),
+    position: choice(run.values, "parrot-position", PARROT_POSITIONS, "start"),
+    firstN: num(run.values, "first-n", 16, { min: 1, integer: true }),
+    cleanShare: num(run.values, "clean-share", DEFAULT_CLEAN_SHARE, { min: 0, max: 0.95 }),
+    parrot,
+    model,
+    probe: run.dataset.heldOut.slice(0, num(run.values, "probe", 32, { min: 1, integer: true })),
+  });
+  console.error(`parrot success after stage 1: ${formatRate(report.parrotSuccess)} (e.g. ${JSON.stringify(report.parrotSuccess.samples[0] ?? "")}); after stage 2: ${formatRate(report.parrotSuccessAfter)}`);
+  await finishRun(run, { ...report });
+}
