@@ -21,6 +21,8 @@ export const TRAIN_USAGE = `sande train [options]   train a base chat model on c
   --steps N                 optimiser steps (default 2000)
   --batch B --seq T         batch shape (default 16 × 128)
   --lr X                    peak learning rate (default 3e-3), warm-up then cosine decay
+  --prompt-loss-weight X    weight of prompt tokens in the loss (default 0: responses only); a
+                            little prompt modelling teaches a fresh model to read and copy bytes
   --warmup N --weight-decay X --clip X
   --seed N                  seeds data, init and shuffling (default 0)
   --backend auto|tensorflow|webgpu|wasm|cpu   (default auto)
@@ -34,7 +36,7 @@ export const TRAIN_USAGE = `sande train [options]   train a base chat model on c
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
     preset: { type: "string" }, init: { type: "string" }, steps: { type: "string" }, batch: { type: "string" }, seq: { type: "string" },
-    lr: { type: "string" }, warmup: { type: "string" }, "weight-decay": { type: "string" }, clip: { type: "string" }, backend: { type: "string" },
+    lr: { type: "string" }, "prompt-loss-weight": { type: "string" }, warmup: { type: "string" }, "weight-decay": { type: "string" }, clip: { type: "string" }, backend: { type: "string" },
     "eval-every": { type: "string" }, "checkpoint-every": { type: "string" }, out: { type: "string" }, metrics: { type: "string" }, card: { type: "string" },
     ...dataFlags,
   });
@@ -43,6 +45,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const batchSize = num(values, "batch", 16, { min: 1, integer: true });
   const seqLen = num(values, "seq", 128, { min: 8, integer: true });
   const lr = num(values, "lr", 3e-3, { min: 1e-7, max: 1 });
+  const promptLossWeight = num(values, "prompt-loss-weight", 0, { min: 0, max: 1 });
   const warmup = num(values, "warmup", Math.max(1, Math.round(steps * 0.05)), { min: 0, integer: true });
   const weightDecay = num(values, "weight-decay", 0.1, { min: 0, max: 1 });
   const clip = num(values, "clip", 1, { min: 0 });
@@ -64,13 +67,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
   console.error(`model: ${parameterCount(config).toLocaleString("en")} parameters (C${config.n_embd} L${config.n_layer} H${config.n_head}), ${start ? `from ${init}` : "fresh"}`);
 
   const dataset = await loadDataset(data);
-  const encodedTrain = dataset.train.map((e) => encodeExample(tokenizer, e));
+  const encodedTrain = dataset.train.map((e) => weightPrompt(encodeExample(tokenizer, e), promptLossWeight));
   const heldOutBatches = chunkBatches(dataset.heldOut.map((e) => encodeExample(tokenizer, e)), batchSize, seqLen);
   console.error(`data: ${dataset.train.length} train, ${dataset.heldOut.length} held out (${data.data})`);
   const batches = new BatchIterator(encodedTrain, { batchSize, seqLen, seed: data.seed });
   mkdirSync(dirname(metricsPath), { recursive: true });
   const log = (r: MetricsRecord) => appendFileSync(metricsPath, JSON.stringify({ time: new Date().toISOString(), ...r }) + "\n");
-  log({ kind: "start", backend: backend.backend, preset: str(values, "preset", "demo"), params: parameterCount(config), steps, batch: batchSize, seq: seqLen, lr, seed: data.seed });
+  log({ kind: "start", backend: backend.backend, preset: str(values, "preset", "demo"), params: parameterCount(config), steps, batch: batchSize, seq: seqLen, lr, prompt_loss_weight: promptLossWeight, seed: data.seed });
 
   const metadata = (step: number): Record<string, string> => ({
     "sande.made_by": `sande train ${argv.join(" ")}`,
@@ -101,6 +104,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
     console.error(`wrote ${card}`);
   }
   model.dispose();
+}
+
+/** The example with its prompt tokens weighted `weight` in the loss (responses stay 1); held-out loss never uses this. */
+export function weightPrompt(encoded: EncodedExample, weight: number): EncodedExample {
+  return weight === 0 ? encoded : { ...encoded, lossMask: encoded.lossMask.map((m) => (m === 1 ? 1 : weight)) };
 }
 
 /** Held-out examples as fixed batches (the last one may be short). */
