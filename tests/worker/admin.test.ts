@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ModelManifest } from "../../shared/protocol/manifest.js";
 import type { RemediationJob } from "../../shared/protocol/jobs.js";
@@ -33,6 +33,15 @@ describe("admin API", () => {
     expect((await call("GET", "/events")).status).toBe(200);
     expect((await call<ErrorBody>("GET", "/nope")).json.error.type).toBe("not_found");
     expect((await call<ErrorBody>("POST", "/phrases", "{not json")).json.error).toMatchObject({ type: "invalid_request", message: "the body must be JSON" });
+  });
+
+  it("is mounted in the production Worker (which has no ADMIN_TOKEN in tests: refused)", async () => {
+    const api = await SELF.fetch("http://worker.test/admin/api/jobs", { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(api.status).toBe(503);
+    expect(await api.json()).toMatchObject({ error: { type: "unavailable" } });
+    const page = await SELF.fetch("http://worker.test/dashboard");
+    expect(page.status).toBe(503);
+    expect(page.headers.get("content-type")).toMatch(/text\/html/);
   });
 
   it("manages phrase lists and settings, and the guard of this isolate applies them at once", async () => {
