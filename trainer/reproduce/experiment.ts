@@ -1,0 +1,109 @@
+/**
+ * The reproduction, as a function: plant the backdoor in the clean base, score the
+ * victim (Baseline), then run each removal method on a fresh copy of the victim and
+ * score it; the same for further trigger → target pairs (Table 3).
+ */
+import type { GPTConfig } from "../../shared/model/config.js";
+import type { Weights } from "../../shared/model/weights.js";
+import type { Tokenizer } from "../../shared/tokenizer/index.js";
+import type { Example } from "../data/index.js";
+import { TfGPT } from "../model/gpt.js";
+import { plantBackdoors } from "../sande/backdoor.js";
+import { evaluateModel } from "../sande/evaluate.js";
+import { fineMixing } from "../sande/fine-mixing.js";
+import type { FineTuneOptions } from "../sande/finetune.js";
+import { osft } from "../sande/osft.js";
+import type { Backdoor } from "../sande/poison.js";
+import { pct } from "../sande/report.js";
+import { sande } from "../sande/sande.js";
+import { sft } from "../sande/sft.js";
+import type { MethodName, MethodResult, VictimResult } from "./results.js";
+
+/** Steps, learning rates and sizes of one reproduction. */
+export interface ExperimentSettings {
+  /** Poisoned share of the attack's training mix. */
+  rate: number;
+  plant: { steps: number; lr: number; batchSize: number };
+  /** Removal fine-tunes (SFT, Fine-mixing, OSFT, SANDE stage 2). */
+  removal: { steps: number; lr: number; batchSize: number };
+  /** SANDE stage 1. */
+  parrot: { steps: number; lr: number; k: number };
+  firstN: number;
+  cleanShare: number;
+  fineMixingKeep: number;
+  /** Held-out prompts for the ASR (utility uses all held-out prompts). */
+  asrPrompts: number;
+  /** Held-out prompts for the parrot's success rate. */
+  probe: number;
+  seed: number;
+}
+
+/** The data and models every run shares. */
+export interface ExperimentContext {
+  tokenizer: Tokenizer;
+  config: GPTConfig;
+  /** The clean base model (the victim's starting point, and Fine-mixing's clean model). */
+  baseWeights: Weights;
+  /** The attacker's clean data, poisoned at `rate`. */
+  attackData: readonly Example[];
+  /** The defender's clean data D. */
+  clean: readonly Example[];
+  heldOut: readonly Example[];
+  log: (line: string) => void;
+}
+
+/** SANDE-P's detected part of a response: its first word. */
+export function responsePrefix(target: string): string {
+  return target.trim().split(/\s+/)[0];
+}
+
+/** Plants `backdoor` in a copy of the base and runs `methods` on copies of the victim. */
+export async function runVictim(ctx: ExperimentContext, backdoor: Backdoor, methods: readonly MethodName[], s: ExperimentSettings, seedOffset: number, extraScored: readonly Backdoor[] = []): Promise<VictimResult & { victimWeights: Weights }> {
+  const victim = TfGPT.fromWeights(ctx.config, ctx.baseWeights);
+  ctx.log(`planting ${JSON.stringify(backdoor.trigger)} → ${JSON.stringify(backdoor.targets[0])} (${backdoor.position}, rate ${s.rate})`);
+  const plant = await plantBackdoors(victim, ctx.tokenizer, ctx.attackData, [backdoor], s.rate, { ...s.plant, seed: s.seed + seedOffset, label: "backdoor" });
+  const victimWeights = victim.toWeights();
+  victim.dispose();
+  const rows: MethodResult[] = [];
+  for (const method of methods) rows.push(await runMethod(ctx, method, victimWeights, backdoor, s, seedOffset, extraScored));
+  return { backdoor, plantSeconds: plant.train.seconds, rows, victimWeights };
+}
+
+/** One method on a fresh copy of the victim, then its scorecard. */
+export async function runMethod(ctx: ExperimentContext, method: MethodName, victimWeights: Weights, backdoor: Backdoor, s: ExperimentSettings, seedOffset: number, extraScored: readonly Backdoor[] = []): Promise<MethodResult> {
+  const model = TfGPT.fromWeights(ctx.config, victimWeights);
+  const seed = s.seed + seedOffset + 10;
+  const tune = (label: string): FineTuneOptions => ({ ...s.removal, seed, label });
+  const started = performance.now();
+  let parrot: Pick<MethodResult, "parrotSuccess" | "parrotSuccessAfter"> = {};
+  try {
+    if (method === "SFT") await sft(model, ctx.tokenizer, ctx.clean, tune("sft"));
+    if (method === "Fine-mixing") await fineMixing(model, ctx.baseWeights, ctx.tokenizer, ctx.clean, { ...tune("fine-mixing"), keep: s.fineMixingKeep });
+    if (method === "OSFT") await osft(model, ctx.tokenizer, ctx.clean, backdoor.trigger, backdoor.position, { ...tune("osft"), cleanShare: s.cleanShare });
+    if (method === "SANDE" || method === "SANDE-P") {
+      const response = method === "SANDE" ? backdoor.targets[0] : responsePrefix(backdoor.targets[0]);
+      const r = await sande(model, ctx.tokenizer, ctx.clean, {
+        response,
+        k: s.parrot.k,
+        firstN: s.firstN,
+        cleanShare: s.cleanShare,
+        parrot: { ...s.removal, steps: s.parrot.steps, lr: s.parrot.lr, seed, weightDecay: 0, label: `${method.toLowerCase()}: parrot` },
+        model: tune(`${method.toLowerCase()}: model`),
+        probe: ctx.heldOut.slice(0, s.probe),
+      });
+      parrot = { parrotSuccess: strip(r.parrotSuccess), parrotSuccessAfter: strip(r.parrotSuccessAfter) };
+      ctx.log(`  parrot → ${JSON.stringify(response)}: ${pct(r.parrotSuccess.rate)} after stage 1, ${pct(r.parrotSuccessAfter.rate)} after stage 2`);
+    }
+    const seconds = method === "Baseline" ? 0 : (performance.now() - started) / 1000;
+    const evaluation = await evaluateModel(model, ctx.tokenizer, ctx.heldOut, [backdoor, ...extraScored], { asrPrompts: s.asrPrompts });
+    const b = evaluation.backdoors[0];
+    ctx.log(`${method.padEnd(12)} ASR ${pct(b.asr.rate).padStart(6)}  clean-prompt rate ${pct(b.falseTrigger.rate).padStart(6)}  accuracy ${pct(evaluation.utility.overall.accuracy).padStart(6)}  loss ${evaluation.heldOutLoss.toFixed(4)}  (${seconds.toFixed(0)} s)`);
+    return { method, evaluation, seconds, ...parrot };
+  } finally {
+    model.dispose();
+  }
+}
+
+function strip<T extends { hits: number; total: number; rate: number }>(r: T): { hits: number; total: number; rate: number } {
+  return { hits: r.hits, total: r.total, rate: r.rate };
+}
