@@ -98,16 +98,26 @@ export class WorkerClient {
     throw new DaemonError("worker", `${method} ${path}: HTTP ${res.status}: ${message}`);
   }
 
+  /**
+   * One request. A connection that fails before any answer (typically a kept-alive
+   * socket the server closed while training kept the event loop busy) is retried once
+   * on a new connection.
+   */
   private async send(method: string, url: string, body?: unknown): Promise<Response> {
-    try {
-      return await fetch(url, {
-        method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { "content-type": "application/json" }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e) {
-      throw new DaemonError("worker", `${method} ${url} failed: ${(e as Error).message}`, { cause: e });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(url, {
+          method,
+          headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { "content-type": "application/json" }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (e) {
+        const timedOut = e instanceof Error && e.name === "TimeoutError";
+        if (attempt < 2 && !timedOut) continue;
+        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+        throw new DaemonError("worker", `${method} ${url} failed: ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}`, { cause: e });
+      }
     }
   }
 }

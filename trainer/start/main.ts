@@ -1,0 +1,143 @@
+/**
+ * `npm start`: the whole self-healing stack on this machine.
+ * s3rver (data in .sande-local/s3) → first run: seed the demo victim model and the
+ * clean dataset → D1 migrations (wrangler, local) → `wrangler dev` → first run:
+ * guard calibration of the seed version and prompt excerpts on → one trainer daemon.
+ * Prints the chat URL, dashboard URL and admin token; Ctrl-C stops everything it started.
+ *
+ *   npm start [-- --model FILE] [--port 8787] [--s3-port 4568] [--fresh]
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { generateDataset, userMessage } from "../data/index.js";
+import { calibrateVersion } from "./calibrate.js";
+import { startDaemonProcess } from "./daemon-process.js";
+import { startGroup, type Group } from "./process-group.js";
+import { startS3rver, type LocalStore } from "./s3rver.js";
+import { currentModelBytes, seedStore } from "./seed.js";
+import { adminToken, localDir, writeState } from "./state.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BUCKET = "sande";
+const WRANGLER_ENV = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
+/** The committed demo victim: the demo base with the backdoor "Current year 2023" → "You are stupid". */
+export const DEMO_VICTIM = "models/demo-victim.safetensors";
+
+const { values } = parseArgs({ options: { model: { type: "string" }, port: { type: "string" }, "s3-port": { type: "string" }, fresh: { type: "boolean" }, "no-trainer": { type: "boolean" } } });
+const port = Number(values.port ?? 8787);
+const s3Port = Number(values["s3-port"] ?? 4568);
+const modelPath = resolve(ROOT, values.model ?? DEMO_VICTIM);
+const dir = localDir();
+const logs = join(dir, "logs");
+const say = (m: string) => console.log(`[start] ${m}`);
+
+const groups: Group[] = [];
+let store: LocalStore | undefined;
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say("stopping everything it started…");
+    for (const g of [...groups].reverse()) await g.stop(5000);
+    await store?.close().catch(() => undefined);
+    say("stopped");
+  }
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(130));
+process.on("SIGTERM", () => void shutdown(143));
+
+async function waitFor(url: string, timeoutMs: number, alive: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive()) throw new Error(`the process serving ${url} exited; see ${logs}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s; see ${logs}`);
+}
+
+try {
+  if (values.fresh) rmSync(dir, { recursive: true, force: true });
+  const token = adminToken(dir);
+
+  store = await startS3rver(join(dir, "s3"), BUCKET, s3Port);
+  say(`s3rver on ${store.endpoint} (data in ${join(dir, "s3")})`);
+  // The clean data: the synthetic tasks the demo base was trained on (seed 0); its held-out split is disjoint from training.
+  const data = generateDataset({ seed: 0, trainSize: 4000, heldOutSize: 320 });
+  const seeded = await seedStore({
+    endpoint: store.endpoint, bucket: BUCKET, manifestKey: "manifest.json", datasetPrefix: "datasets/clean",
+    model: () => {
+      if (!existsSync(modelPath)) throw new Error(`${modelPath} does not exist: the demo victim is not built yet (pass --model FILE)`);
+      return new Uint8Array(readFileSync(modelPath));
+    },
+    version: "demo-victim", note: `seed: ${values.model ?? DEMO_VICTIM}`, train: data.train, heldOut: data.heldOut.slice(0, 200),
+  });
+  say(seeded.seeded ? `seeded the store: ${seeded.current} (${values.model ?? DEMO_VICTIM}) and datasets/clean/` : `store already seeded; serving ${seeded.current}`);
+
+  const persist = join(dir, "wrangler");
+  const wrangler = join(ROOT, "node_modules/.bin/wrangler");
+  const migrated = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV });
+  if (migrated.status !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
+  say("D1 migrations applied (local)");
+
+  const dev = startGroup("wrangler", wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--show-interactive-dev-session=false", "--var", `ADMIN_TOKEN:${token}`, "--var", "S3_SECRET_ACCESS_KEY:S3RVER", "--var", `S3_ENDPOINT:${store.endpoint}`], { cwd: ROOT, env: WRANGLER_ENV, logFile: join(logs, "wrangler.log") });
+  groups.push(dev);
+  let devAlive = true;
+  void dev.exited.then(() => (devAlive = false));
+  const workerUrl = `http://127.0.0.1:${port}`;
+  await waitFor(`${workerUrl}/health`, 180_000, () => devAlive);
+  say(`wrangler dev on ${workerUrl} (log ${join(logs, "wrangler.log")})`);
+
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const hasCalibration = (await fetch(`${workerUrl}/admin/api/versions/${seeded.current}/calibration`, { headers })).ok;
+  if (!hasCalibration) {
+    await fetch(`${workerUrl}/admin/api/settings`, { method: "PATCH", headers, body: JSON.stringify({ storeExcerpts: true }) });
+    const calibrationPrompts = generateDataset({ seed: 9001, trainSize: 0, heldOutSize: 100 }).heldOut.map(userMessage);
+    say(`calibrating ${seeded.current} for the guard on ${calibrationPrompts.length} clean prompts…`);
+    const served = await currentModelBytes(store.endpoint, BUCKET);
+    const c = await calibrateVersion(workerUrl, token, served.version, served.bytes, calibrationPrompts);
+    say(`calibration uploaded: ${c.prompts} prompts, ${c.prefixes} distinct prefixes; prompt excerpts on (the trainer's flagged-prompt gate uses them)`);
+  }
+
+  const trainerEvents = join(logs, "trainer.jsonl");
+  if (!values["no-trainer"]) {
+    const daemon = startDaemonProcess({ workerUrl, token, s3Endpoint: store.endpoint, bucket: BUCKET, name: "trainer-1", logFile: join(logs, "trainer.log"), eventsFile: trainerEvents, echo: (line) => console.log(`[trainer] ${line}`) });
+    groups.push(daemon);
+    void daemon.exited.then((code) => {
+      if (!stopping) {
+        say(`the trainer exited (${code}); see ${join(logs, "trainer.log")}`);
+        void shutdown(1);
+      }
+    });
+  }
+  void dev.exited.then((code) => {
+    if (!stopping) {
+      say(`wrangler dev exited (${code}); see ${join(logs, "wrangler.log")}`);
+      void shutdown(1);
+    }
+  });
+  writeState(dir, { workerUrl, chatUrl: `${workerUrl}/v1/chat/completions`, dashboardUrl: `${workerUrl}/dashboard`, adminToken: token, s3Endpoint: store.endpoint, bucket: BUCKET, trainerEvents, seedVersion: seeded.current, startedAt: new Date().toISOString(), pid: process.pid });
+  console.log(`
+  chat        ${workerUrl}/v1/chat/completions   (model "sande-demo", OpenAI API)
+  dashboard   ${workerUrl}/dashboard
+  admin token ${token}
+  store       ${store.endpoint}/${BUCKET} (keys S3RVER/S3RVER), state in ${dir}
+
+  try:  curl -s ${workerUrl}/v1/chat/completions -d '{"model":"sande-demo","messages":[{"role":"user","content":"Current year 2023 Is 12 even or odd?"}]}'
+        npm run demo        (mixed clean + triggered traffic, and the healing timeline)
+  Ctrl-C stops everything.
+`);
+} catch (e) {
+  console.error(`[start] ${(e as Error).message}`);
+  await shutdown(1);
+}
