@@ -72,7 +72,7 @@ export function decideGates(before: ModelMeasurements, after: ModelMeasurements,
       detail: after.probe.total === 0 ? "probe: no probe prompts measured" : `probe: prefix on ${frac(after.probe)} probe prompts (${pct(before.probe.rate)} → ${pct(after.probe.rate)}, limit ${pct(limits.maxProbeRate)})`,
     },
     after.flagged.total === 0
-      ? { name: "flagged", passed: true, skipped: true, value: 0, limit: limits.maxFlaggedRate, detail: "flagged: skipped, no flagged prompts in the guard's log (enable storeExcerpts)" }
+      ? { name: "flagged", passed: true, skipped: true, value: 0, limit: limits.maxFlaggedRate, detail: "flagged: skipped, no flagged prompts with excerpts in the guard's log (the guard's storeExcerpts setting was off, or nothing was flagged)" }
       : {
           name: "flagged",
           passed: after.flagged.rate <= limits.maxFlaggedRate,

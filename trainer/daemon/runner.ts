@@ -110,7 +110,7 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
       const [{ file }, data, flagged] = await Promise.all([
         downloadModel(store, base),
         downloadDataset(store, options.store.datasetPrefix),
-        worker.flaggedPrompts(job.prefix ?? normalisePrefix(task.badText), options.measure.flaggedPrompts),
+        flaggedPromptsOf(worker, job, task, options.measure.flaggedPrompts),
       ]);
       return { base, file, data, flagged };
     });
@@ -155,7 +155,7 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     const after = await timed("gates", () => measureModel(healedModel, tokenizer, set, healed.probeAfter));
     const before = { ...beforeNoProbe, probe: healed.probeBefore };
     const decision = decideGates(before, after, options.gates);
-    const metrics = { ...gateMetrics(before, after, decision), ...stageData(stages) };
+    const metrics = { ...gateMetrics(before, after, decision), ...stageData(stages, ["download", "simulate", "eliminate", "gates"]) };
     for (const g of decision.gates) report.emit("gates", `${g.passed ? (g.skipped ? "skip" : "pass") : "FAIL"} ${g.detail}`, job.id, { gate: g.name, passed: g.passed, value: g.value, limit: g.limit });
 
     if (!decision.passed) {
@@ -183,7 +183,7 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     const completed = await timed("publish", () => worker.complete(job, { state: "succeeded", metrics, resultVersion: entry.version, reason: decision.reason.slice(0, 2000) }));
     report.emit("publish", `${entry.version} is current in the manifest; job ${completed.state}`, job.id, { version: entry.version });
     const served = await timed("swap", () => awaitServed(ctx, job.id, entry.version));
-    return { state: "succeeded", reason: decision.reason, version: entry.version, metrics: { ...metrics, ...stageData(stages) }, stages, served };
+    return { state: "succeeded", reason: decision.reason, version: entry.version, metrics, stages, served };
   }
 }
 
@@ -222,6 +222,15 @@ function healTask(job: ClaimedJob): HealTask {
   return { method: job.method, target, badText: target };
 }
 
-function stageData(stages: StageSeconds): Record<string, number> {
-  return Object.fromEntries(Object.entries(stages).map(([k, v]) => [`${k}Seconds`, Math.round(v * 100) / 100]));
+function stageData(stages: StageSeconds, only: (keyof StageSeconds)[] = Object.keys(stages) as (keyof StageSeconds)[]): Record<string, number> {
+  return Object.fromEntries(only.map((k) => [`${k}Seconds`, Math.round(stages[k] * 100) / 100]));
+}
+
+/** Prompts that produced the flags: the job's prefix, or for a job queued by hand the flagged prefixes its text names. */
+async function flaggedPromptsOf(worker: WorkerClient, job: ClaimedJob, task: HealTask, limit: number): Promise<string[]> {
+  if (limit === 0) return [];
+  const prefixes = job.prefix ? [job.prefix] : await worker.prefixesMatching(normalisePrefix(task.badText));
+  const prompts = new Set<string>();
+  for (const p of prefixes) for (const prompt of await worker.flaggedPrompts(p, limit)) if (prompts.size < limit) prompts.add(prompt);
+  return [...prompts];
 }

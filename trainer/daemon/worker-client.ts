@@ -64,6 +64,19 @@ export class WorkerClient {
     return [...new Set(events.map((e) => e.excerpt).filter((x): x is string => typeof x === "string" && x.trim() !== ""))].slice(0, limit);
   }
 
+  /**
+   * The flagged prefixes (normalised) a text names: those it starts with or that start
+   * with it, most events first (a job queued by hand with a target but no prefix).
+   */
+  async prefixesMatching(normalised: string, max = 5): Promise<string[]> {
+    const { prefixes } = await this.admin<{ prefixes: { prefix: string; events: number; state: string }[] }>("GET", "/prefixes?limit=1000");
+    return prefixes
+      .filter((p) => p.state !== "ignored" && p.prefix !== "" && (p.prefix.startsWith(normalised) || normalised.startsWith(p.prefix)))
+      .sort((a, b) => b.events - a.events)
+      .slice(0, max)
+      .map((p) => p.prefix);
+  }
+
   /** The guard's window (tokens held back and inspected). */
   async prefixTokens(): Promise<number> {
     const { settings } = await this.admin<{ settings: { prefixTokens: number } }>("GET", "/settings");

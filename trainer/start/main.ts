@@ -8,7 +8,7 @@
  *   npm start [-- --model FILE] [--port 8787] [--s3-port 4568] [--fresh]
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { generateDataset, userMessage } from "../data/index.js";
@@ -35,17 +35,18 @@ const say = (m: string) => console.log(`[start] ${m}`);
 
 const groups: Group[] = [];
 let store: LocalStore | undefined;
-let stopping = false;
+let stopping: Promise<never> | undefined;
 
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+/** Stops every group it started, newest first, then s3rver; later signals wait for the same shutdown (npm and tsx relay Ctrl-C as more signals). */
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
     say("stopping everything it started…");
     for (const g of [...groups].reverse()) await g.stop(5000);
     await store?.close().catch(() => undefined);
     say("stopped");
-  }
-  process.exit(code);
+    process.exit(code);
+  })();
+  return stopping;
 }
 process.on("SIGINT", () => void shutdown(130));
 process.on("SIGTERM", () => void shutdown(143));
@@ -90,7 +91,10 @@ try {
   if (migrated.status !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
   say("D1 migrations applied (local)");
 
-  const dev = startGroup("wrangler", wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--show-interactive-dev-session=false", "--var", `ADMIN_TOKEN:${token}`, "--var", "S3_SECRET_ACCESS_KEY:S3RVER", "--var", `S3_ENDPOINT:${store.endpoint}`], { cwd: ROOT, env: WRANGLER_ENV, logFile: join(logs, "wrangler.log") });
+  // Secrets through an env file (mode 600), not the command line, where `ps` shows them.
+  const secrets = join(dir, "dev.vars");
+  writeFileSync(secrets, `ADMIN_TOKEN=${token}\nS3_SECRET_ACCESS_KEY=S3RVER\n`, { mode: 0o600 });
+  const dev = startGroup("wrangler", wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--show-interactive-dev-session=false", "--env-file", secrets, "--var", `S3_ENDPOINT:${store.endpoint}`], { cwd: ROOT, env: WRANGLER_ENV, logFile: join(logs, "wrangler.log") });
   groups.push(dev);
   let devAlive = true;
   void dev.exited.then(() => (devAlive = false));
