@@ -71,7 +71,7 @@ try {
   });
   const code = await daemon.exited;
   const records = readFileSync(events, "utf8").trim().split("\n").map((l) => JSON.parse(l) as ProgressRecord);
-  const backend = records[0].message.split(";")[0];
+  const backend = records[0].message.split("; worker ")[0];
   const claimed = records.find((r) => r.stage === "claim" && r.job === job.id);
   const served = records.find((r) => r.stage === "swap" && r.job === job.id && r.message.startsWith("the Worker serves"));
   const done = records.find((r) => r.stage === "done" && r.job === job.id);
