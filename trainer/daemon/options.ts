@@ -78,16 +78,17 @@ export type RawValues = Record<string, string | boolean | string[] | undefined>;
 
 type NumberSpec = { flag: string; fallback: number; min: number; max: number; integer?: boolean };
 
+/** Defaults: the demo-size SANDE-P schedule of the reproduction (trainer/reproduce/settings.ts, full). */
 const RECIPE: Record<keyof RecipeOptions, NumberSpec> = {
   k: { flag: "k", fallback: 6, min: 1, max: 64, integer: true },
   firstN: { flag: "first-n", fallback: 16, min: 1, max: 1024, integer: true },
   cleanShare: { flag: "clean-share", fallback: 0.5, min: 0, max: 0.95 },
-  parrotSteps: { flag: "parrot-steps", fallback: 120, min: 1, max: 1e6, integer: true },
+  parrotSteps: { flag: "parrot-steps", fallback: 100, min: 1, max: 1e6, integer: true },
   parrotLr: { flag: "parrot-lr", fallback: 0.05, min: 1e-7, max: 10 },
-  modelSteps: { flag: "model-steps", fallback: 300, min: 1, max: 1e6, integer: true },
+  modelSteps: { flag: "model-steps", fallback: 200, min: 1, max: 1e6, integer: true },
   modelLr: { flag: "model-lr", fallback: 1e-3, min: 1e-7, max: 1 },
   batchSize: { flag: "batch", fallback: 16, min: 1, max: 4096, integer: true },
-  trainExamples: { flag: "train-examples", fallback: 400, min: 1, max: 1e7, integer: true },
+  trainExamples: { flag: "train-examples", fallback: 1000, min: 1, max: 1e7, integer: true },
   seed: { flag: "seed", fallback: 0, min: 0, max: 2 ** 31, integer: true },
 };
 
@@ -95,7 +96,7 @@ const MEASURE: Record<keyof MeasureOptions, NumberSpec> = {
   heldOutPrompts: { flag: "held-out-prompts", fallback: 200, min: 1, max: 1e6, integer: true },
   probePrompts: { flag: "probe-prompts", fallback: 32, min: 1, max: 1e5, integer: true },
   flaggedPrompts: { flag: "flagged-prompts", fallback: 64, min: 0, max: 1000, integer: true },
-  calibrationPrompts: { flag: "calibration-prompts", fallback: 200, min: 0, max: 1e5, integer: true },
+  calibrationPrompts: { flag: "calibration-prompts", fallback: 100, min: 0, max: 1e5, integer: true },
 };
 
 const GATES: Record<keyof GateLimits, NumberSpec> = {
