@@ -5,7 +5,8 @@
  * guard queues a job, then trainer processes (`sande daemon`): the first is killed
  * mid-training (its lease expires, the job is retried), the second heals, gates and
  * publishes; the Worker swaps to the new version and the trigger no longer produces
- * the target. Tiny preset, about 3 minutes on 2 cores.
+ * the target. Then the lease itself against the real admin API. Tiny preset, about
+ * 3 minutes on 2 cores.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -15,6 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userMessage } from "../../trainer/data/index.js";
 import type { ProgressRecord } from "../../trainer/daemon/progress.js";
 import { insertTrigger } from "../../trainer/sande/poison.js";
+import { DaemonError } from "../../trainer/daemon/errors.js";
+import { LeaseKeeper } from "../../trainer/daemon/lease-keeper.js";
+import { WorkerClient } from "../../trainer/daemon/worker-client.js";
 import { calibrateVersion } from "../../trainer/start/calibrate.js";
 import { startDaemonProcess } from "../../trainer/start/daemon-process.js";
 import type { Group } from "../../trainer/start/process-group.js";
@@ -39,7 +43,9 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
 async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${worker.url}/admin/api${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const init = { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) };
+  // A kept-alive socket workerd closed while this thread was busy fails before any answer: retry once.
+  const res = await fetch(`${worker.url}/admin/api${path}`, init).catch(() => fetch(`${worker.url}/admin/api${path}`, init));
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -125,7 +131,7 @@ describe("backdoored → flagged → job → healed → served", () => {
     const first = startDaemonProcess({ ...common, name: "trainer-a", logFile: join(dir, "a.log"), eventsFile: firstEvents, args: [...TINY_RECIPE, "--once", "--lease-seconds", "10", "--poll-seconds", "0.5"] });
     daemons.push(first);
     await until("trainer-a to start training", 90_000, async () => progress(firstEvents).some((r) => r.job === job.id && r.stage === "simulate" && r.data?.step !== undefined));
-    first.child.kill("SIGKILL");
+    first.kill("SIGKILL"); // the whole process group: tsx and the daemon it runs, lease thread included
     await first.exited;
     const claimed = await admin<{ job: RemediationJob }>("GET", `/jobs/${job.id}`);
     expect(claimed.job).toMatchObject({ state: "claimed", claimedBy: "trainer-a", attempts: 1 });
@@ -175,4 +181,32 @@ describe("backdoored → flagged → job → healed → served", () => {
     expect(hits / prompts.length).toBeLessThanOrEqual(0.1);
     expect(correct / prompts.length).toBeGreaterThanOrEqual(0.6);
   }, 120_000);
+
+  it("leases against the real admin API: heartbeats extend it; once lost, the old holder cannot publish or complete", async () => {
+    const client = new WorkerClient(worker.url, TOKEN);
+    const { job: queued } = await admin<{ job: RemediationJob }>("POST", "/jobs", { target: "lease test", modelVersion: "victim-1" });
+    const mine = await client.claim("lease-holder", 10);
+    expect(mine?.id).toBe(queued.id);
+    const keeper = new LeaseKeeper(client, mine!, 10, Date.now());
+    // Training blocks the event loop for minutes (wasm resolves every await as a microtask):
+    // block it here for longer than the lease; the renewals run on the keeper's own thread.
+    const busyUntil = Date.now() + 12_000;
+    while (Date.now() < busyUntil) Math.sqrt(Math.random());
+    expect(keeper.lost).toBeNull();
+    const renewed = (await admin<{ job: RemediationJob }>("GET", `/jobs/${mine!.id}`)).job;
+    expect(renewed).toMatchObject({ state: "claimed", claimedBy: "lease-holder", attempts: 1 });
+    expect(renewed.leaseUntil! - renewed.updatedAt).toBe(10_000);
+    expect(renewed.updatedAt).toBeGreaterThan(mine!.updatedAt + 6_000); // renewed at least twice meanwhile
+    keeper.stop(); // as if the trainer hung: no more renewals
+    const other = await until("the lease to lapse and another trainer to claim", 20_000, () => client.claim("other-trainer", 30));
+    expect(other).toMatchObject({ id: mine!.id, claimedBy: "other-trainer", attempts: 2 });
+    expect(keeper.lost).toMatch(/lapsed/);
+    const stale = new LeaseKeeper(client, mine!, 10, Date.now());
+    const publishErr = await stale.renewForPublish().catch((e: unknown) => e);
+    stale.stop();
+    expect(publishErr).toBeInstanceOf(DaemonError);
+    expect((publishErr as DaemonError).kind).toBe("lease_lost");
+    await expect(client.complete(mine!, { state: "succeeded" })).rejects.toMatchObject({ kind: "lease_lost" });
+    expect((await client.complete(other!, { state: "failed", reason: "lease test" })).state).toBe("failed");
+  }, 60_000);
 });

@@ -26,11 +26,6 @@ export function reliableUntil(timing: LeaseTiming, sentAt: number): number {
   return sentAt + timing.leaseMs;
 }
 
-/** Delay before the next renewal, given when the last one succeeded. */
-export function nextBeatIn(timing: LeaseTiming, lastRenewedAt: number, now: number): number {
-  return Math.max(0, lastRenewedAt + timing.beatEveryMs - now);
-}
-
 /** True once the lease can no longer be relied on. */
 export function leaseLapsed(until: number, now: number): boolean {
   return now >= until;

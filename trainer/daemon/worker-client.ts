@@ -32,6 +32,11 @@ export class WorkerClient {
     private readonly timeoutMs = 30_000,
   ) {}
 
+  /** The admin token (the lease thread sends heartbeats with it). */
+  get bearerToken(): string {
+    return this.token;
+  }
+
   /** Claims the oldest queued job with a lease, or null when none is queued. */
   async claim(worker: string, leaseSeconds: number): Promise<ClaimedJob | null> {
     const { job } = await this.admin<{ job: ClaimedJob | null }>("POST", "/jobs/claim", { worker, leaseSeconds });

@@ -14,6 +14,8 @@ export interface Group {
   exited: Promise<number | null>;
   /** SIGTERM to the group, SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+  /** Sends `signal` to the whole group (the tsx wrapper and the program it runs). */
+  kill(signal: NodeJS.Signals): void;
 }
 
 /** Starts `command args` in a new process group; stdout and stderr go to `logFile` and, when `echo`, through `echo`. */
@@ -48,6 +50,7 @@ export function startGroup(name: string, command: string, args: string[], option
     name,
     child,
     exited,
+    kill: signal,
     async stop(graceMs = 5000) {
       if (done) return;
       signal("SIGTERM");
