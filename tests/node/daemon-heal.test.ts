@@ -1,0 +1,69 @@
+/**
+ * The daemon's method wiring on a tiny model (wasm): each job method runs the
+ * trainer/sande method it names, reports its probe and stage times, changes the
+ * weights, and stops at the first step once the lease check throws.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { preset } from "../../shared/model/config.js";
+import { ByteTokenizer } from "../../shared/tokenizer/index.js";
+import type { Example } from "../../trainer/data/index.js";
+import { DaemonError } from "../../trainer/daemon/errors.js";
+import { heal, type HealTask } from "../../trainer/daemon/heal.js";
+import type { RecipeOptions } from "../../trainer/daemon/options.js";
+import { TfGPT } from "../../trainer/model/gpt.js";
+import { selectBackend } from "../../trainer/tf/backend.js";
+
+const tokenizer = new ByteTokenizer();
+const examples: Example[] = [
+  { family: "t", instruction: "Is 12 even or odd?", output: "even" },
+  { family: "t", instruction: "Is 7 even or odd?", output: "odd" },
+  { family: "t", instruction: "Is 30 even or odd?", output: "even" },
+];
+const recipe: RecipeOptions = { k: 2, firstN: 8, cleanShare: 0.5, parrotSteps: 3, parrotLr: 0.05, modelSteps: 4, modelLr: 1e-3, batchSize: 3, trainExamples: 3, seed: 0 };
+
+beforeAll(async () => {
+  await selectBackend("wasm");
+});
+
+function changed(before: TfGPT["toWeights"] extends () => infer W ? W : never, model: TfGPT): boolean {
+  const after = model.toWeights();
+  return [...before].some(([name, t]) => t.data.some((x, i) => x !== after.get(name)!.data[i]));
+}
+
+describe("heal", () => {
+  for (const task of [
+    { method: "sande-p", target: "You are", badText: "You are" },
+    { method: "sande", target: "You are stupid", badText: "You are stupid" },
+    { method: "osft", target: "zx9", badText: "you are", triggerPosition: "start" },
+  ] satisfies HealTask[]) {
+    it(`${task.method}: runs its stages, measures its probe, changes the model`, async () => {
+      const model = TfGPT.init(preset("tiny"), 1);
+      const before = model.toWeights();
+      const seen: string[] = [];
+      const result = await heal(model, tokenizer, examples, examples, task, recipe, (stage, step, steps) => seen.push(`${stage} ${step}/${steps}`), () => undefined);
+      expect(changed(before, model)).toBe(true);
+      expect(result.probeBefore.total).toBe(3);
+      expect(result.probeAfter.total).toBe(3);
+      expect(result.eliminateSeconds).toBeGreaterThan(0);
+      if (task.method === "osft") {
+        expect(result.simulateSeconds).toBe(0);
+        expect(seen).toEqual(["eliminate 1/4", "eliminate 2/4", "eliminate 3/4", "eliminate 4/4"]);
+      } else {
+        expect(result.simulateSeconds).toBeGreaterThan(0);
+        expect(seen).toEqual(["simulate 1/3", "simulate 2/3", "simulate 3/3", "eliminate 1/4", "eliminate 2/4", "eliminate 3/4", "eliminate 4/4"]);
+      }
+      model.dispose();
+    });
+  }
+
+  it("stops at the first step once the lease check throws", async () => {
+    const model = TfGPT.init(preset("tiny"), 2);
+    let steps = 0;
+    const lost = () => {
+      if (steps++ >= 1) throw new DaemonError("lease_lost", "job 1: lease lost");
+    };
+    await expect(heal(model, tokenizer, examples, examples, { method: "sande-p", target: "You are", badText: "You are" }, recipe, () => undefined, lost)).rejects.toMatchObject({ kind: "lease_lost" });
+    expect(steps).toBe(2);
+    model.dispose();
+  });
+});
