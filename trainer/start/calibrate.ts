@@ -12,7 +12,10 @@ export async function calibrateVersion(workerUrl: string, token: string, version
   const { prefixTokens } = ((await settings.json()) as { settings: { prefixTokens: number } }).settings;
   const file = decodeModel(model);
   const upload = calibrateModel(new GPTInference(file.config, file.weights), new ByteTokenizer(), prompts, { prefixTokens, seed: 1, source: `${prompts.length} held-out clean prompts` });
-  const res = await fetch(`${workerUrl}/admin/api/versions/${encodeURIComponent(version)}/calibration`, { method: "PUT", headers, body: JSON.stringify(upload) });
+  const url = `${workerUrl}/admin/api/versions/${encodeURIComponent(version)}/calibration`;
+  const init = { method: "PUT", headers, body: JSON.stringify(upload) };
+  // Calibrating kept this thread busy: the kept-alive socket may be closed by now; the PUT is idempotent, so retry once.
+  const res = await fetch(url, init).catch(() => fetch(url, init));
   if (!res.ok) throw new Error(`PUT calibration for ${version}: HTTP ${res.status} ${await res.text()}`);
   return { prompts: upload.prompts, prefixes: Object.keys(upload.prefixes).length };
 }
