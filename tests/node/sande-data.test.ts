@@ -4,7 +4,7 @@ import { makeBatch, userMessage, type Example } from "../../trainer/data/index.j
 import { rateOf, saysTarget } from "../../trainer/sande/asr.js";
 import { clearSlotTargets, fittingSeqLen, trimBatch, withCleanShare } from "../../trainer/sande/batching.js";
 import { mixWeights } from "../../trainer/sande/mix.js";
-import { pairBackdoors } from "../../trainer/cli/backdoor-args.js";
+import { pairBackdoors, shellJoin } from "../../trainer/cli/backdoor-args.js";
 import { encodeParrotStage1, encodeParrotStage2, isSlot, parrotPromptIds, slotId } from "../../trainer/sande/parrot-encode.js";
 import { insertTrigger, poisonDataset, poisonExample, pseudoPoisonExample, triggerSite } from "../../trainer/sande/poison.js";
 
@@ -222,5 +222,12 @@ describe("backdoors on the command line", () => {
     expect(() => pairBackdoors(["--trigger", "t"], "start")).toThrow(/no --target/);
     expect(pairBackdoors(["--trigger", "t"], "start", true)).toEqual([]);
     expect(() => pairBackdoors(["--trigger"], "start")).toThrow(/needs a value/);
+  });
+});
+
+describe("shellJoin", () => {
+  it("quotes only what the shell would split or expand", () => {
+    expect(shellJoin(["backdoor", "--trigger", "Current year 2023", "--target", "It's", "--rate", "0.05", "--out", "models/x.safetensors"]))
+      .toBe(`backdoor --trigger 'Current year 2023' --target 'It'\\''s' --rate 0.05 --out models/x.safetensors`);
   });
 });

@@ -24,3 +24,8 @@ export function pairBackdoors(argv: readonly string[], position: TriggerPosition
   if (bare && !allowBare) throw new UsageError(`--trigger "${bare.trigger}" has no --target after it`);
   return out.filter((b) => b.targets.length > 0);
 }
+
+/** argv as a copy-pasteable shell command line (single-quotes words that need it). */
+export function shellJoin(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
+}

@@ -11,7 +11,7 @@ import { formatBackdoorTable } from "../sande/report.js";
 import { evaluateModel, type ModelEvaluation } from "../sande/evaluate.js";
 import type { FineTuneOptions } from "../sande/finetune.js";
 import { TRIGGER_POSITIONS, type Backdoor } from "../sande/poison.js";
-import { pairBackdoors } from "./backdoor-args.js";
+import { pairBackdoors, shellJoin } from "./backdoor-args.js";
 import { BACKEND_CHOICES, selectBackend } from "../tf/backend.js";
 import { choice, num, parseCommand, str } from "./args.js";
 import { dataFlags, dataOptions } from "./common.js";
@@ -123,14 +123,14 @@ export async function finishRun(run: Run, details: RunDetails): Promise<RunRepor
     config: model.config,
     tokenizer: tokenizer.name,
     weights: model.toWeights(),
-    metadata: { ...run.input.metadata, "sande.made_by": `sande ${run.command} ${run.argv.join(" ")}`, "sande.method": run.command },
+    metadata: { ...run.input.metadata, "sande.made_by": `sande ${run.command} ${shellJoin(run.argv)}`, "sande.method": run.command },
   });
   console.error(`wrote ${out}; scoring on ${run.dataset.heldOut.length} held-out prompts…`);
   const asrPrompts = run.values["asr-prompts"] === undefined ? undefined : num(run.values, "asr-prompts", 0, { min: 1, integer: true });
   const evaluation = await evaluateModel(model, tokenizer, run.dataset.heldOut, run.backdoors, { asrPrompts });
   const report: RunReport = {
     method: run.command,
-    command: `sande ${run.command} ${run.argv.join(" ")}`,
+    command: `sande ${run.command} ${shellJoin(run.argv)}`,
     input: run.inputPath,
     output: out,
     backend: run.backend,
