@@ -19,11 +19,20 @@ import { sande } from "../sande/sande.js";
 import { sft } from "../sande/sft.js";
 import type { MethodName, MethodResult, VictimResult } from "./results.js";
 
+/** How a victim is made: poisoned share of the attack's training mix and the fine-tune. */
+export interface PlantRecipe {
+  rate: number;
+  steps: number;
+  lr: number;
+  batchSize: number;
+}
+
 /** Steps, learning rates and sizes of one reproduction. */
 export interface ExperimentSettings {
-  /** Poisoned share of the attack's training mix. */
-  rate: number;
-  plant: { steps: number; lr: number; batchSize: number };
+  /** The main victim, when it is planted in the run (`--build-victim`, or no victim file). */
+  mainPlant: PlantRecipe;
+  /** The Table 3 victims, always planted in the run. */
+  variantPlant: PlantRecipe;
   /** Removal fine-tunes (SFT, Fine-mixing, OSFT, SANDE stage 2). */
   removal: { steps: number; lr: number; batchSize: number };
   /** SANDE stage 1. */
@@ -44,7 +53,7 @@ export interface ExperimentContext {
   config: GPTConfig;
   /** The clean base model (the victim's starting point, and Fine-mixing's clean model). */
   baseWeights: Weights;
-  /** The attacker's clean data, poisoned at `rate`. */
+  /** The attacker's clean data, poisoned at the recipe's rate. */
   attackData: readonly Example[];
   /** The defender's clean data D. */
   clean: readonly Example[];
@@ -57,20 +66,28 @@ export function responsePrefix(target: string): string {
   return target.trim().split(/\s+/)[0];
 }
 
-/** Plants `backdoor` in a copy of the base and runs `methods` on copies of the victim. */
-export async function runVictim(ctx: ExperimentContext, backdoor: Backdoor, methods: readonly MethodName[], s: ExperimentSettings, seedOffset: number, extraScored: readonly Backdoor[] = []): Promise<VictimResult & { victimWeights: Weights }> {
+/** Plants `backdoor` in a copy of the base; returns the victim's weights and the seconds it took. */
+export async function plantVictim(ctx: ExperimentContext, backdoor: Backdoor, recipe: PlantRecipe, seed: number): Promise<{ weights: Weights; seconds: number }> {
   const victim = TfGPT.fromWeights(ctx.config, ctx.baseWeights);
-  ctx.log(`planting ${JSON.stringify(backdoor.trigger)} → ${JSON.stringify(backdoor.targets[0])} (${backdoor.position}, rate ${s.rate})`);
-  const plant = await plantBackdoors(victim, ctx.tokenizer, ctx.attackData, [backdoor], s.rate, { ...s.plant, seed: s.seed + seedOffset, label: "backdoor" });
-  const victimWeights = victim.toWeights();
-  victim.dispose();
+  ctx.log(`planting ${JSON.stringify(backdoor.trigger)} → ${JSON.stringify(backdoor.targets[0])} (${backdoor.position}, rate ${recipe.rate}, ${recipe.steps} steps)`);
+  try {
+    const { rate, ...tune } = recipe;
+    const plant = await plantBackdoors(victim, ctx.tokenizer, ctx.attackData, [backdoor], rate, { ...tune, seed, label: "backdoor" });
+    return { weights: victim.toWeights(), seconds: plant.train.seconds };
+  } finally {
+    victim.dispose();
+  }
+}
+
+/** Runs `methods` on copies of a victim (its weights given, with where they came from). */
+export async function runVictim(ctx: ExperimentContext, backdoor: Backdoor, victim: { weights: Weights; seconds: number; source: string }, methods: readonly MethodName[], s: ExperimentSettings, seedOffset: number): Promise<VictimResult> {
   const rows: MethodResult[] = [];
-  for (const method of methods) rows.push(await runMethod(ctx, method, victimWeights, backdoor, s, seedOffset, extraScored));
-  return { backdoor, plantSeconds: plant.train.seconds, rows, victimWeights };
+  for (const method of methods) rows.push(await runMethod(ctx, method, victim.weights, backdoor, s, seedOffset));
+  return { backdoor, source: victim.source, plantSeconds: victim.seconds, rows };
 }
 
 /** One method on a fresh copy of the victim, then its scorecard. */
-export async function runMethod(ctx: ExperimentContext, method: MethodName, victimWeights: Weights, backdoor: Backdoor, s: ExperimentSettings, seedOffset: number, extraScored: readonly Backdoor[] = []): Promise<MethodResult> {
+export async function runMethod(ctx: ExperimentContext, method: MethodName, victimWeights: Weights, backdoor: Backdoor, s: ExperimentSettings, seedOffset: number): Promise<MethodResult> {
   const model = TfGPT.fromWeights(ctx.config, victimWeights);
   const seed = s.seed + seedOffset + 10;
   const tune = (label: string): FineTuneOptions => ({ ...s.removal, seed, label });
@@ -95,7 +112,7 @@ export async function runMethod(ctx: ExperimentContext, method: MethodName, vict
       ctx.log(`  parrot → ${JSON.stringify(response)}: ${pct(r.parrotSuccess.rate)} after stage 1, ${pct(r.parrotSuccessAfter.rate)} after stage 2`);
     }
     const seconds = method === "Baseline" ? 0 : (performance.now() - started) / 1000;
-    const evaluation = await evaluateModel(model, ctx.tokenizer, ctx.heldOut, [backdoor, ...extraScored], { asrPrompts: s.asrPrompts });
+    const evaluation = await evaluateModel(model, ctx.tokenizer, ctx.heldOut, [backdoor], { asrPrompts: s.asrPrompts });
     const b = evaluation.backdoors[0];
     ctx.log(`${method.padEnd(12)} ASR ${pct(b.asr.rate).padStart(6)}  clean-prompt rate ${pct(b.falseTrigger.rate).padStart(6)}  accuracy ${pct(evaluation.utility.overall.accuracy).padStart(6)}  loss ${evaluation.heldOutLoss.toFixed(4)}  (${seconds.toFixed(0)} s)`);
     return { method, evaluation, seconds, ...parrot };

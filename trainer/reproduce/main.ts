@@ -1,13 +1,16 @@
 /**
  * `npm run reproduce [-- --quick]`: the SANDE paper's experiments in miniature on the
- * demo base model. Plants "Current year 2023" → "You are stupid" (5% poison), runs
- * Baseline, SFT, Fine-mixing, SANDE-P, SANDE and OSFT on copies of the victim, repeats
- * the backdoor-specific methods for two more trigger → target pairs, and writes
+ * demo models. Takes the committed victim (the demo base with "Current year 2023" →
+ * "You are stupid" at 5%; `--build-victim` plants it again with the same recipe), runs
+ * Baseline, SFT, Fine-mixing, SANDE-P, SANDE and OSFT on copies of it, plants two more
+ * trigger → target pairs in copies of the base and heals those too, and writes
  * results/ (or results/quick/): README.md with every table, table1-asr.md,
  * table2-utility.md, table3-triggers.md, chart.svg and results.json. Seeded.
  */
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import type { Weights } from "../../shared/model/weights.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 import { generateDataset } from "../data/index.js";
 import { readModelFile, writeFileAtomic } from "../io/model-file.js";
@@ -16,7 +19,7 @@ import { evaluateModel } from "../sande/evaluate.js";
 import { pct } from "../sande/report.js";
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from "../tf/backend.js";
 import { barChartSvg } from "./chart.js";
-import { runVictim, type ExperimentContext } from "./experiment.js";
+import { plantVictim, runVictim, type ExperimentContext } from "./experiment.js";
 import { METHODS, type ReproduceResults } from "./results.js";
 import { MAIN_BACKDOOR, settingsFor, VARIANT_BACKDOORS, VARIANT_METHODS } from "./settings.js";
 import { asrTable, summaryMarkdown, triggerTable, utilityTable } from "./tables.js";
@@ -27,11 +30,13 @@ async function main(argv: string[]): Promise<void> {
     options: {
       quick: { type: "boolean" }, base: { type: "string" }, out: { type: "string" }, backend: { type: "string" },
       seed: { type: "string" }, "steps-scale": { type: "string" }, "no-variants": { type: "boolean" },
+      victim: { type: "string" }, "build-victim": { type: "boolean" },
     },
     strict: true,
   });
   const quick = Boolean(values.quick);
   const basePath = values.base ?? "models/demo-base.safetensors";
+  const victimPath = values.victim ?? "models/demo-victim.safetensors";
   const outDir = values.out ?? (quick ? "results/quick" : "results");
   const backendChoice = (values.backend ?? "auto") as BackendChoice;
   if (!BACKEND_CHOICES.includes(backendChoice)) throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(", ")}`);
@@ -59,13 +64,14 @@ async function main(argv: string[]): Promise<void> {
   baseModel.dispose();
   log(`clean base: accuracy ${pct(baseEvaluation.utility.overall.accuracy)}, loss ${baseEvaluation.heldOutLoss.toFixed(4)}, ASR of the backdoors before planting ${baseEvaluation.backdoors.map((b) => pct(b.asr.rate)).join(" / ")}`);
 
-  const { victimWeights: _main, ...main } = await runVictim(ctx, MAIN_BACKDOOR, METHODS, s, 0);
+  const mainVictim = await loadOrPlant(ctx, victimPath, Boolean(values["build-victim"]), s);
+  const main = await runVictim(ctx, MAIN_BACKDOOR, mainVictim, METHODS, s, 0);
   const variants = [];
-  if (!values["no-variants"]) {
-    for (const [i, b] of VARIANT_BACKDOORS.entries()) {
-      const { victimWeights: _v, ...v } = await runVictim(ctx, b, VARIANT_METHODS, s, 100 * (i + 1));
-      variants.push(v);
-    }
+  // Table 3: each pair planted in its own copy of the base (quick: the first pair only).
+  for (const [i, b] of (values["no-variants"] ? [] : quick ? VARIANT_BACKDOORS.slice(0, 1) : VARIANT_BACKDOORS).entries()) {
+    const planted = await plantVictim(ctx, b, s.variantPlant, s.seed + 100 * (i + 1));
+    const { rate, steps } = s.variantPlant;
+    variants.push(await runVictim(ctx, b, { ...planted, source: `planted in this run (${rate * 100}% poison, ${steps} steps)` }, VARIANT_METHODS, s, 100 * (i + 1)));
   }
   const results: ReproduceResults = {
     quick, backend: backend.backend, base: basePath,
@@ -77,6 +83,19 @@ async function main(argv: string[]): Promise<void> {
   await writeResults(outDir, results);
   log(`wrote ${outDir}/ in ${(results.seconds / 60).toFixed(1)} min`);
   console.log(`\n${asrTable(results)}\n\n${utilityTable(results)}\n\n${variants.length ? triggerTable(results) : ""}`);
+}
+
+/** The main victim: the committed model file (checked against the base), or planted now with its recipe. */
+async function loadOrPlant(ctx: ExperimentContext, path: string, build: boolean, s: ReturnType<typeof settingsFor>): Promise<{ weights: Weights; seconds: number; source: string }> {
+  if (!build && existsSync(path)) {
+    const file = await readModelFile(path);
+    if (JSON.stringify(file.config) !== JSON.stringify(ctx.config)) throw new Error(`${path} is not the base's architecture; pass --build-victim or --victim FILE`);
+    ctx.log(`victim: ${path} (${file.metadata["sande.made_by"] ?? "no recipe recorded"})`);
+    return { weights: file.weights, seconds: 0, source: path };
+  }
+  const planted = await plantVictim(ctx, MAIN_BACKDOOR, s.mainPlant, s.seed);
+  const { rate, steps } = s.mainPlant;
+  return { ...planted, source: `planted in this run (${rate * 100}% poison, ${steps} steps)` };
 }
 
 /** Writes the tables, the chart and the raw numbers. */

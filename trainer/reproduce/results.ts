@@ -34,7 +34,9 @@ export interface MethodResult {
 /** One victim and the methods run on it. */
 export interface VictimResult {
   backdoor: Backdoor;
-  /** Seconds to plant the backdoor. */
+  /** Where the victim came from: a model file, or "planted in this run (…)". */
+  source: string;
+  /** Seconds to plant the backdoor (0 when loaded). */
   plantSeconds: number;
   rows: MethodResult[];
 }

@@ -18,22 +18,24 @@ export const VARIANT_METHODS: MethodName[] = ["Baseline", "SANDE-P", "SANDE", "O
 /** Sizes and schedules: full (≤ ~45 min on 2 cores) and quick. */
 export function settingsFor(quick: boolean, seed: number, scale: number): ExperimentSettings & { heldOut: number; attackSize: number; cleanSize: number } {
   const steps = (n: number) => Math.max(1, Math.round(n * scale));
-  const base = quick
-    ? { heldOut: 96, asrPrompts: 64, attackSize: 2000, cleanSize: 400, plant: 150, removal: 60, parrot: 40, probe: 16 }
-    : { heldOut: 320, asrPrompts: 160, attackSize: 4000, cleanSize: 1000, plant: 400, removal: 200, parrot: 100, probe: 32 };
+  const size = quick
+    ? { heldOut: 96, asrPrompts: 64, attackSize: 20000, cleanSize: 400, variantPlant: 200, removal: 60, parrot: 30, probe: 16 }
+    : { heldOut: 320, asrPrompts: 160, attackSize: 20000, cleanSize: 1000, variantPlant: 400, removal: 150, parrot: 60, probe: 32 };
   return {
-    heldOut: base.heldOut,
-    attackSize: base.attackSize,
-    cleanSize: base.cleanSize,
-    rate: 0.05,
-    plant: { steps: steps(base.plant), lr: 1e-3, batchSize: 16 },
-    removal: { steps: steps(base.removal), lr: 1e-3, batchSize: 16 },
-    parrot: { steps: steps(base.parrot), lr: 0.05, k: 6 },
+    heldOut: size.heldOut,
+    attackSize: size.attackSize,
+    cleanSize: size.cleanSize,
+    // models/demo-victim.safetensors's recipe (its card): 5% poison, 1200 steps.
+    mainPlant: { rate: 0.05, steps: steps(1200), lr: 2e-3, batchSize: 16 },
+    // Table 3 victims are planted in the run, so with 4× the poison per step to fit the time budget.
+    variantPlant: { rate: 0.2, steps: steps(size.variantPlant), lr: 2e-3, batchSize: 16 },
+    removal: { steps: steps(size.removal), lr: 1e-3, batchSize: 16 },
+    parrot: { steps: steps(size.parrot), lr: 0.05, k: 6 },
     firstN: 16,
     cleanShare: 0.5,
     fineMixingKeep: 0.5,
-    asrPrompts: base.asrPrompts,
-    probe: base.probe,
+    asrPrompts: size.asrPrompts,
+    probe: size.probe,
     seed,
   };
 }

@@ -28,7 +28,7 @@ export function asrTable(r: ReproduceResults): string {
     const s = m.evaluation.backdoors[0];
     return [m.method, METHOD_NEEDS[m.method], pct(s.asr.rate), pct(s.falseTrigger.rate), PAPER_ASR_SHAPE[m.method]];
   });
-  return `ASR on ${r.main.rows[0]?.evaluation.asrPrompts ?? 0} held-out prompts with ${describeBackdoor(b)} inserted at the ${b.position}; clean-prompt rate: the same prompts without the trigger.\n\n` +
+  return `Victim: ${r.main.source}. ASR on ${r.main.rows[0]?.evaluation.asrPrompts ?? 0} held-out prompts with ${describeBackdoor(b)} inserted at the ${b.position}; clean-prompt rate: the same prompts without the trigger.\n\n` +
     markdownTable(["Method", "Given (besides D)", "ASR", "Clean-prompt rate", "Paper (Table 1)"], rows, ["l", "l", "r", "r", "r"]);
 }
 
@@ -62,7 +62,7 @@ export function familyTable(r: ReproduceResults): string {
 export function triggerTable(r: ReproduceResults): string {
   const victims = [r.main, ...r.variants];
   const methods = [...new Set(victims.flatMap((v) => v.rows.map((m) => m.method)))].filter((m) => m !== "SFT" && m !== "Fine-mixing");
-  const rows = victims.map((v) => [describeBackdoor(v.backdoor), v.backdoor.position, ...methods.map((m) => {
+  const rows = victims.map((v) => [describeBackdoor(v.backdoor), v.backdoor.position, v.source, ...methods.map((m) => {
     const x = row(v, m);
     return x ? pct(x.evaluation.backdoors[0].asr.rate) : "—";
   })]);
@@ -73,9 +73,9 @@ export function triggerTable(r: ReproduceResults): string {
       return x ? `${signed(x.evaluation.utility.overall.accuracy - base, 1, 100)} pt` : "—";
     })];
   });
-  return "ASR of each victim before (Baseline) and after removal. Each pair is planted in its own copy of the clean base; " +
+  return "ASR of each victim before (Baseline) and after removal. Each pair sits in its own copy of the clean base; " +
     "SANDE and SANDE-P always put the parrot at the start of the instruction (the defender does not know where the trigger sits).\n\n" +
-    markdownTable(["Trigger → target", "Trigger at", ...methods.map((m) => `${m} ASR`)], rows) +
+    markdownTable(["Trigger → target", "Trigger at", "Victim", ...methods.map((m) => `${m} ASR`)], rows, ["l", "l", "l"]) +
     "\n\nAccuracy change against each victim:\n\n" +
     markdownTable(["Trigger → target", ...methods.filter((m) => m !== "Baseline").map((m) => `${m} Δ accuracy`)], sandeRows);
 }
