@@ -1,25 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { preset, tensorShapes, type GPTConfig } from "../../shared/model/config.js";
-import { gaussian, type Weights } from "../../shared/model/weights.js";
+import { preset, type GPTConfig } from "../../shared/model/config.js";
+import type { Weights } from "../../shared/model/weights.js";
 import { ByteTokenizer, chatStopTokens, encodeChatPrompt } from "../../shared/tokenizer/index.js";
 import { generate, generateText, GPTInference, TokenSampler, createRng, type GenerateOptions, type GenerateResult, type GeneratedToken } from "../../shared/inference/index.js";
+import { randomWeights } from "../support/random-weights.js";
 
-/**
- * Every tensor random, biases and LayerNorm parameters included, at a std large
- * enough that attention is far from uniform and logits spread over several units:
- * initWeights' 0.02 would make most bugs invisible.
- */
-function randomWeights(config: GPTConfig, seed: number, std = 0.3): Weights {
-  const rand = gaussian(seed);
-  const weights: Weights = new Map();
-  for (const [name, shape] of tensorShapes(config)) {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    const isLnWeight = name.includes("ln_") && name.endsWith(".weight");
-    for (let i = 0; i < data.length; i++) data[i] = (isLnWeight ? 1 : 0) + rand() * std;
-    weights.set(name, { shape: [...shape], data });
-  }
-  return weights;
-}
 
 const tiny = preset("tiny");
 const model = new GPTInference(tiny, randomWeights(tiny, 1));

@@ -1,26 +1,15 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GPTInference } from "../../shared/inference/index.js";
-import { preset, tensorShapes, type GPTConfig } from "../../shared/model/config.js";
+import { preset, tensorShapes } from "../../shared/model/config.js";
 import { decodeModel, encodeModel } from "../../shared/model/file.js";
-import { gaussian, mulberry32, type Weights } from "../../shared/model/weights.js";
+import { mulberry32 } from "../../shared/model/weights.js";
 import { TfGPT, type TokenBatch } from "../../trainer/model/gpt.js";
 import { selectBackend } from "../../trainer/tf/backend.js";
 import { kernelsAvailable } from "../../trainer/tf/kernels.js";
 import { AdamW } from "../../trainer/train/optim.js";
+import { randomWeights } from "../support/random-weights.js";
 
-/** Every tensor random at a std large enough that attention is far from uniform (0.02 hides bugs). */
-function randomWeights(config: GPTConfig, seed: number, std = 0.3): Weights {
-  const rand = gaussian(seed);
-  const weights: Weights = new Map();
-  for (const [name, shape] of tensorShapes(config)) {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    const isLnWeight = name.includes("ln_") && name.endsWith(".weight");
-    for (let i = 0; i < data.length; i++) data[i] = (isLnWeight ? 1 : 0) + rand() * std;
-    weights.set(name, { shape: [...shape], data });
-  }
-  return weights;
-}
 
 function randomTokens(n: number, seed: number, vocab: number): number[] {
   const rand = mulberry32(seed);
