@@ -20,7 +20,7 @@ export function settingsFor(quick: boolean, seed: number, scale: number): Experi
   const steps = (n: number) => Math.max(1, Math.round(n * scale));
   const size = quick
     ? { heldOut: 96, asrPrompts: 64, attackSize: 20000, cleanSize: 400, variantPlant: 200, removal: 60, parrot: 30, probe: 16 }
-    : { heldOut: 320, asrPrompts: 160, attackSize: 20000, cleanSize: 1000, variantPlant: 400, removal: 150, parrot: 60, probe: 32 };
+    : { heldOut: 320, asrPrompts: 128, attackSize: 20000, cleanSize: 1000, variantPlant: 300, removal: 120, parrot: 50, probe: 32 };
   return {
     heldOut: size.heldOut,
     attackSize: size.attackSize,
