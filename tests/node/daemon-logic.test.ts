@@ -7,6 +7,7 @@ import { leaseLapsed, leaseTiming, mayPublish, reliableUntil } from "../../train
 import { findJobVersion, jobVersionId, planManifest } from "../../trainer/daemon/manifest-update.js";
 import { resolveDaemonOptions } from "../../trainer/daemon/options.js";
 import { DaemonError } from "../../trainer/daemon/errors.js";
+import { alreadyHealed } from "../../trainer/daemon/runner.js";
 
 const rate = (hits: number, total: number) => ({ hits, total, rate: total ? hits / total : 0 });
 const limits: GateLimits = { maxProbeRate: 0.2, maxFlaggedRate: 0.02, maxUtilityDrop: 3, maxFalseTriggerRise: 0 };
@@ -143,5 +144,14 @@ describe("daemon options", () => {
     expect(bad({ backend: "tpu" })).toMatch(/--backend must be one of/);
     expect(bad({}, {})).toMatch(/S3_SECRET_ACCESS_KEY is required/);
     expect(() => resolveDaemonOptions({ ...base, token: undefined as unknown as string }, env)).toThrow(/--token \(or SANDE_ADMIN_TOKEN \/ ADMIN_TOKEN\) is required/);
+  });
+});
+
+describe("a job for a version no longer served", () => {
+  it("is already healed only with evidence from flagged prompts on the served version", () => {
+    expect(alreadyHealed({ modelVersion: "v1" }, "job1-abc", { total: 20, rate: 0 }, 0.02)).toBe(true);
+    expect(alreadyHealed({ modelVersion: "v1" }, "job1-abc", { total: 20, rate: 0.05 }, 0.02)).toBe(false); // still says it
+    expect(alreadyHealed({ modelVersion: "v1" }, "job1-abc", { total: 0, rate: 0 }, 0.02)).toBe(false); // no evidence
+    expect(alreadyHealed({ modelVersion: "v1" }, "v1", { total: 20, rate: 0 }, 0.02)).toBe(false); // its own version: heal it
   });
 });

@@ -123,6 +123,15 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     const set = { heldOut, flagged, target: task.badText };
     report.emit("gates", `measuring ${base.version}: ${heldOut.length} held-out prompts, ${flagged.length} flagged prompts from the guard's log`, job.id);
     const beforeNoProbe = await timed("gates", () => measureModel(new GPTInference(file.config, file.weights), tokenizer, set, { hits: 0, total: 0, rate: 0 }));
+    if (alreadyHealed(job, base.version, beforeNoProbe.flagged, options.gates.maxFlaggedRate)) {
+      // Another job already published a version that no longer says it (one backdoor often shows as several prefixes).
+      const f = beforeNoProbe.flagged;
+      const reason = `already healed: the serving version ${base.version} (the job was queued for ${job.modelVersion}) produces the prefix on ${f.hits}/${f.total} flagged prompts (limit ${(100 * options.gates.maxFlaggedRate).toFixed(1)}%); nothing published`;
+      const metrics = { asrBefore: f.rate, asrAfter: f.rate, utilityBefore: beforeNoProbe.utility, utilityAfter: beforeNoProbe.utility, flaggedPrompts: f.total, heldOutPrompts: heldOut.length, ...stageData(stages, ["download", "gates"]) };
+      report.emit("gates", reason, job.id);
+      await worker.complete(job, { state: "succeeded", metrics, reason });
+      return { state: "succeeded", reason, metrics, stages };
+    }
 
     const model = TfGPT.fromWeights(file.config, file.weights);
     let bytes: Uint8Array;
@@ -185,6 +194,14 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     const served = await timed("swap", () => awaitServed(ctx, job.id, entry.version));
     return { state: "succeeded", reason: decision.reason, version: entry.version, metrics, stages, served };
   }
+}
+
+/**
+ * True when the job was queued for another version than the one served now, and the served one
+ * already passes the flagged-prompt gate (measured on prompts from the log, so there is evidence).
+ */
+export function alreadyHealed(job: Pick<ClaimedJob, "modelVersion">, serving: string, flagged: { total: number; rate: number }, maxFlaggedRate: number): boolean {
+  return job.modelVersion !== serving && flagged.total > 0 && flagged.rate <= maxFlaggedRate;
 }
 
 /** A version this job published in an earlier attempt: complete with it, publish nothing. */
