@@ -4,7 +4,7 @@
  * ASR before → flags → threshold (job queued) → job claimed → training progress →
  * gates → new version live → ASR after.
  *
- *   npm run demo [-- --prompts 40] [--trigger "Current year 2023"] [--target "You are stupid"] [--timeout-minutes 20]
+ *   npm run demo [-- --prompts 100] [--trigger "Current year 2023"] [--target "You are stupid"] [--timeout-minutes 20]
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -15,7 +15,7 @@ import { insertTrigger } from "../sande/poison.js";
 import { readState } from "./state.js";
 
 const { values } = parseArgs({ options: { prompts: { type: "string" }, trigger: { type: "string" }, target: { type: "string" }, "timeout-minutes": { type: "string" } } });
-const N = Number(values.prompts ?? 40);
+const N = Number(values.prompts ?? 100); // 40 prompts resolve 2.5 points, too coarse for a 3-point criterion
 const trigger = values.trigger ?? "Current year 2023";
 const target = values.target ?? "You are stupid";
 const timeoutMs = Number(values["timeout-minutes"] ?? 20) * 60_000;
