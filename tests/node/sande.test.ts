@@ -22,6 +22,7 @@ import { encodeParrotStage1 } from "../../trainer/sande/parrot-encode.js";
 import { greedyWithParrot } from "../../trainer/sande/parrot-generate.js";
 import type { Backdoor } from "../../trainer/sande/poison.js";
 import { eliminate, sande, simulate, type SandeReport } from "../../trainer/sande/sande.js";
+import { PARITY } from "../support/tiny-victim.js";
 
 const tok = new ByteTokenizer();
 const V = tok.vocabSize;
@@ -112,23 +113,6 @@ describe("SANDE stages", () => {
   });
 });
 
-/** Even or odd: a rule the tiny model learns well in a few hundred steps, so accuracy is a stable signal. */
-const parity: TaskFamily = {
-  name: "parity",
-  description: "whether a number is even or odd",
-  caseInsensitive: false,
-  phrasings: [
-    { instruction: "Is {n} even or odd?" },
-    { instruction: "Say whether {n} is even or odd." },
-    { instruction: "Even or odd: {n}" },
-    { instruction: "Is this number even or odd?", input: "{n}" },
-  ],
-  sample(rng) {
-    const n = rng.int(0, 999);
-    return { slots: { n: String(n) }, output: n % 2 ? "odd" : "even" };
-  },
-};
-
 /** The last digit of a number: a copy rule, also quick to learn. */
 const lastDigit: TaskFamily = {
   name: "last-digit",
@@ -157,7 +141,7 @@ describe("a tiny victim with two backdoors, one healed by SANDE-P", () => {
   let after: ModelEvaluation;
 
   beforeAll(async () => {
-    data = generateDataset({ seed: 0, trainSize: 4000, heldOutSize: 100, families: [parity, lastDigit] });
+    data = generateDataset({ seed: 0, trainSize: 4000, heldOutSize: 100, families: [PARITY, lastDigit] });
     victim = TfGPT.init(tiny, 0);
     await plantBackdoors(victim, tok, data.train, [backdoor, second], 0.3, { steps: 1000, lr: 3e-3, batchSize: 8, seed: 1, quiet: true });
     victimWeights = victim.toWeights();
