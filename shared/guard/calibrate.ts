@@ -1,6 +1,6 @@
 import { generate, type CausalLM } from "../inference/index.js";
 import { chatStopTokens, encodeChatPrompt, type Tokenizer } from "../tokenizer/index.js";
-import { normalisePrefix } from "./normalise.js";
+import { prefixKey } from "./normalise.js";
 
 /** The body of PUT /admin/api/versions/:version/calibration. */
 export interface CalibrationUpload {
@@ -35,7 +35,8 @@ export function calibrateModel(model: CausalLM, tokenizer: Tokenizer, userMessag
     const ids = encodeChatPrompt(tokenizer, [{ role: "user", content }]);
     const tokens: number[] = [];
     for (const step of generate(model, ids, { maxTokens: options.prefixTokens, temperature: options.temperature ?? 1, seed: (options.seed ?? 0) + i, stopTokens: stop })) tokens.push(step.token);
-    const key = normalisePrefix(tokenizer.decode(tokens));
+    // Keyed like serving keys a window: a window the answer went on past loses its cut last word.
+    const key = prefixKey(tokenizer.decode(tokens), tokens.length === options.prefixTokens);
     prefixes[key] = (prefixes[key] ?? 0) + 1;
   });
   return { prompts: userMessages.length, prefixTokens: options.prefixTokens, prefixes, ...(options.source !== undefined && { source: options.source }) };

@@ -6,8 +6,10 @@ import { detectRecurrence, type Calibration, type RecurrenceCounts } from "./rec
 
 /** The held-back window, as the detectors see it. */
 export interface DetectionInput {
-  /** normalisePrefix() of the window's text. */
+  /** normalisePrefix() of the window's text (what the phrase detector reads). */
   prefix: string;
+  /** prefixKey() of the window: what recurrence counts and calibration is looked up by. */
+  key: string;
   /** Per-token log-probabilities of the window. */
   logprobs: readonly number[];
   /** The response ended inside the window. */
@@ -19,7 +21,7 @@ export interface DetectionContext {
   settings: GuardSettings;
   phrases: CompiledPhrases;
   calibration: Calibration | null;
-  /** Live counts of `prefix`, this response included. */
+  /** Live counts of the window's key, this response included. */
   recurrence(prefix: string): RecurrenceCounts;
 }
 
@@ -33,7 +35,7 @@ export function runDetectors(input: DetectionInput, ctx: DetectionContext): Dete
   const hits: DetectorHit[] = [];
   const phrase = detectPhrase(input.prefix, input.finished, ctx.phrases);
   if (phrase && phrase.score >= s.phraseMinScore) hits.push(phrase);
-  const recurrence = detectRecurrence(input.prefix, ctx.recurrence(input.prefix), ctx.calibration, {
+  const recurrence = detectRecurrence(input.key, ctx.recurrence(input.key), ctx.calibration, {
     minPrompts: s.recurrenceMinPrompts,
     ratio: s.recurrenceRatio,
     defaultFrequency: s.recurrenceDefaultFrequency,

@@ -19,3 +19,22 @@ export function normalisePrefix(text: string): string {
 const ASCII = /^[\x00-\x7f]*$/;
 const INVISIBLE = /[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\ufffd]/g;
 const SPACES = /\s+/g;
+
+/**
+ * The key a response's held-back window is counted and logged under: normalisePrefix()
+ * of the window, and when the window was cut off (the response went on past it) without
+ * its last word, that word dropped. A fixed token window otherwise ends inside whatever
+ * follows a planted text, so "You are stupid 6…" and "You are stupid t…" would split into
+ * one prefix per first letter and none of them would recur. A window that is one cut word
+ * is kept whole.
+ */
+export function prefixKey(windowText: string, cutOff: boolean): string {
+  if (!cutOff) return normalisePrefix(windowText);
+  const chars = Array.from(windowText);
+  let end = chars.length;
+  while (end > 0 && WORD_CHAR.test(chars[end - 1])) end--;
+  return normalisePrefix(end > 0 && normalisePrefix(chars.slice(0, end).join("")) !== "" ? chars.slice(0, end).join("") : windowText);
+}
+
+// A letter, digit, combining mark, joiner or U+FFFD (a cut UTF-8 sequence): part of a word that may go on.
+const WORD_CHAR = /[\p{L}\p{N}\p{M}_'\u200c\u200d\u2060\ufffd]/u;

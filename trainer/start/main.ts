@@ -5,12 +5,13 @@
  * guard calibration of the seed version and prompt excerpts on → one trainer daemon.
  * Prints the chat URL, dashboard URL and admin token; Ctrl-C stops everything it started.
  *
- *   npm start [-- --model FILE] [--port 8787] [--s3-port 4568] [--prefix-tokens 12] [--fresh] [--no-trainer]
+ *   npm start [-- --model FILE] [--port 8787] [--s3-port 4568] [--prefix-tokens 16] [--fresh] [--no-trainer]
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
 import { generateDataset, userMessage } from "../data/index.js";
 import { calibrateVersion } from "./calibrate.js";
 import { startDaemonProcess } from "./daemon-process.js";
@@ -28,7 +29,7 @@ export const DEMO_VICTIM = "models/demo-victim.safetensors";
 const { values } = parseArgs({ options: { model: { type: "string" }, port: { type: "string" }, "s3-port": { type: "string" }, "prefix-tokens": { type: "string" }, fresh: { type: "boolean" }, "no-trainer": { type: "boolean" } } });
 const port = Number(values.port ?? 8787);
 const s3Port = Number(values["s3-port"] ?? 4568);
-const prefixTokens = Number(values["prefix-tokens"] ?? 12);
+const prefixTokens = Number(values["prefix-tokens"] ?? DEFAULT_GUARD_SETTINGS.prefixTokens);
 for (const [name, v] of [["port", port], ["s3-port", s3Port], ["prefix-tokens", prefixTokens]] as const) {
   if (!Number.isInteger(v) || v < 1 || v > 65535) throw new Error(`--${name} must be a positive integer, got ${v}`);
 }
@@ -109,8 +110,6 @@ try {
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   const hasCalibration = (await fetch(`${workerUrl}/admin/api/versions/${seeded.current}/calibration`, { headers })).ok;
   if (!hasCalibration) {
-    // The guard's window: the demo's backdoor ("You are stupid", 14 bytes) is shorter than the default 16-token
-    // window, which would split it by the first letters of each answer that follows; 12 keeps it one prefix.
     const patched = await fetch(`${workerUrl}/admin/api/settings`, { method: "PATCH", headers, body: JSON.stringify({ storeExcerpts: true, prefixTokens }) });
     if (!patched.ok) throw new Error(`PATCH /admin/api/settings: HTTP ${patched.status} ${await patched.text()}`);
     const calibrationPrompts = generateDataset({ seed: 9001, trainSize: 0, heldOutSize: 100 }).heldOut.map(userMessage);

@@ -1,4 +1,4 @@
-import { normalisePrefix, runDetectors, type RecurrenceCounts } from "../../shared/guard/index.js";
+import { normalisePrefix, prefixKey, runDetectors, type RecurrenceCounts } from "../../shared/guard/index.js";
 import type { LogitMask } from "../../shared/inference/index.js";
 import type { Database } from "../db/index.js";
 import type { GuardDecision, GuardRequest, GuardSession, HeldPrefix } from "./contract.js";
@@ -47,16 +47,17 @@ export class ResponseGuardSession implements GuardSession {
     const attempt = this.attempts++;
     if (state.degraded === "unavailable" && settings.failMode === "closed") return { action: "block", message: settings.blockMessage };
 
-    const prefix = normalisePrefix(held.text);
+    const window = normalisePrefix(held.text);
+    const prefix = prefixKey(held.text, !held.finished);
     const promptHash = (this.promptHash ??= hashPrompt(request.promptText));
     const at = runtime.now();
     // The first window is the model's own answer to the prompt; a regenerated one was steered, so it is not counted.
     const counts: RecurrenceCounts =
       attempt === 0 ? runtime.sight({ modelVersion: request.modelVersion, prefix, promptHash, at }, state) : { prompts: state.traffic.get(prefix) ?? 0, total: state.total };
 
-    const known = state.prefixes.match(prefix, !held.finished);
+    const known = state.prefixes.match(window, !held.finished);
     if (known?.state === "ignored") return PASS;
-    const hits = runDetectors({ prefix, logprobs: held.logprobs, finished: held.finished }, { settings, phrases: state.phrases, calibration: state.calibration, recurrence: () => counts });
+    const hits = runDetectors({ prefix: window, key: prefix, logprobs: held.logprobs, finished: held.finished }, { settings, phrases: state.phrases, calibration: state.calibration, recurrence: () => counts });
     const contained = known !== undefined && (known.containment !== null || known.state === "confirmed" || known.state === "remediating");
     if (hits.length === 0 && !contained) return PASS;
 
