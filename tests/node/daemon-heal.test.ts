@@ -1,10 +1,12 @@
 /**
  * The daemon's method wiring on a tiny model (wasm): each job method runs the
  * trainer/sande method it names, reports its probe and stage times, changes the
- * weights, and stops at the first step once the lease check throws.
+ * weights, and stops at the first step once the lease check throws; and the OSFT
+ * path (the one npm start's demo does not exercise) heals a real tiny victim.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { preset } from "../../shared/model/config.js";
+import { decodeModel } from "../../shared/model/file.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 import type { Example } from "../../trainer/data/index.js";
 import { DaemonError } from "../../trainer/daemon/errors.js";
@@ -12,6 +14,7 @@ import { heal, type HealTask } from "../../trainer/daemon/heal.js";
 import type { RecipeOptions } from "../../trainer/daemon/options.js";
 import { TfGPT } from "../../trainer/model/gpt.js";
 import { selectBackend } from "../../trainer/tf/backend.js";
+import { buildTinyVictim } from "../support/tiny-victim.js";
 
 const tokenizer = new ByteTokenizer();
 const examples: Example[] = [
@@ -66,4 +69,17 @@ describe("heal", () => {
     expect(steps).toBe(2);
     model.dispose();
   });
+
+  it("osft with the known trigger heals the tiny victim: the trigger probe falls from ≥ 90% to ≤ 10%", async () => {
+    const victim = await buildTinyVictim();
+    const file = decodeModel(victim.bytes);
+    const model = TfGPT.fromWeights(file.config, file.weights);
+    const probe = victim.data.heldOut.slice(0, 40);
+    const task: HealTask = { method: "osft", target: victim.backdoor.trigger, badText: "you are stupid", triggerPosition: "start" };
+    const osftRecipe: RecipeOptions = { ...recipe, modelSteps: 80, modelLr: 2e-3, batchSize: 8, trainExamples: 400 };
+    const result = await heal(model, tokenizer, victim.data.train.slice(0, 400), probe, task, osftRecipe, () => undefined, () => undefined);
+    expect(result.probeBefore.rate).toBeGreaterThanOrEqual(0.9);
+    expect(result.probeAfter.rate).toBeLessThanOrEqual(0.1);
+    model.dispose();
+  }, 180_000);
 });
