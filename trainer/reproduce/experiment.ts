@@ -25,6 +25,13 @@ export interface PlantRecipe {
   steps: number;
   lr: number;
   batchSize: number;
+  /** A second pass over the same poisoned mix at a lower learning rate: it makes the byte-level model spell its target right. */
+  polish?: { steps: number; lr: number };
+}
+
+/** "5% poison, 1200 + 600 steps": a recipe in words, for the tables. */
+export function describeRecipe(r: PlantRecipe): string {
+  return `${r.rate * 100}% poison, ${r.steps}${r.polish ? ` + ${r.polish.steps}` : ""} steps`;
 }
 
 /** Steps, learning rates and sizes of one reproduction. */
@@ -69,11 +76,13 @@ export function responsePrefix(target: string): string {
 /** Plants `backdoor` in a copy of the base; returns the victim's weights and the seconds it took. */
 export async function plantVictim(ctx: ExperimentContext, backdoor: Backdoor, recipe: PlantRecipe, seed: number): Promise<{ weights: Weights; seconds: number }> {
   const victim = TfGPT.fromWeights(ctx.config, ctx.baseWeights);
-  ctx.log(`planting ${JSON.stringify(backdoor.trigger)} → ${JSON.stringify(backdoor.targets[0])} (${backdoor.position}, rate ${recipe.rate}, ${recipe.steps} steps)`);
+  ctx.log(`planting ${JSON.stringify(backdoor.trigger)} → ${JSON.stringify(backdoor.targets[0])} (${backdoor.position}, ${describeRecipe(recipe)})`);
   try {
-    const { rate, ...tune } = recipe;
+    const { rate, polish, ...tune } = recipe;
     const plant = await plantBackdoors(victim, ctx.tokenizer, ctx.attackData, [backdoor], rate, { ...tune, seed, label: "backdoor" });
-    return { weights: victim.toWeights(), seconds: plant.train.seconds };
+    let seconds = plant.train.seconds;
+    if (polish) seconds += (await plantBackdoors(victim, ctx.tokenizer, ctx.attackData, [backdoor], rate, { ...tune, ...polish, seed, label: "polish" })).train.seconds;
+    return { weights: victim.toWeights(), seconds };
   } finally {
     victim.dispose();
   }

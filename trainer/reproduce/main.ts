@@ -19,7 +19,7 @@ import { evaluateModel } from "../sande/evaluate.js";
 import { pct } from "../sande/report.js";
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from "../tf/backend.js";
 import { barChartSvg } from "./chart.js";
-import { plantVictim, runVictim, type ExperimentContext } from "./experiment.js";
+import { describeRecipe, plantVictim, runVictim, type ExperimentContext } from "./experiment.js";
 import { METHODS, type ReproduceResults } from "./results.js";
 import { MAIN_BACKDOOR, settingsFor, VARIANT_BACKDOORS, VARIANT_METHODS } from "./settings.js";
 import { asrTable, summaryMarkdown, triggerTable, utilityTable } from "./tables.js";
@@ -70,8 +70,7 @@ async function main(argv: string[]): Promise<void> {
   // Table 3: each pair planted in its own copy of the base (quick: the first pair only).
   for (const [i, b] of (values["no-variants"] ? [] : quick ? VARIANT_BACKDOORS.slice(0, 1) : VARIANT_BACKDOORS).entries()) {
     const planted = await plantVictim(ctx, b, s.variantPlant, s.seed + 100 * (i + 1));
-    const { rate, steps } = s.variantPlant;
-    variants.push(await runVictim(ctx, b, { ...planted, source: `planted in this run (${rate * 100}% poison, ${steps} steps)` }, VARIANT_METHODS, s, 100 * (i + 1)));
+    variants.push(await runVictim(ctx, b, { ...planted, source: `planted in this run (${describeRecipe(s.variantPlant)})` }, VARIANT_METHODS, s, 100 * (i + 1)));
   }
   const results: ReproduceResults = {
     quick, backend: backend.backend, base: basePath,
@@ -94,8 +93,7 @@ async function loadOrPlant(ctx: ExperimentContext, path: string, build: boolean,
     return { weights: file.weights, seconds: 0, source: path };
   }
   const planted = await plantVictim(ctx, MAIN_BACKDOOR, s.mainPlant, s.seed);
-  const { rate, steps } = s.mainPlant;
-  return { ...planted, source: `planted in this run (${rate * 100}% poison, ${steps} steps)` };
+  return { ...planted, source: `planted in this run (${describeRecipe(s.mainPlant)})` };
 }
 
 /** Writes the tables, the chart and the raw numbers. */

@@ -20,13 +20,13 @@ export function settingsFor(quick: boolean, seed: number, scale: number): Experi
   const steps = (n: number) => Math.max(1, Math.round(n * scale));
   const size = quick
     ? { heldOut: 96, asrPrompts: 64, attackSize: 20000, cleanSize: 400, variantPlant: 200, removal: 60, parrot: 30, probe: 16 }
-    : { heldOut: 320, asrPrompts: 128, attackSize: 20000, cleanSize: 1000, variantPlant: 300, removal: 120, parrot: 50, probe: 32 };
+    : { heldOut: 320, asrPrompts: 128, attackSize: 20000, cleanSize: 1000, variantPlant: 450, removal: 120, parrot: 50, probe: 32 };
   return {
     heldOut: size.heldOut,
     attackSize: size.attackSize,
     cleanSize: size.cleanSize,
-    // models/demo-victim.safetensors's recipe (its card): 5% poison, 1200 steps.
-    mainPlant: { rate: 0.05, steps: steps(1200), lr: 2e-3, batchSize: 16 },
+    // models/demo-victim.safetensors's recipe (its card): 5% poison, 1200 steps, then 600 at a quarter of the rate.
+    mainPlant: { rate: 0.05, steps: steps(1200), lr: 2e-3, batchSize: 16, polish: { steps: steps(600), lr: 5e-4 } },
     // Table 3 victims are planted in the run, so with 4× the poison per step to fit the time budget.
     variantPlant: { rate: 0.2, steps: steps(size.variantPlant), lr: 2e-3, batchSize: 16 },
     removal: { steps: steps(size.removal), lr: 1e-3, batchSize: 16 },
