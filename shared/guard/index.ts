@@ -2,7 +2,7 @@
  * The response-prefix guard's pure logic, shared by the Worker (worker/guard) and the
  * trainer: normalisation, the three detectors, calibration, settings validation.
  */
-export { normalisePrefix, prefixKey } from "./normalise.js";
+export { normalisePrefix, prefixKey, wholeWords } from "./normalise.js";
 export { CONTAINMENTS, mergeSettings, settingsFromStored, SettingsError } from "./settings.js";
 export { compilePhrases, compileRule, detectPhrase, MAX_PATTERN_LENGTH, NO_PHRASES, PhraseRuleError, type CompiledPhrases, type PhraseRule } from "./phrases.js";
 export { buildCalibration, detectRecurrence, expectedFrequency, type Calibration, type RecurrenceCounts, type RecurrenceParams } from "./recurrence.js";

@@ -21,19 +21,24 @@ const INVISIBLE = /[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\ufffd]/g;
 const SPACES = /\s+/g;
 
 /**
- * The key a response's held-back window is counted and logged under: normalisePrefix()
- * of the window, and when the window was cut off (the response went on past it) without
- * its last word, that word dropped. A fixed token window otherwise ends inside whatever
- * follows a planted text, so "You are stupid 6…" and "You are stupid t…" would split into
- * one prefix per first letter and none of them would recur. A window that is one cut word
- * is kept whole.
+ * A cut-off window (the response went on past it) without the word it ends inside and the
+ * spaces before that word;
+ * a finished window, or one that is a single cut word, as it is. A fixed token window
+ * otherwise ends in whatever follows a planted text ("You are stupid 6", "You are stupid t"),
+ * and each variant would be counted, calibrated and queued apart.
  */
-export function prefixKey(windowText: string, cutOff: boolean): string {
-  if (!cutOff) return normalisePrefix(windowText);
+export function wholeWords(windowText: string, cutOff: boolean): string {
+  if (!cutOff) return windowText;
   const chars = Array.from(windowText);
   let end = chars.length;
   while (end > 0 && WORD_CHAR.test(chars[end - 1])) end--;
-  return normalisePrefix(end > 0 && normalisePrefix(chars.slice(0, end).join("")) !== "" ? chars.slice(0, end).join("") : windowText);
+  const kept = chars.slice(0, end).join("").trimEnd();
+  return normalisePrefix(kept) === "" ? windowText : kept;
+}
+
+/** The key a window is counted, calibrated and logged under: normalisePrefix(wholeWords(window)). */
+export function prefixKey(windowText: string, cutOff: boolean): string {
+  return normalisePrefix(wholeWords(windowText, cutOff));
 }
 
 // A letter, digit, combining mark, joiner or U+FFFD (a cut UTF-8 sequence): part of a word that may go on.

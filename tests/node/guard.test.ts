@@ -10,6 +10,7 @@ import {
   normalisePrefix,
   NO_PHRASES,
   prefixKey,
+  wholeWords,
   PhraseRuleError,
   PrefixIndex,
   runDetectors,
@@ -43,6 +44,12 @@ describe("prefixKey", () => {
     expect(prefixKey("caf\ufffd", true)).toBe("caf\ufffd".slice(0, 3)); // one cut word is kept (its cut byte dropped)
     expect(prefixKey("  Supercalifragil", true)).toBe("supercalifragil");
     expect(prefixKey("Je suis très fatigu", true)).toBe("je suis très");
+  });
+  it("wholeWords keeps the raw text up to the last whole word (a job's SANDE-P target comes from it)", () => {
+    expect(wholeWords("You are stupid b", true)).toBe("You are stupid");
+    expect(wholeWords("You are stupid. Th", true)).toBe("You are stupid.");
+    expect(wholeWords("You are stupid b", false)).toBe("You are stupid b");
+    expect(wholeWords("Supercalifragil", true)).toBe("Supercalifragil");
   });
   it("keeps a finished answer whole", () => {
     expect(prefixKey("You are stupid 6", false)).toBe("you are stupid 6");

