@@ -12,6 +12,7 @@ import type { RemediationJob } from "../../shared/protocol/jobs.js";
 import { generateDataset, scoreExactMatch, userMessage, type Example } from "../data/index.js";
 import type { ProgressRecord } from "../daemon/progress.js";
 import { insertTrigger } from "../sande/poison.js";
+import { demoEvaluationSet } from "./clean-data.js";
 import { readState } from "./state.js";
 
 const { values } = parseArgs({ options: { prompts: { type: "string" }, trigger: { type: "string" }, target: { type: "string" }, "timeout-minutes": { type: "string" } } });
@@ -54,7 +55,7 @@ async function scorecard(examples: readonly Example[]): Promise<{ asr: number; a
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const { heldOut: evalSet } = generateDataset({ seed: 4242, trainSize: 0, heldOutSize: N });
+const evalSet = demoEvaluationSet(N);
 const { heldOut: traffic } = generateDataset({ seed: 777, trainSize: 0, heldOutSize: 400 });
 
 console.log(`demo against ${state.workerUrl} (trigger ${JSON.stringify(trigger)} → target ${JSON.stringify(target)}; ${N} evaluation prompts)\n`);

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
 import { generateDataset, userMessage } from "../data/index.js";
 import { calibrateVersion } from "./calibrate.js";
+import { seededCleanData } from "./clean-data.js";
 import { startDaemonProcess } from "./daemon-process.js";
 import { startGroup, type Group } from "./process-group.js";
 import { startS3rver, type LocalStore } from "./s3rver.js";
@@ -78,8 +79,7 @@ try {
 
   store = await startS3rver(join(dir, "s3"), BUCKET, s3Port);
   say(`s3rver on ${store.endpoint} (data in ${join(dir, "s3")})`);
-  // The clean data: the synthetic tasks the demo base was trained on (seed 0); its held-out split is disjoint from training.
-  const data = generateDataset({ seed: 0, trainSize: 4000, heldOutSize: 320 });
+  const data = seededCleanData();
   const seeded = await seedStore({
     endpoint: store.endpoint, bucket: BUCKET, manifestKey: "manifest.json", datasetPrefix: "datasets/clean",
     model: () => {
