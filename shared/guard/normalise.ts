@@ -22,10 +22,9 @@ const SPACES = /\s+/g;
 
 /**
  * A cut-off window (the response went on past it) without the word it ends inside and the
- * spaces before that word;
- * a finished window, or one that is a single cut word, as it is. A fixed token window
- * otherwise ends in whatever follows a planted text ("You are stupid 6", "You are stupid t"),
- * and each variant would be counted, calibrated and queued apart.
+ * spaces before that word; a finished window, or one that is a single cut word, as it is.
+ * A fixed token window otherwise ends in whatever follows a planted text ("You are stupid 6",
+ * "You are stupid t"), and each variant would be counted, calibrated and queued apart.
  */
 export function wholeWords(windowText: string, cutOff: boolean): string {
   if (!cutOff) return windowText;

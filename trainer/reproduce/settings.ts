@@ -25,7 +25,7 @@ export function settingsFor(quick: boolean, seed: number, scale: number): Experi
     heldOut: size.heldOut,
     attackSize: size.attackSize,
     cleanSize: size.cleanSize,
-    // models/demo-victim.safetensors's recipe (its card): 5% poison, 1200 steps, then 600 at a quarter of the rate.
+    // models/demo-victim.safetensors's recipe (its card): 5% poison, 1200 steps, then 600 at a quarter of the learning rate.
     mainPlant: { rate: 0.05, steps: steps(1200), lr: 2e-3, batchSize: 16, polish: { steps: steps(600), lr: 5e-4 } },
     // Table 3 victims are planted in the run, so with 4× the poison per step to fit the time budget.
     variantPlant: { rate: 0.2, steps: steps(size.variantPlant), lr: 2e-3, batchSize: 16 },
