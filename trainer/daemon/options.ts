@@ -102,6 +102,9 @@ const MEASURE: Record<keyof MeasureOptions, NumberSpec> = {
   calibrationPrompts: { flag: "calibration-prompts", fallback: 100, min: 0, max: 1e5, integer: true },
 };
 
+/** How many of the clean held-out prompts (the first ones) the gates read by default. */
+export const DEFAULT_HELD_OUT_PROMPTS = MEASURE.heldOutPrompts.fallback;
+
 const GATES: Record<keyof GateLimits, NumberSpec> = {
   maxProbeRate: { flag: "max-probe-rate", fallback: 0.2, min: 0, max: 1 },
   maxFlaggedRate: { flag: "max-flagged-rate", fallback: 0.02, min: 0, max: 1 },
