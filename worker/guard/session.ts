@@ -51,7 +51,7 @@ export class ResponseGuardSession implements GuardSession {
     // The window without a cut last word: its key is what recurrence counts and the log groups by, and
     // its text is the sample a job's SANDE-P target comes from.
     const whole = wholeWords(held.text, !held.finished);
-    const prefix = normalisePrefix(whole);
+    const prefix = whole === held.text ? window : normalisePrefix(whole);
     const promptHash = (this.promptHash ??= hashPrompt(request.promptText));
     const at = runtime.now();
     // The first window is the model's own answer to the prompt; a regenerated one was steered, so it is not counted.
