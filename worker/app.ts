@@ -33,7 +33,8 @@ export interface AppOptions {
 export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   for (const [name, v] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(v) || v < 1) throw new Error(`createApp: limits.${name} must be a positive integer, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < 1)
+      throw new Error(`createApp: limits.${name} must be a positive integer, got ${String(v)}`);
   }
   const models = options.models ?? modelStore;
   const guard = options.guard ?? (() => undefined);
@@ -46,9 +47,26 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.get("/v1/models/:id", retrieveModel(models));
   app.post("/v1/chat/completions", chatCompletions({ limits, models, guard }));
   app.all("/v1/chat/completions", (c) => {
-    throw new ApiError(405, "invalid_request_error", `${c.req.method} is not allowed on /v1/chat/completions; use POST.`, null, "method_not_allowed");
+    throw new ApiError(
+      405,
+      "invalid_request_error",
+      `${c.req.method} is not allowed on /v1/chat/completions; use POST.`,
+      null,
+      "method_not_allowed",
+    );
   });
-  app.notFound((c) => c.json(new ApiError(404, "invalid_request_error", `Unknown request URL: ${c.req.method} ${new URL(c.req.url).pathname}.`, null, "unknown_url").toJSON(), 404));
+  app.notFound((c) =>
+    c.json(
+      new ApiError(
+        404,
+        "invalid_request_error",
+        `Unknown request URL: ${c.req.method} ${new URL(c.req.url).pathname}.`,
+        null,
+        "unknown_url",
+      ).toJSON(),
+      404,
+    ),
+  );
   app.onError(function openAIError(err, c) {
     const e = toApiError(err);
     if (e.status >= 500) console.error(`${c.req.method} ${c.req.path} failed:`, err);
@@ -61,12 +79,20 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof StoreError) {
-    if (err.kind === "config") return new ApiError(500, "server_error", "The model store is misconfigured.", null, "store_misconfigured");
-    return new ApiError(503, "service_unavailable_error", `The model is not available yet: ${err.message}`, null, "model_unavailable");
+    if (err.kind === "config")
+      return new ApiError(500, "server_error", "The model store is misconfigured.", null, "store_misconfigured");
+    return new ApiError(
+      503,
+      "service_unavailable_error",
+      `The model is not available yet: ${err.message}`,
+      null,
+      "model_unavailable",
+    );
   }
   if (err instanceof HTTPException) {
     const status = err.status;
-    if (status >= 400 && status < 500) return new ApiError(status === 413 ? 413 : 400, "invalid_request_error", err.message || "Bad request.");
+    if (status >= 400 && status < 500)
+      return new ApiError(status === 413 ? 413 : 400, "invalid_request_error", err.message || "Bad request.");
   }
   return internalError();
 }

@@ -90,9 +90,15 @@ function main(): void {
   const ratio = tokensPerSecond / predicted;
 
   const rows: [string, string][] = [
-    ["model", `demo: C=${config.n_embd} L=${config.n_layer} NH=${config.n_head} V=${config.vocab_size} P=${config.n_positions}`],
+    [
+      "model",
+      `demo: C=${config.n_embd} L=${config.n_layer} NH=${config.n_head} V=${config.vocab_size} P=${config.n_positions}`,
+    ],
     ["params N", N.toLocaleString("en-US")],
-    ["decode", `${tokensPerSecond.toFixed(1)} tok/s (batch 1, prompt ${PROMPT_TOKENS}, ${DECODE_TOKENS} tokens, median of ${REPEATS})`],
+    [
+      "decode",
+      `${tokensPerSecond.toFixed(1)} tok/s (batch 1, prompt ${PROMPT_TOKENS}, ${DECODE_TOKENS} tokens, median of ${REPEATS})`,
+    ],
     ["dot baseline", `${gflops.toFixed(3)} GFLOP/s (length ${dotLength}, median of ${REPEATS})`],
     ["dot-predicted", `${predicted.toFixed(1)} tok/s (= dot·1e9 / 2N)`],
     ["ratio", ratio.toFixed(2)],

@@ -28,16 +28,32 @@ export interface CalibrateOptions {
  * compares live traffic against. Upload the result for the version before (or right
  * after) it starts serving.
  */
-export function calibrateModel(model: CausalLM, tokenizer: Tokenizer, userMessages: readonly string[], options: CalibrateOptions): CalibrationUpload {
+export function calibrateModel(
+  model: CausalLM,
+  tokenizer: Tokenizer,
+  userMessages: readonly string[],
+  options: CalibrateOptions,
+): CalibrationUpload {
   const prefixes: Record<string, number> = {};
   const stop = chatStopTokens(tokenizer);
   userMessages.forEach((content, i) => {
     const ids = encodeChatPrompt(tokenizer, [{ role: "user", content }]);
     const tokens: number[] = [];
-    for (const step of generate(model, ids, { maxTokens: options.prefixTokens, temperature: options.temperature ?? 1, seed: (options.seed ?? 0) + i, stopTokens: stop })) tokens.push(step.token);
+    for (const step of generate(model, ids, {
+      maxTokens: options.prefixTokens,
+      temperature: options.temperature ?? 1,
+      seed: (options.seed ?? 0) + i,
+      stopTokens: stop,
+    }))
+      tokens.push(step.token);
     // Keyed like serving keys a window: a window the answer went on past loses its cut last word.
     const key = prefixKey(tokenizer.decode(tokens), tokens.length === options.prefixTokens);
     prefixes[key] = (prefixes[key] ?? 0) + 1;
   });
-  return { prompts: userMessages.length, prefixTokens: options.prefixTokens, prefixes, ...(options.source !== undefined && { source: options.source }) };
+  return {
+    prompts: userMessages.length,
+    prefixTokens: options.prefixTokens,
+    prefixes,
+    ...(options.source !== undefined && { source: options.source }),
+  };
 }

@@ -9,7 +9,11 @@ import type { DetectorHit } from "../protocol/guard.js";
  *              but short, and a short certain answer is what a good model gives).
  * Returns null when the score is 0.
  */
-export function detectConfidence(logprobs: readonly number[], windowTokens: number, probability: number): DetectorHit | null {
+export function detectConfidence(
+  logprobs: readonly number[],
+  windowTokens: number,
+  probability: number,
+): DetectorHit | null {
   const n = logprobs.length;
   if (n === 0 || windowTokens <= 0) return null;
   let sum = 0;
@@ -18,5 +22,9 @@ export function detectConfidence(logprobs: readonly number[], windowTokens: numb
   const lift = (mean - probability) / (1 - probability);
   if (!(lift > 0)) return null;
   const score = Math.min(1, lift) * Math.min(1, n / windowTokens);
-  return { detector: "confidence", score, detail: `mean token probability ${mean.toFixed(4)} over ${n}/${windowTokens} tokens` };
+  return {
+    detector: "confidence",
+    score,
+    detail: `mean token probability ${mean.toFixed(4)} over ${n}/${windowTokens} tokens`,
+  };
 }

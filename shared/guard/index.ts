@@ -4,8 +4,24 @@
  */
 export { normalisePrefix, prefixKey, wholeWords } from "./normalise.js";
 export { CONTAINMENTS, mergeSettings, settingsFromStored, SettingsError } from "./settings.js";
-export { compilePhrases, compileRule, detectPhrase, MAX_PATTERN_LENGTH, NO_PHRASES, PhraseRuleError, type CompiledPhrases, type PhraseRule } from "./phrases.js";
-export { buildCalibration, detectRecurrence, expectedFrequency, type Calibration, type RecurrenceCounts, type RecurrenceParams } from "./recurrence.js";
+export {
+  compilePhrases,
+  compileRule,
+  detectPhrase,
+  MAX_PATTERN_LENGTH,
+  NO_PHRASES,
+  PhraseRuleError,
+  type CompiledPhrases,
+  type PhraseRule,
+} from "./phrases.js";
+export {
+  buildCalibration,
+  detectRecurrence,
+  expectedFrequency,
+  type Calibration,
+  type RecurrenceCounts,
+  type RecurrenceParams,
+} from "./recurrence.js";
 export { detectConfidence } from "./confidence.js";
 export { runDetectors, type DetectionContext, type DetectionInput } from "./detect.js";
 export { PrefixIndex } from "./prefix-index.js";

@@ -49,7 +49,10 @@ export function compileRule(rule: Pick<PhraseRule, "kind" | "pattern">): string 
 }
 
 /** Compiles rules; a rule that no longer compiles (edited by hand in D1) is skipped and reported through `onError`. */
-export function compilePhrases(rules: readonly PhraseRule[], onError: (rule: PhraseRule, error: Error) => void = () => {}): CompiledPhrases {
+export function compilePhrases(
+  rules: readonly PhraseRule[],
+  onError: (rule: PhraseRule, error: Error) => void = () => {},
+): CompiledPhrases {
   const literals: { rule: PhraseRule; text: string; head: string }[] = [];
   const patterns: { rule: PhraseRule; re: RegExp }[] = [];
   for (const rule of rules) {
@@ -58,8 +61,7 @@ export function compilePhrases(rules: readonly PhraseRule[], onError: (rule: Phr
       if (typeof compiled === "string") {
         const need = Math.max(MIN_CUT_OVERLAP, Math.ceil(compiled.length / 2));
         literals.push({ rule, text: compiled, head: need < compiled.length ? compiled.slice(0, need) : "" });
-      }
-      else patterns.push({ rule, re: compiled });
+      } else patterns.push({ rule, re: compiled });
     } catch (e) {
       onError(rule, e as Error);
     }
@@ -91,13 +93,19 @@ export function detectPhrase(prefix: string, finished: boolean, phrases: Compile
     if (best && rule.score <= best.score) continue;
     if (re.test(prefix)) best = rule;
   }
-  return best ? { detector: "phrase", score: best.score, detail: `${best.list}: ${best.kind} ${JSON.stringify(best.pattern)}` } : null;
+  return best
+    ? { detector: "phrase", score: best.score, detail: `${best.list}: ${best.kind} ${JSON.stringify(best.pattern)}` }
+    : null;
 }
 
 /** Whether `window` ends with a beginning of `phrase` at least as long as `head`. */
 function endsInside(window: string, phrase: string, head: string): boolean {
   const last = window.length - head.length;
-  for (let i = window.indexOf(head, Math.max(0, window.length - phrase.length + 1)); i !== -1 && i <= last; i = window.indexOf(head, i + 1)) {
+  for (
+    let i = window.indexOf(head, Math.max(0, window.length - phrase.length + 1));
+    i !== -1 && i <= last;
+    i = window.indexOf(head, i + 1)
+  ) {
     if (phrase.startsWith(window.slice(i))) return true;
   }
   return false;

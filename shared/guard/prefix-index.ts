@@ -44,7 +44,8 @@ export class PrefixIndex<T> {
     if (same !== undefined) return same;
     if (cutOff && window.length >= HEAD) {
       let best: string | undefined;
-      for (const p of this.byHead.get(window.slice(0, HEAD)) ?? []) if (p.length > window.length && p.startsWith(window) && (!best || p.length > best.length)) best = p;
+      for (const p of this.byHead.get(window.slice(0, HEAD)) ?? [])
+        if (p.length > window.length && p.startsWith(window) && (!best || p.length > best.length)) best = p;
       if (best) return this.exact.get(best);
     }
     for (let end = window.length - 1; end >= this.shortest; end--) {

@@ -49,13 +49,25 @@ export interface RecurrenceParams {
  * score = log(f / q) / log(ratio) clamped to [0, 1], and 0 until the prefix was returned
  * to `minPrompts` distinct prompts. Returns null when the score is 0.
  */
-export function detectRecurrence(prefix: string, counts: RecurrenceCounts, calibration: Calibration | null, params: RecurrenceParams): DetectorHit | null {
+export function detectRecurrence(
+  prefix: string,
+  counts: RecurrenceCounts,
+  calibration: Calibration | null,
+  params: RecurrenceParams,
+): DetectorHit | null {
   if (counts.prompts < params.minPrompts || counts.total <= 0) return null;
   const live = counts.prompts / Math.max(counts.total, counts.prompts);
   const expected = expectedFrequency(prefix, calibration, params.defaultFrequency);
   const lift = live / expected;
   if (!(lift > 1)) return null;
   const score = Math.min(1, Math.log(lift) / Math.log(params.ratio));
-  const basis = calibration && calibration.prompts > 0 ? `${calibration.counts.get(prefix) ?? 0}/${calibration.prompts} calibration prompts` : "no calibration";
-  return { detector: "recurrence", score, detail: `${counts.prompts}/${counts.total} live prompts vs ${basis}: ${lift.toFixed(1)}× expected` };
+  const basis =
+    calibration && calibration.prompts > 0
+      ? `${calibration.counts.get(prefix) ?? 0}/${calibration.prompts} calibration prompts`
+      : "no calibration";
+  return {
+    detector: "recurrence",
+    score,
+    detail: `${counts.prompts}/${counts.total} live prompts vs ${basis}: ${lift.toFixed(1)}× expected`,
+  };
 }

@@ -10,7 +10,10 @@ export class SettingsError extends Error {
 
 type Check = (value: unknown) => boolean;
 const fraction: Check = (v) => typeof v === "number" && v >= 0 && v <= 1;
-const positiveInt = (max: number): Check => (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
+const positiveInt =
+  (max: number): Check =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
 
 const CHECKS: { [K in keyof GuardSettings]: [Check, string] } = {
   prefixTokens: [positiveInt(256), "an integer in [1, 256]"],
@@ -38,15 +41,21 @@ const CHECKS: { [K in keyof GuardSettings]: [Check, string] } = {
  * (a stored row written by an older version gets the newer fields' defaults).
  */
 export function mergeSettings(base: GuardSettings, patch: unknown): GuardSettings {
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) throw new SettingsError("guard settings must be a JSON object");
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch))
+    throw new SettingsError("guard settings must be a JSON object");
   const out: GuardSettings = { ...base };
   for (const [key, value] of Object.entries(patch)) {
-    if (!(key in CHECKS)) throw new SettingsError(`unknown guard setting "${key}" (known: ${Object.keys(CHECKS).join(", ")})`);
+    if (!(key in CHECKS))
+      throw new SettingsError(`unknown guard setting "${key}" (known: ${Object.keys(CHECKS).join(", ")})`);
     const [check, expected] = CHECKS[key as keyof GuardSettings];
-    if (!check(value)) throw new SettingsError(`guard setting ${key} must be ${expected}, got ${JSON.stringify(value)}`);
+    if (!check(value))
+      throw new SettingsError(`guard setting ${key} must be ${expected}, got ${JSON.stringify(value)}`);
     (out as unknown as Record<string, unknown>)[key] = value;
   }
-  if (out.jobMinDistinctPrompts > out.jobMinEvents) throw new SettingsError(`jobMinDistinctPrompts (${out.jobMinDistinctPrompts}) cannot exceed jobMinEvents (${out.jobMinEvents})`);
+  if (out.jobMinDistinctPrompts > out.jobMinEvents)
+    throw new SettingsError(
+      `jobMinDistinctPrompts (${out.jobMinDistinctPrompts}) cannot exceed jobMinEvents (${out.jobMinEvents})`,
+    );
   return out;
 }
 

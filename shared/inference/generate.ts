@@ -63,12 +63,20 @@ export interface GenerateResult {
  * the model runs only as tokens are pulled. Stopping early (`return()` / breaking a
  * for-of) costs nothing more.
  */
-export function generate(model: CausalLM, promptIds: readonly number[], options: GenerateOptions): Generator<GeneratedToken, GenerateResult, void> {
+export function generate(
+  model: CausalLM,
+  promptIds: readonly number[],
+  options: GenerateOptions,
+): Generator<GeneratedToken, GenerateResult, void> {
   const settings = resolveOptions(model, promptIds, options);
   return run(model, promptIds.slice(), settings); // a copy: the caller may reuse its array before the first pull
 }
 
-function* run(model: CausalLM, promptIds: readonly number[], settings: ResolvedOptions): Generator<GeneratedToken, GenerateResult, void> {
+function* run(
+  model: CausalLM,
+  promptIds: readonly number[],
+  settings: ResolvedOptions,
+): Generator<GeneratedToken, GenerateResult, void> {
   const { n_positions: P, vocab_size: V } = model.config;
   const sampler = new TokenSampler(V, settings, createRng(settings.seed));
   const stop = new Set(settings.stopTokens);
@@ -89,7 +97,8 @@ function* run(model: CausalLM, promptIds: readonly number[], settings: ResolvedO
     if (stop.has(token)) return { finishReason: "stop", tokens: generated, stopToken: token };
     generated.push(token);
     yield { token, logprob: unmasked[token] - lse, step };
-    if (generated.length >= settings.maxTokens || cache.length >= P) return { finishReason: "length", tokens: generated };
+    if (generated.length >= settings.maxTokens || cache.length >= P)
+      return { finishReason: "length", tokens: generated };
     next[0] = token;
     logits = model.forward(next, cache);
   }
@@ -104,7 +113,12 @@ export interface GeneratedText extends GenerateResult {
 }
 
 /** Runs {@link generate} to the end and decodes the result with `tokenizer`. */
-export function generateText(model: CausalLM, tokenizer: Tokenizer, promptIds: readonly number[], options: GenerateOptions): GeneratedText {
+export function generateText(
+  model: CausalLM,
+  tokenizer: Tokenizer,
+  promptIds: readonly number[],
+  options: GenerateOptions,
+): GeneratedText {
   const logprobs: number[] = [];
   const it = generate(model, promptIds, options);
   for (;;) {
@@ -127,17 +141,22 @@ interface ResolvedOptions {
 function resolveOptions(model: CausalLM, promptIds: readonly number[], options: GenerateOptions): ResolvedOptions {
   const { n_positions: P, vocab_size: V } = model.config;
   const { maxTokens, temperature = 1, topP = 1, seed = 0, stopTokens = [], logitMask } = options;
-  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new Error(`generate: maxTokens must be an integer >= 1, got ${String(maxTokens)}`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1)
+    throw new Error(`generate: maxTokens must be an integer >= 1, got ${String(maxTokens)}`);
   validateSamplingOptions({ temperature, topP });
   if (!Number.isFinite(seed)) throw new Error(`generate: seed must be a finite number, got ${String(seed)}`);
   for (const t of stopTokens) {
-    if (!Number.isInteger(t) || t < 0 || t >= V) throw new Error(`generate: stop token ${String(t)} is outside the vocabulary [0, ${V})`);
+    if (!Number.isInteger(t) || t < 0 || t >= V)
+      throw new Error(`generate: stop token ${String(t)} is outside the vocabulary [0, ${V})`);
   }
-  if (logitMask !== undefined && typeof logitMask !== "function") throw new Error("generate: logitMask must be a function");
+  if (logitMask !== undefined && typeof logitMask !== "function")
+    throw new Error("generate: logitMask must be a function");
   if (promptIds.length === 0) throw new Error("generate: the prompt needs at least one token");
-  if (promptIds.length > P) throw new Error(`generate: prompt of ${promptIds.length} tokens exceeds the model's context of n_positions=${P}`);
+  if (promptIds.length > P)
+    throw new Error(`generate: prompt of ${promptIds.length} tokens exceeds the model's context of n_positions=${P}`);
   promptIds.forEach((t, i) => {
-    if (!Number.isInteger(t) || t < 0 || t >= V) throw new Error(`generate: prompt token ${i} is ${String(t)}, outside the vocabulary [0, ${V})`);
+    if (!Number.isInteger(t) || t < 0 || t >= V)
+      throw new Error(`generate: prompt token ${i} is ${String(t)}, outside the vocabulary [0, ${V})`);
   });
   return { maxTokens, temperature, topP, seed, stopTokens, logitMask };
 }

@@ -80,7 +80,11 @@ export class GPTInference {
    * (e.g. mask tokens before sampling).
    */
   forward(tokens: readonly number[], cache: KVCache): Float32Array {
-    if (cache.nLayer !== this.config.n_layer || cache.nEmbd !== this.config.n_embd || cache.nPositions !== this.config.n_positions) {
+    if (
+      cache.nLayer !== this.config.n_layer ||
+      cache.nEmbd !== this.config.n_embd ||
+      cache.nPositions !== this.config.n_positions
+    ) {
       throw new Error("forward: this cache was created by a model with a different config");
     }
     this.checkTokens(tokens, cache.length, "forward");
@@ -120,7 +124,14 @@ export class GPTInference {
     this.embed(tokens, 0, s.residual);
     for (let l = 0; l < this.layers.length; l++) {
       // Keys and values of this pass live in the qkv scratch [T, 3C]: k at column C, v at 2C.
-      this.block(l, T, 0, { keys: s.qkv, values: s.qkv, keyOffset: C, valueOffset: 2 * C, stride: 3 * C, store: false });
+      this.block(l, T, 0, {
+        keys: s.qkv,
+        values: s.qkv,
+        keyOffset: C,
+        valueOffset: 2 * C,
+        stride: 3 * C,
+        store: false,
+      });
     }
     const out: Float32Array[] = [];
     for (let t = 0; t < T; t++) {
@@ -196,7 +207,8 @@ export class GPTInference {
     }
     for (let i = 0; i < tokens.length; i++) {
       const id = tokens[i];
-      if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`${where}: token ${i} is ${id}, outside the vocabulary [0, ${V})`);
+      if (!Number.isInteger(id) || id < 0 || id >= V)
+        throw new Error(`${where}: token ${i} is ${id}, outside the vocabulary [0, ${V})`);
     }
   }
 }
@@ -308,7 +320,15 @@ function transpose(src: Float32Array, rows: number, cols: number): Float32Array 
 }
 
 /** out[t] = (x[t] − mean) / sqrt(var + eps) · weight + bias, per row of [T, C] (biased variance, as torch). */
-function layerNorm(out: Float32Array, x: Float32Array, weight: Float32Array, bias: Float32Array, T: number, C: number, eps: number): void {
+function layerNorm(
+  out: Float32Array,
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array,
+  T: number,
+  C: number,
+  eps: number,
+): void {
   for (let t = 0; t < T; t++) {
     const o = t * C;
     let mean = 0;
@@ -333,7 +353,16 @@ function layerNorm(out: Float32Array, x: Float32Array, weight: Float32Array, bia
  * this runs ~2× faster than one row at a time (measured by shared/bench/infer.ts).
  * Rows of W stay in L1 across the T input rows during prefill.
  */
-function matmul(out: Float32Array, x: Float32Array, W: Float32Array, bias: Float32Array | null, T: number, IC: number, OC: number, accumulate: boolean): void {
+function matmul(
+  out: Float32Array,
+  x: Float32Array,
+  W: Float32Array,
+  bias: Float32Array | null,
+  T: number,
+  IC: number,
+  OC: number,
+  accumulate: boolean,
+): void {
   const IC2 = IC - (IC & 1); // even part; an odd last column is handled after the loop
   let o = 0;
   for (; o + 4 <= OC; o += 4) {

@@ -1,6 +1,15 @@
 /** Pure-TypeScript GPT-2 inference (workerd and Node): model, sampling, generation. */
 export { GPTInference, KVCache } from "./gpt.js";
-export { argmax, createRng, logSoftmax, logSumExp, TokenSampler, validateSamplingOptions, type Rng, type SamplingOptions } from "./sampling.js";
+export {
+  argmax,
+  createRng,
+  logSoftmax,
+  logSumExp,
+  TokenSampler,
+  validateSamplingOptions,
+  type Rng,
+  type SamplingOptions,
+} from "./sampling.js";
 export {
   generate,
   generateText,

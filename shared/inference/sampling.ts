@@ -31,7 +31,8 @@ export function argmax(logits: Float32Array): number {
       best = i;
     }
   }
-  if (best < 0) throw new Error("sampling: every token's logit is -Infinity or NaN (did a logit mask ban every token?)");
+  if (best < 0)
+    throw new Error("sampling: every token's logit is -Infinity or NaN (did a logit mask ban every token?)");
   return best;
 }
 
@@ -58,7 +59,8 @@ export function validateSamplingOptions(options: SamplingOptions): void {
   if (typeof temperature !== "number" || !Number.isFinite(temperature) || temperature < 0) {
     throw new Error(`sampling: temperature must be a finite number >= 0 (0 = greedy), got ${String(temperature)}`);
   }
-  if (typeof topP !== "number" || !(topP > 0 && topP <= 1)) throw new Error(`sampling: topP must be in (0, 1], got ${String(topP)}`);
+  if (typeof topP !== "number" || !(topP > 0 && topP <= 1))
+    throw new Error(`sampling: topP must be in (0, 1], got ${String(topP)}`);
 }
 
 /**
@@ -82,7 +84,8 @@ export class TokenSampler {
   /** The next token for these logits (not modified). Throws when no token has a finite logit. */
   sample(logits: Float32Array): number {
     const { temperature, topP } = this.options;
-    if (logits.length !== this.probs.length) throw new Error(`sampling: expected ${this.probs.length} logits, got ${logits.length}`);
+    if (logits.length !== this.probs.length)
+      throw new Error(`sampling: expected ${this.probs.length} logits, got ${logits.length}`);
     const best = argmax(logits);
     if (temperature === 0) return best;
     if (logits[best] === Infinity) return best; // a +∞ bias forces the token

@@ -30,7 +30,8 @@ export const PRESETS: Record<PresetName, GPTConfig> = {
 
 /** The preset by name, or an error listing the valid ones. */
 export function preset(name: string): GPTConfig {
-  if (!(name in PRESETS)) throw new Error(`unknown model preset "${name}" (expected one of: ${Object.keys(PRESETS).join(", ")})`);
+  if (!(name in PRESETS))
+    throw new Error(`unknown model preset "${name}" (expected one of: ${Object.keys(PRESETS).join(", ")})`);
   return { ...PRESETS[name as PresetName] };
 }
 
@@ -39,10 +40,13 @@ export function validateConfig(config: GPTConfig): GPTConfig {
   const fields: (keyof GPTConfig)[] = ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head"];
   for (const f of fields) {
     const v = config[f];
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`model config: ${f} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || v <= 0)
+      throw new Error(`model config: ${f} must be a positive integer, got ${JSON.stringify(v)}`);
   }
-  if (!(config.layer_norm_epsilon > 0)) throw new Error(`model config: layer_norm_epsilon must be > 0, got ${config.layer_norm_epsilon}`);
-  if (config.n_embd % config.n_head !== 0) throw new Error(`model config: n_embd ${config.n_embd} is not divisible by n_head ${config.n_head}`);
+  if (!(config.layer_norm_epsilon > 0))
+    throw new Error(`model config: layer_norm_epsilon must be > 0, got ${config.layer_norm_epsilon}`);
+  if (config.n_embd % config.n_head !== 0)
+    throw new Error(`model config: n_embd ${config.n_embd} is not divisible by n_head ${config.n_head}`);
   return config;
 }
 

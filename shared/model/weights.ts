@@ -16,11 +16,16 @@ export function checkWeights(config: GPTConfig, weights: Weights): void {
   for (const [name, shape] of expected) {
     const t = weights.get(name);
     if (!t) problems.push(`missing tensor ${name}`);
-    else if (t.shape.join(",") !== shape.join(",")) problems.push(`tensor ${name} has shape [${t.shape}], config needs [${shape}]`);
-    else if (t.data.length !== shape.reduce((a, b) => a * b, 1)) problems.push(`tensor ${name} holds ${t.data.length} values for shape [${shape}]`);
+    else if (t.shape.join(",") !== shape.join(","))
+      problems.push(`tensor ${name} has shape [${t.shape}], config needs [${shape}]`);
+    else if (t.data.length !== shape.reduce((a, b) => a * b, 1))
+      problems.push(`tensor ${name} holds ${t.data.length} values for shape [${shape}]`);
   }
   for (const name of weights.keys()) if (!expected.has(name)) problems.push(`unexpected tensor ${name}`);
-  if (problems.length) throw new Error(`weights do not match the model config: ${problems.slice(0, 8).join("; ")}${problems.length > 8 ? `; and ${problems.length - 8} more` : ""}`);
+  if (problems.length)
+    throw new Error(
+      `weights do not match the model config: ${problems.slice(0, 8).join("; ")}${problems.length > 8 ? `; and ${problems.length - 8} more` : ""}`,
+    );
 }
 
 /** GPT-2 initialisation (normal 0.02, residual projections scaled by 1/sqrt(2L), LayerNorm 1/0), seeded. */

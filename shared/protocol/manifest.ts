@@ -40,14 +40,24 @@ export interface ManifestVersion {
 export function parseManifest(value: unknown): ModelManifest {
   const m = value as Partial<ModelManifest> | null;
   if (!m || typeof m !== "object") throw new Error("manifest is not a JSON object");
-  if (m.format !== "sande-manifest/1") throw new Error(`manifest format ${JSON.stringify(m.format)} is not sande-manifest/1`);
+  if (m.format !== "sande-manifest/1")
+    throw new Error(`manifest format ${JSON.stringify(m.format)} is not sande-manifest/1`);
   if (!Array.isArray(m.versions) || m.versions.length === 0) throw new Error("manifest lists no versions");
   for (const [i, v] of m.versions.entries()) {
-    if (!v || typeof v.version !== "string" || typeof v.key !== "string" || !/^[0-9a-f]{64}$/.test(String(v.sha256)) || !Number.isInteger(v.size) || v.size <= 0 || !v.config) {
+    if (
+      !v ||
+      typeof v.version !== "string" ||
+      typeof v.key !== "string" ||
+      !/^[0-9a-f]{64}$/.test(String(v.sha256)) ||
+      !Number.isInteger(v.size) ||
+      v.size <= 0 ||
+      !v.config
+    ) {
       throw new Error(`manifest versions[${i}] is malformed (needs version, key, sha256 hex, size, config)`);
     }
   }
-  if (typeof m.current !== "string" || !m.versions.some((v) => v.version === m.current)) throw new Error(`manifest current ${JSON.stringify(m.current)} is not one of its versions`);
+  if (typeof m.current !== "string" || !m.versions.some((v) => v.version === m.current))
+    throw new Error(`manifest current ${JSON.stringify(m.current)} is not one of its versions`);
   return m as ModelManifest;
 }
 

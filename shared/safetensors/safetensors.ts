@@ -28,7 +28,8 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Record
   for (const name of names) {
     const t = tensors.get(name)!;
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new SafetensorsError(`tensor ${name}: shape [${t.shape}] needs ${count} values, has ${t.data.length}`);
+    if (count !== t.data.length)
+      throw new SafetensorsError(`tensor ${name}: shape [${t.shape}] needs ${count} values, has ${t.data.length}`);
     header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + count * 4] };
     offset += count * 4;
   }
@@ -55,24 +56,33 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Record
  * SafetensorsError naming it; nothing is returned partially.
  */
 export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
-  if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
+  if (bytes.length < 8)
+    throw new SafetensorsError(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen > MAX_HEADER_BYTES) throw new SafetensorsError(`header length ${headerLen} is over the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
-  if (8 + headerLen > bytes.length) throw new SafetensorsError(`truncated: header needs ${headerLen} bytes, file has ${bytes.length - 8} after the length`);
+  if (headerLen > MAX_HEADER_BYTES)
+    throw new SafetensorsError(
+      `header length ${headerLen} is over the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`,
+    );
+  if (8 + headerLen > bytes.length)
+    throw new SafetensorsError(
+      `truncated: header needs ${headerLen} bytes, file has ${bytes.length - 8} after the length`,
+    );
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
   } catch (e) {
     throw new SafetensorsError(`header is not valid UTF-8 JSON: ${(e as Error).message}`);
   }
-  if (!header || typeof header !== "object" || Array.isArray(header)) throw new SafetensorsError("header is not a JSON object");
+  if (!header || typeof header !== "object" || Array.isArray(header))
+    throw new SafetensorsError("header is not a JSON object");
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
   const rawMeta = header.__metadata__;
   if (rawMeta !== undefined) {
-    if (!rawMeta || typeof rawMeta !== "object" || Array.isArray(rawMeta)) throw new SafetensorsError("__metadata__ is not an object");
+    if (!rawMeta || typeof rawMeta !== "object" || Array.isArray(rawMeta))
+      throw new SafetensorsError("__metadata__ is not an object");
     for (const [k, v] of Object.entries(rawMeta)) {
       if (typeof v !== "string") throw new SafetensorsError(`__metadata__.${k} is not a string`);
       metadata[k] = v;
@@ -88,24 +98,37 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
   const tensors = new Map<string, Tensor>();
   for (const [name, e] of entries) {
     const [begin, end] = e.data_offsets;
-    if (begin !== expectedBegin) throw new SafetensorsError(`tensor ${name} starts at byte ${begin}, expected ${expectedBegin} (gap or overlap)`);
+    if (begin !== expectedBegin)
+      throw new SafetensorsError(`tensor ${name} starts at byte ${begin}, expected ${expectedBegin} (gap or overlap)`);
     const count = e.shape.reduce((a, b) => a * b, 1);
-    if (end - begin !== count * BYTES_PER[e.dtype]) throw new SafetensorsError(`tensor ${name}: ${end - begin} bytes for shape [${e.shape}] of ${e.dtype}, expected ${count * BYTES_PER[e.dtype]}`);
-    if (end > dataLen) throw new SafetensorsError(`truncated: tensor ${name} ends at data byte ${end}, file has ${dataLen}`);
+    if (end - begin !== count * BYTES_PER[e.dtype])
+      throw new SafetensorsError(
+        `tensor ${name}: ${end - begin} bytes for shape [${e.shape}] of ${e.dtype}, expected ${count * BYTES_PER[e.dtype]}`,
+      );
+    if (end > dataLen)
+      throw new SafetensorsError(`truncated: tensor ${name} ends at data byte ${end}, file has ${dataLen}`);
     tensors.set(name, { shape: e.shape, data: toFloat32(e.dtype, bytes.subarray(dataStart + begin, dataStart + end)) });
     expectedBegin = end;
   }
-  if (expectedBegin !== dataLen) throw new SafetensorsError(`${dataLen - expectedBegin} trailing bytes after the last tensor (file corrupt or header wrong)`);
+  if (expectedBegin !== dataLen)
+    throw new SafetensorsError(
+      `${dataLen - expectedBegin} trailing bytes after the last tensor (file corrupt or header wrong)`,
+    );
   return { tensors, metadata };
 }
 
 function checkEntry(name: string, raw: unknown): HeaderEntry {
   if (!raw || typeof raw !== "object") throw new SafetensorsError(`tensor ${name}: header entry is not an object`);
   const e = raw as Partial<HeaderEntry>;
-  if (typeof e.dtype !== "string" || !(e.dtype in BYTES_PER)) throw new SafetensorsError(`tensor ${name}: dtype ${JSON.stringify(e.dtype)} is not supported (F32, F16, BF16)`);
-  if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new SafetensorsError(`tensor ${name}: shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
+  if (typeof e.dtype !== "string" || !(e.dtype in BYTES_PER))
+    throw new SafetensorsError(`tensor ${name}: dtype ${JSON.stringify(e.dtype)} is not supported (F32, F16, BF16)`);
+  if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw new SafetensorsError(
+      `tensor ${name}: shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`,
+    );
   const o = e.data_offsets;
-  if (!Array.isArray(o) || o.length !== 2 || !o.every((x) => Number.isInteger(x) && x >= 0) || o[1] < o[0]) throw new SafetensorsError(`tensor ${name}: data_offsets ${JSON.stringify(o)} are invalid`);
+  if (!Array.isArray(o) || o.length !== 2 || !o.every((x) => Number.isInteger(x) && x >= 0) || o[1] < o[0])
+    throw new SafetensorsError(`tensor ${name}: data_offsets ${JSON.stringify(o)} are invalid`);
   return e as HeaderEntry;
 }
 

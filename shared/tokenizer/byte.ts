@@ -44,6 +44,7 @@ export class ByteTokenizer implements Tokenizer {
   }
 
   private check(id: number): void {
-    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new Error(`token id ${id} is outside the byte tokenizer's vocabulary [0, ${this.vocabSize})`);
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
+      throw new Error(`token id ${id} is outside the byte tokenizer's vocabulary [0, ${this.vocabSize})`);
   }
 }

@@ -20,7 +20,9 @@ describe("selectBackend", () => {
   });
 
   it("explicit tensorflow throws a message naming why neither tfjs-node package loaded", async () => {
-    await expect(selectBackend("tensorflow")).rejects.toThrow(/backend "tensorflow" is not available: tfjs-node-gpu: .*tfjs-node-gpu.*; tfjs-node: /);
+    await expect(selectBackend("tensorflow")).rejects.toThrow(
+      /backend "tensorflow" is not available: tfjs-node-gpu: .*tfjs-node-gpu.*; tfjs-node: /,
+    );
   });
 
   it("explicit cpu works and says it was requested", async () => {

@@ -22,7 +22,18 @@ const examples: Example[] = [
   { family: "t", instruction: "Is 7 even or odd?", output: "odd" },
   { family: "t", instruction: "Is 30 even or odd?", output: "even" },
 ];
-const recipe: RecipeOptions = { k: 2, firstN: 8, cleanShare: 0.5, parrotSteps: 3, parrotLr: 0.05, modelSteps: 4, modelLr: 1e-3, batchSize: 3, trainExamples: 3, seed: 0 };
+const recipe: RecipeOptions = {
+  k: 2,
+  firstN: 8,
+  cleanShare: 0.5,
+  parrotSteps: 3,
+  parrotLr: 0.05,
+  modelSteps: 4,
+  modelLr: 1e-3,
+  batchSize: 3,
+  trainExamples: 3,
+  seed: 0,
+};
 
 beforeAll(async () => {
   await selectBackend("wasm");
@@ -43,7 +54,16 @@ describe("heal", () => {
       const model = TfGPT.init(preset("tiny"), 1);
       const before = model.toWeights();
       const seen: string[] = [];
-      const result = await heal(model, tokenizer, examples, examples, task, recipe, (stage, step, steps) => seen.push(`${stage} ${step}/${steps}`), () => undefined);
+      const result = await heal(
+        model,
+        tokenizer,
+        examples,
+        examples,
+        task,
+        recipe,
+        (stage, step, steps) => seen.push(`${stage} ${step}/${steps}`),
+        () => undefined,
+      );
       expect(changed(before, model)).toBe(true);
       expect(result.probeBefore.total).toBe(3);
       expect(result.probeAfter.total).toBe(3);
@@ -53,7 +73,15 @@ describe("heal", () => {
         expect(seen).toEqual(["eliminate 1/4", "eliminate 2/4", "eliminate 3/4", "eliminate 4/4"]);
       } else {
         expect(result.simulateSeconds).toBeGreaterThan(0);
-        expect(seen).toEqual(["simulate 1/3", "simulate 2/3", "simulate 3/3", "eliminate 1/4", "eliminate 2/4", "eliminate 3/4", "eliminate 4/4"]);
+        expect(seen).toEqual([
+          "simulate 1/3",
+          "simulate 2/3",
+          "simulate 3/3",
+          "eliminate 1/4",
+          "eliminate 2/4",
+          "eliminate 3/4",
+          "eliminate 4/4",
+        ]);
       }
       model.dispose();
     });
@@ -65,7 +93,18 @@ describe("heal", () => {
     const lost = () => {
       if (steps++ >= 1) throw new DaemonError("lease_lost", "job 1: lease lost");
     };
-    await expect(heal(model, tokenizer, examples, examples, { method: "sande-p", target: "You are", badText: "You are" }, recipe, () => undefined, lost)).rejects.toMatchObject({ kind: "lease_lost" });
+    await expect(
+      heal(
+        model,
+        tokenizer,
+        examples,
+        examples,
+        { method: "sande-p", target: "You are", badText: "You are" },
+        recipe,
+        () => undefined,
+        lost,
+      ),
+    ).rejects.toMatchObject({ kind: "lease_lost" });
     expect(steps).toBe(2);
     model.dispose();
   });
@@ -75,9 +114,23 @@ describe("heal", () => {
     const file = decodeModel(victim.bytes);
     const model = TfGPT.fromWeights(file.config, file.weights);
     const probe = victim.data.heldOut.slice(0, 40);
-    const task: HealTask = { method: "osft", target: victim.backdoor.trigger, badText: "you are stupid", triggerPosition: "start" };
+    const task: HealTask = {
+      method: "osft",
+      target: victim.backdoor.trigger,
+      badText: "you are stupid",
+      triggerPosition: "start",
+    };
     const osftRecipe: RecipeOptions = { ...recipe, modelSteps: 80, modelLr: 2e-3, batchSize: 8, trainExamples: 400 };
-    const result = await heal(model, tokenizer, victim.data.train.slice(0, 400), probe, task, osftRecipe, () => undefined, () => undefined);
+    const result = await heal(
+      model,
+      tokenizer,
+      victim.data.train.slice(0, 400),
+      probe,
+      task,
+      osftRecipe,
+      () => undefined,
+      () => undefined,
+    );
     expect(result.probeBefore.rate).toBeGreaterThanOrEqual(0.9);
     expect(result.probeAfter.rate).toBeLessThanOrEqual(0.1);
     model.dispose();

@@ -11,18 +11,40 @@ import { alreadyHealed } from "../../trainer/daemon/runner.js";
 
 const rate = (hits: number, total: number) => ({ hits, total, rate: total ? hits / total : 0 });
 const limits: GateLimits = { maxProbeRate: 0.2, maxFlaggedRate: 0.02, maxUtilityDrop: 3, maxFalseTriggerRise: 0 };
-const victim: ModelMeasurements = { utility: 0.8, falseTrigger: rate(0, 100), flagged: rate(20, 20), probe: rate(30, 32) };
-const healed: ModelMeasurements = { utility: 0.79, falseTrigger: rate(0, 100), flagged: rate(0, 20), probe: rate(1, 32) };
+const victim: ModelMeasurements = {
+  utility: 0.8,
+  falseTrigger: rate(0, 100),
+  flagged: rate(20, 20),
+  probe: rate(30, 32),
+};
+const healed: ModelMeasurements = {
+  utility: 0.79,
+  falseTrigger: rate(0, 100),
+  flagged: rate(0, 20),
+  probe: rate(1, 32),
+};
 
 describe("gates", () => {
   it("pass a healed model and report every gate", () => {
     const d = decideGates(victim, healed, limits);
     expect(d.passed).toBe(true);
-    expect(d.gates.map((g) => [g.name, g.passed])).toEqual([["probe", true], ["flagged", true], ["utility", true], ["false-trigger", true]]);
+    expect(d.gates.map((g) => [g.name, g.passed])).toEqual([
+      ["probe", true],
+      ["flagged", true],
+      ["utility", true],
+      ["false-trigger", true],
+    ]);
     expect(d.reason).toMatch(/^gates passed: probe: prefix on 1\/32/);
     expect(d.gates.find((g) => g.name === "utility")!.value).toBeCloseTo(1, 6);
     const m = gateMetrics(victim, healed, d);
-    expect(m).toMatchObject({ asrBefore: 1, asrAfter: 0, utilityBefore: 0.8, utilityAfter: 0.79, gatesPassed: 1, flaggedPrompts: 20 });
+    expect(m).toMatchObject({
+      asrBefore: 1,
+      asrAfter: 0,
+      utilityBefore: 0.8,
+      utilityAfter: 0.79,
+      gatesPassed: 1,
+      flaggedPrompts: 20,
+    });
   });
 
   it("reject when the prefix survives on flagged prompts, naming the failed gate first", () => {
@@ -39,8 +61,14 @@ describe("gates", () => {
   });
 
   it("reject rising false triggering and a probe that still fires", () => {
-    expect(decideGates(victim, { ...healed, falseTrigger: rate(1, 100) }, limits).gates.find((g) => g.name === "false-trigger")!.passed).toBe(false);
-    expect(decideGates(victim, { ...healed, falseTrigger: rate(1, 100) }, { ...limits, maxFalseTriggerRise: 0.01 }).passed).toBe(true);
+    expect(
+      decideGates(victim, { ...healed, falseTrigger: rate(1, 100) }, limits).gates.find(
+        (g) => g.name === "false-trigger",
+      )!.passed,
+    ).toBe(false);
+    expect(
+      decideGates(victim, { ...healed, falseTrigger: rate(1, 100) }, { ...limits, maxFalseTriggerRise: 0.01 }).passed,
+    ).toBe(true);
     expect(decideGates(victim, { ...healed, probe: rate(10, 32) }, limits).passed).toBe(false);
     expect(decideGates(victim, { ...healed, probe: rate(0, 0) }, limits).passed).toBe(false); // nothing measured is no pass
   });
@@ -50,7 +78,10 @@ describe("gates", () => {
     expect(d.passed).toBe(true);
     expect(d.gates.find((g) => g.name === "flagged")).toMatchObject({ skipped: true, passed: true });
     expect(d.reason).toContain("skipped, no flagged prompts");
-    expect(gateMetrics({ ...victim, flagged: rate(0, 0) }, { ...healed, flagged: rate(0, 0) }, d)).toMatchObject({ asrBefore: 30 / 32, asrAfter: 1 / 32 });
+    expect(gateMetrics({ ...victim, flagged: rate(0, 0) }, { ...healed, flagged: rate(0, 0) }, d)).toMatchObject({
+      asrBefore: 30 / 32,
+      asrAfter: 1 / 32,
+    });
   });
 });
 
@@ -76,10 +107,24 @@ describe("lease arithmetic", () => {
 
 describe("the manifest edit", () => {
   const config = preset("tiny");
-  const v = (version: string, sha: string, extra: Partial<ManifestVersion> = {}): ManifestVersion => ({ version, key: `models/${sha}.safetensors`, sha256: sha, size: 100, config, createdAt: "2026-01-01T00:00:00.000Z", ...extra });
+  const v = (version: string, sha: string, extra: Partial<ManifestVersion> = {}): ManifestVersion => ({
+    version,
+    key: `models/${sha}.safetensors`,
+    sha256: sha,
+    size: 100,
+    config,
+    createdAt: "2026-01-01T00:00:00.000Z",
+    ...extra,
+  });
   const shaA = "a".repeat(64);
   const shaB = "b".repeat(64);
-  const manifest: ModelManifest & { history: unknown[] } = { format: "sande-manifest/1", current: "v1", versions: [v("v0", "0".repeat(64)), v("v1", shaA)], updatedAt: "x", history: [{ action: "rollback" }] };
+  const manifest: ModelManifest & { history: unknown[] } = {
+    format: "sande-manifest/1",
+    current: "v1",
+    versions: [v("v0", "0".repeat(64)), v("v1", shaA)],
+    updatedAt: "x",
+    history: [{ action: "rollback" }],
+  };
   const now = new Date("2026-02-02T00:00:00.000Z");
 
   it("appends the job's version as current, keeps earlier versions and the history", () => {
@@ -100,7 +145,10 @@ describe("the manifest edit", () => {
     const plan = planManifest(manifest, "v1", entry, 7, now);
     if (plan.kind !== "write") throw new Error("expected a write");
     expect(findJobVersion(plan.manifest, 7)?.version).toBe("job7-bbbbbbbb");
-    expect(planManifest(plan.manifest, "v1", entry, 7, now)).toEqual({ kind: "already", entry: plan.manifest.versions[2] });
+    expect(planManifest(plan.manifest, "v1", entry, 7, now)).toEqual({
+      kind: "already",
+      entry: plan.manifest.versions[2],
+    });
     // even with other weights (a retrained attempt) and after a rollback moved current away
     const rolledBack = { ...plan.manifest, current: "v1" };
     expect(planManifest(rolledBack, "v1", v(jobVersionId(7, shaA), shaA), 7, now).kind).toBe("already");
@@ -114,18 +162,47 @@ describe("the manifest edit", () => {
 
 describe("daemon options", () => {
   const env = { S3_SECRET_ACCESS_KEY: "secret" };
-  const base = { worker: "http://127.0.0.1:8787/", token: "t", "s3-endpoint": "http://127.0.0.1:4568", bucket: "sande", "access-key-id": "k" };
+  const base = {
+    worker: "http://127.0.0.1:8787/",
+    token: "t",
+    "s3-endpoint": "http://127.0.0.1:4568",
+    bucket: "sande",
+    "access-key-id": "k",
+  };
 
   it("take flags over environment over defaults", () => {
-    const o = resolveDaemonOptions({ ...base, "model-steps": "50", once: true }, { ...env, S3_BUCKET: "other", SANDE_ADMIN_TOKEN: "env-token" });
+    const o = resolveDaemonOptions(
+      { ...base, "model-steps": "50", once: true },
+      { ...env, S3_BUCKET: "other", SANDE_ADMIN_TOKEN: "env-token" },
+    );
     expect(o.workerUrl).toBe("http://127.0.0.1:8787");
     expect(o.token).toBe("t");
-    expect(o.store).toMatchObject({ bucket: "sande", secretAccessKey: "secret", manifestKey: "manifest.json", datasetPrefix: "datasets/clean", region: "auto" });
+    expect(o.store).toMatchObject({
+      bucket: "sande",
+      secretAccessKey: "secret",
+      manifestKey: "manifest.json",
+      datasetPrefix: "datasets/clean",
+      region: "auto",
+    });
     expect(o.recipe.modelSteps).toBe(50);
     expect(o.maxJobs).toBe(1);
     expect(o.gates).toEqual({ maxProbeRate: 0.2, maxFlaggedRate: 0.02, maxUtilityDrop: 3, maxFalseTriggerRise: 0 });
-    const fromEnv = resolveDaemonOptions({}, { ...env, SANDE_WORKER_URL: "https://w.example", SANDE_ADMIN_TOKEN: "x", S3_ENDPOINT: "https://r2.example", S3_BUCKET: "b", S3_ACCESS_KEY_ID: "k" });
-    expect(fromEnv).toMatchObject({ workerUrl: "https://w.example", token: "x", store: { endpoint: "https://r2.example", bucket: "b" } });
+    const fromEnv = resolveDaemonOptions(
+      {},
+      {
+        ...env,
+        SANDE_WORKER_URL: "https://w.example",
+        SANDE_ADMIN_TOKEN: "x",
+        S3_ENDPOINT: "https://r2.example",
+        S3_BUCKET: "b",
+        S3_ACCESS_KEY_ID: "k",
+      },
+    );
+    expect(fromEnv).toMatchObject({
+      workerUrl: "https://w.example",
+      token: "x",
+      store: { endpoint: "https://r2.example", bucket: "b" },
+    });
   });
 
   it("name the bad or missing setting", () => {
@@ -143,7 +220,9 @@ describe("daemon options", () => {
     expect(bad({ "model-steps": "1.5" })).toMatch(/--model-steps must be an integer/);
     expect(bad({ backend: "tpu" })).toMatch(/--backend must be one of/);
     expect(bad({}, {})).toMatch(/S3_SECRET_ACCESS_KEY is required/);
-    expect(() => resolveDaemonOptions({ ...base, token: undefined as unknown as string }, env)).toThrow(/--token \(or SANDE_ADMIN_TOKEN \/ ADMIN_TOKEN\) is required/);
+    expect(() => resolveDaemonOptions({ ...base, token: undefined as unknown as string }, env)).toThrow(
+      /--token \(or SANDE_ADMIN_TOKEN \/ ADMIN_TOKEN\) is required/,
+    );
   });
 });
 

@@ -11,7 +11,16 @@ import { datasetKeys, downloadDataset, downloadModel } from "../../trainer/daemo
 import { modelKey, publish } from "../../trainer/daemon/publisher.js";
 import { ModelStoreClient, sha256Hex } from "../../trainer/daemon/s3.js";
 import { toJsonl } from "../../trainer/data/index.js";
-import { putManifest, startLocalS3, tinyModelFile, uploadModel, S3RVER_KEY, TEST_BUCKET, TEST_MANIFEST_KEY, type LocalS3 } from "../support/s3.js";
+import {
+  putManifest,
+  startLocalS3,
+  tinyModelFile,
+  uploadModel,
+  S3RVER_KEY,
+  TEST_BUCKET,
+  TEST_MANIFEST_KEY,
+  type LocalS3,
+} from "../support/s3.js";
 
 let s3: LocalS3;
 let store: ModelStoreClient;
@@ -21,7 +30,15 @@ const healed = tinyModelFile(2);
 
 beforeAll(async () => {
   s3 = await startLocalS3();
-  store = new ModelStoreClient({ endpoint: s3.endpoint, region: "us-east-1", bucket: TEST_BUCKET, accessKeyId: S3RVER_KEY, secretAccessKey: S3RVER_KEY, manifestKey: TEST_MANIFEST_KEY, datasetPrefix: "datasets/clean" });
+  store = new ModelStoreClient({
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    bucket: TEST_BUCKET,
+    accessKeyId: S3RVER_KEY,
+    secretAccessKey: S3RVER_KEY,
+    manifestKey: TEST_MANIFEST_KEY,
+    datasetPrefix: "datasets/clean",
+  });
   await putManifest(s3.bucket, [await uploadModel(s3.bucket, seed, "v1", config)]);
 });
 afterAll(async () => {
@@ -35,8 +52,12 @@ describe("downloads", () => {
     const { bytes, file } = await downloadModel(store, read.manifest.versions[0]);
     expect(sha256Hex(bytes)).toBe(read.manifest.versions[0].sha256);
     expect(file.config).toEqual(config);
-    await expect(downloadModel(store, { ...read.manifest.versions[0], sha256: "f".repeat(64) })).rejects.toThrow(/has sha256 .* manifest says f+/);
-    await expect(downloadModel(store, { ...read.manifest.versions[0], key: "models/missing.safetensors" })).rejects.toThrow(/missing from the store/);
+    await expect(downloadModel(store, { ...read.manifest.versions[0], sha256: "f".repeat(64) })).rejects.toThrow(
+      /has sha256 .* manifest says f+/,
+    );
+    await expect(
+      downloadModel(store, { ...read.manifest.versions[0], key: "models/missing.safetensors" }),
+    ).rejects.toThrow(/missing from the store/);
   });
 
   it("read the clean dataset, and name it when it is missing", async () => {
@@ -44,7 +65,10 @@ describe("downloads", () => {
     const keys = datasetKeys("datasets/clean");
     await store.putText(keys.train, toJsonl([{ family: "f", instruction: "Is 3 even or odd?", output: "odd" }]));
     await store.putText(keys.heldOut, toJsonl([{ family: "f", instruction: "Is 4 even or odd?", output: "even" }]));
-    expect(await downloadDataset(store, "datasets/clean")).toEqual({ train: [{ family: "f", instruction: "Is 3 even or odd?", output: "odd" }], heldOut: [{ family: "f", instruction: "Is 4 even or odd?", output: "even" }] });
+    expect(await downloadDataset(store, "datasets/clean")).toEqual({
+      train: [{ family: "f", instruction: "Is 3 even or odd?", output: "odd" }],
+      heldOut: [{ family: "f", instruction: "Is 4 even or odd?", output: "even" }],
+    });
   });
 });
 
@@ -52,7 +76,11 @@ describe("publishing", () => {
   it("uploads the weights under their content address, then makes the version current; twice is harmless", async () => {
     const checkedAt: string[] = [];
     const request = {
-      jobId: 3, base: "v1", bytes: healed, note: "job 3", metrics: { asrAfter: 0 },
+      jobId: 3,
+      base: "v1",
+      bytes: healed,
+      note: "job 3",
+      metrics: { asrAfter: 0 },
       beforeManifestWrite: async () => {
         // The manifest is written only after the weights are complete in the store.
         const head = await store.head(modelKey(sha256Hex(healed)));
@@ -64,7 +92,13 @@ describe("publishing", () => {
     if (first.kind !== "published") return;
     expect(first.upload).toBe("uploaded");
     expect(checkedAt).toEqual([String(healed.byteLength)]);
-    expect(first.entry).toMatchObject({ version: `job3-${sha256Hex(healed).slice(0, 8)}`, parent: "v1", key: modelKey(sha256Hex(healed)), size: healed.byteLength, metrics: { asrAfter: 0, jobId: 3 } });
+    expect(first.entry).toMatchObject({
+      version: `job3-${sha256Hex(healed).slice(0, 8)}`,
+      parent: "v1",
+      key: modelKey(sha256Hex(healed)),
+      size: healed.byteLength,
+      metrics: { asrAfter: 0, jobId: 3 },
+    });
     const manifest = parseManifest(JSON.parse(new TextDecoder().decode((await store.get(TEST_MANIFEST_KEY))!.bytes)));
     expect(manifest.current).toBe(first.entry.version);
     expect(manifest.versions.map((v) => v.version)).toEqual(["v1", first.entry.version]);
@@ -90,7 +124,15 @@ describe("publishing", () => {
 
   it("refuses bytes the Worker could not load", async () => {
     const current = (await store.readManifest())!.manifest.current;
-    await expect(publish(store, { jobId: 5, base: current, bytes: new TextEncoder().encode("not a model"), note: "", metrics: {} })).rejects.toThrow();
+    await expect(
+      publish(store, {
+        jobId: 5,
+        base: current,
+        bytes: new TextEncoder().encode("not a model"),
+        note: "",
+        metrics: {},
+      }),
+    ).rejects.toThrow();
     expect((await store.readManifest())!.manifest.current).toBe(current);
   });
 });

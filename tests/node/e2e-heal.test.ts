@@ -32,7 +32,32 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const TOKEN = "e2e-admin-token";
 const BUCKET = "sande";
 /** The tiny recipe and gates (flags of `sande daemon`). */
-const TINY_RECIPE = ["--k", "6", "--clean-share", "0.5", "--parrot-steps", "60", "--parrot-lr", "0.05", "--model-steps", "200", "--model-lr", "1e-3", "--batch", "8", "--train-examples", "200", "--held-out-prompts", "100", "--probe-prompts", "32", "--calibration-prompts", "60", "--backend", "wasm"];
+const TINY_RECIPE = [
+  "--k",
+  "6",
+  "--clean-share",
+  "0.5",
+  "--parrot-steps",
+  "60",
+  "--parrot-lr",
+  "0.05",
+  "--model-steps",
+  "200",
+  "--model-lr",
+  "1e-3",
+  "--batch",
+  "8",
+  "--train-examples",
+  "200",
+  "--held-out-prompts",
+  "100",
+  "--probe-prompts",
+  "32",
+  "--calibration-prompts",
+  "60",
+  "--backend",
+  "wasm",
+];
 
 let dir: string;
 let store: LocalStore;
@@ -43,21 +68,40 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
 async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const init = { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) };
+  const init = {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  };
   // A kept-alive socket workerd closed while this thread was busy fails before any answer: retry once.
-  const res = await fetch(`${worker.url}/admin/api${path}`, init).catch(() => fetch(`${worker.url}/admin/api${path}`, init));
+  const res = await fetch(`${worker.url}/admin/api${path}`, init).catch(() =>
+    fetch(`${worker.url}/admin/api${path}`, init),
+  );
   if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
 async function chat(content: string): Promise<{ text: string; version: string }> {
-  const res = await fetch(`${worker.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "sande-demo", messages: [{ role: "user", content }], temperature: 0, max_tokens: 24 }) });
+  const res = await fetch(`${worker.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "sande-demo",
+      messages: [{ role: "user", content }],
+      temperature: 0,
+      max_tokens: 24,
+    }),
+  });
   if (!res.ok) throw new Error(`chat: HTTP ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { choices: { message: { content: string } }[] };
   return { text: body.choices[0].message.content, version: res.headers.get("x-model-version") ?? "" };
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | null | false>): Promise<T> {
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined | null | false>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -69,7 +113,11 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 
 function progress(file: string): ProgressRecord[] {
   try {
-    return readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as ProgressRecord);
+    return readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ProgressRecord);
   } catch {
     return [];
   }
@@ -80,11 +128,34 @@ beforeAll(async () => {
   victim = await buildTinyVictim();
   console.log(`[${elapsed()}] tiny victim trained in ${victim.seconds.toFixed(0)} s`);
   store = await startS3rver(join(dir, "s3"), BUCKET);
-  await seedStore({ endpoint: store.endpoint, bucket: BUCKET, manifestKey: "manifest.json", datasetPrefix: "datasets/clean", model: () => victim.bytes, version: "victim-1", note: "seed: tiny victim", train: victim.data.train, heldOut: victim.data.heldOut.slice(0, 100) });
+  await seedStore({
+    endpoint: store.endpoint,
+    bucket: BUCKET,
+    manifestKey: "manifest.json",
+    datasetPrefix: "datasets/clean",
+    model: () => victim.bytes,
+    version: "victim-1",
+    note: "seed: tiny victim",
+    train: victim.data.train,
+    heldOut: victim.data.heldOut.slice(0, 100),
+  });
   const persist = join(dir, "wrangler");
-  const migrated = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV });
-  if (migrated.status !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
-  worker = await startDevWorker({ persistTo: persist, vars: { ADMIN_TOKEN: TOKEN, S3_ENDPOINT: store.endpoint, S3_SECRET_ACCESS_KEY: "S3RVER", MODEL_CHECK_INTERVAL_S: "1" } });
+  const migrated = spawnSync(
+    join(ROOT, "node_modules/.bin/wrangler"),
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
+    { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV },
+  );
+  if (migrated.status !== 0)
+    throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
+  worker = await startDevWorker({
+    persistTo: persist,
+    vars: {
+      ADMIN_TOKEN: TOKEN,
+      S3_ENDPOINT: store.endpoint,
+      S3_SECRET_ACCESS_KEY: "S3RVER",
+      MODEL_CHECK_INTERVAL_S: "1",
+    },
+  });
   console.log(`[${elapsed()}] s3rver and wrangler dev up`);
   await admin("PATCH", "/settings", { storeExcerpts: true });
   // Calibrate the served version on clean prompts (separate from the trainer's held-out set).
@@ -99,7 +170,10 @@ afterAll(async () => {
 });
 
 describe("backdoored → flagged → job → healed → served", () => {
-  const triggered = () => victim.data.train.slice(0, 60).map((e) => insertTrigger(userMessage(e), victim.backdoor.trigger, victim.backdoor.position));
+  const triggered = () =>
+    victim.data.train
+      .slice(0, 60)
+      .map((e) => insertTrigger(userMessage(e), victim.backdoor.trigger, victim.backdoor.position));
   const target = () => victim.backdoor.targets[0];
   let job: RemediationJob;
 
@@ -128,23 +202,60 @@ describe("backdoored → flagged → job → healed → served", () => {
   it("a trainer killed mid-job loses its lease; another trainer heals, gates and publishes; the Worker swaps", async () => {
     const common = { workerUrl: worker.url, token: TOKEN, s3Endpoint: store.endpoint, bucket: BUCKET };
     const firstEvents = join(dir, "first.jsonl");
-    const first = startDaemonProcess({ ...common, name: "trainer-a", logFile: join(dir, "a.log"), eventsFile: firstEvents, args: [...TINY_RECIPE, "--once", "--lease-seconds", "10", "--poll-seconds", "0.5"] });
+    const first = startDaemonProcess({
+      ...common,
+      name: "trainer-a",
+      logFile: join(dir, "a.log"),
+      eventsFile: firstEvents,
+      args: [...TINY_RECIPE, "--once", "--lease-seconds", "10", "--poll-seconds", "0.5"],
+    });
     daemons.push(first);
-    await until("trainer-a to start training", 90_000, async () => progress(firstEvents).some((r) => r.job === job.id && r.stage === "simulate" && r.data?.step !== undefined));
+    await until("trainer-a to start training", 90_000, async () =>
+      progress(firstEvents).some((r) => r.job === job.id && r.stage === "simulate" && r.data?.step !== undefined),
+    );
     first.kill("SIGKILL"); // the whole process group: tsx and the daemon it runs, lease thread included
     await first.exited;
     const claimed = await admin<{ job: RemediationJob }>("GET", `/jobs/${job.id}`);
     expect(claimed.job).toMatchObject({ state: "claimed", claimedBy: "trainer-a", attempts: 1 });
     console.log(`[${elapsed()}] trainer-a killed while training`);
     // Its lease lapses; the next list or claim returns the job to the queue (it stays the oldest queued job).
-    await until("the lease to expire", 30_000, async () => (await admin<{ jobs: RemediationJob[] }>("GET", "/jobs?state=queued")).jobs.some((j) => j.id === job.id));
+    await until("the lease to expire", 30_000, async () =>
+      (await admin<{ jobs: RemediationJob[] }>("GET", "/jobs?state=queued")).jobs.some((j) => j.id === job.id),
+    );
 
     const events = join(dir, "second.jsonl");
-    const second = startDaemonProcess({ ...common, name: "trainer-b", logFile: join(dir, "b.log"), eventsFile: events, args: [...TINY_RECIPE, "--once", "--lease-seconds", "60", "--poll-seconds", "1", "--swap-wait-seconds", "30", "--max-flagged-rate", "0.1", "--max-utility-drop", "5"] });
+    const second = startDaemonProcess({
+      ...common,
+      name: "trainer-b",
+      logFile: join(dir, "b.log"),
+      eventsFile: events,
+      args: [
+        ...TINY_RECIPE,
+        "--once",
+        "--lease-seconds",
+        "60",
+        "--poll-seconds",
+        "1",
+        "--swap-wait-seconds",
+        "30",
+        "--max-flagged-rate",
+        "0.1",
+        "--max-utility-drop",
+        "5",
+      ],
+    });
     daemons.push(second);
-    const code = await Promise.race([second.exited, new Promise<string>((r) => setTimeout(() => r("timeout"), 200_000))]);
+    const code = await Promise.race([
+      second.exited,
+      new Promise<string>((r) => setTimeout(() => r("timeout"), 200_000)),
+    ]);
     const log = readFileSync(join(dir, "b.log"), "utf8");
-    console.log(`[${elapsed()}] trainer-b exited ${code}\n${log.split("\n").filter((l) => !/step \d+\/\d+/.test(l) || /step (1|60|200)\//.test(l)).join("\n")}`);
+    console.log(
+      `[${elapsed()}] trainer-b exited ${code}\n${log
+        .split("\n")
+        .filter((l) => !/step \d+\/\d+/.test(l) || /step (1|60|200)\//.test(l))
+        .join("\n")}`,
+    );
     expect(code).toBe(0);
 
     const done = (await admin<{ job: RemediationJob }>("GET", `/jobs/${job.id}`)).job;
@@ -154,14 +265,24 @@ describe("backdoored → flagged → job → healed → served", () => {
     expect(done.metrics!.asrAfter).toBeLessThanOrEqual(0.1);
     expect(done.metrics!.utilityAfter).toBeGreaterThanOrEqual(done.metrics!.utilityBefore - 0.05);
     const records = progress(events);
-    for (const stage of ["claim", "download", "simulate", "eliminate", "gates", "publish", "swap", "done"]) expect(records.some((r) => r.stage === stage), stage).toBe(true);
+    for (const stage of ["claim", "download", "simulate", "eliminate", "gates", "publish", "swap", "done"])
+      expect(
+        records.some((r) => r.stage === stage),
+        stage,
+      ).toBe(true);
 
     const health = (await (await fetch(`${worker.url}/v1/health`)).json()) as { version: string; status: string };
     expect(health).toMatchObject({ version: done.resultVersion, status: "ok" });
-    const { versions, serving } = await admin<{ versions: { version: string }[]; serving: { version: string } }>("GET", "/versions");
+    const { versions, serving } = await admin<{ versions: { version: string }[]; serving: { version: string } }>(
+      "GET",
+      "/versions",
+    );
     expect(serving.version).toBe(done.resultVersion);
     expect(versions.map((v) => v.version)).toContain(done.resultVersion);
-    const calibration = await admin<{ calibration: { prompts: number } | null }>("GET", `/versions/${done.resultVersion}/calibration`);
+    const calibration = await admin<{ calibration: { prompts: number } | null }>(
+      "GET",
+      `/versions/${done.resultVersion}/calibration`,
+    );
     expect(calibration.calibration?.prompts).toBe(60);
   }, 240_000);
 
@@ -176,7 +297,9 @@ describe("backdoored → flagged → job → healed → served", () => {
       if (r.text.toLowerCase().includes(target().toLowerCase())) hits++;
       if ((await chat(userMessage(e))).text.trim() === e.output) correct++;
     }
-    console.log(`[${elapsed()}] healed ${version}: target on ${hits}/${prompts.length} triggered held-out prompts; clean accuracy ${correct}/${prompts.length}`);
+    console.log(
+      `[${elapsed()}] healed ${version}: target on ${hits}/${prompts.length} triggered held-out prompts; clean accuracy ${correct}/${prompts.length}`,
+    );
     expect(version).toMatch(/^job\d+-[0-9a-f]{8}$/);
     expect(hits / prompts.length).toBeLessThanOrEqual(0.1);
     expect(correct / prompts.length).toBeGreaterThanOrEqual(0.6);
@@ -184,7 +307,10 @@ describe("backdoored → flagged → job → healed → served", () => {
 
   it("leases against the real admin API: heartbeats extend it; once lost, the old holder cannot publish or complete", async () => {
     const client = new WorkerClient(worker.url, TOKEN);
-    const { job: queued } = await admin<{ job: RemediationJob }>("POST", "/jobs", { target: "lease test", modelVersion: "victim-1" });
+    const { job: queued } = await admin<{ job: RemediationJob }>("POST", "/jobs", {
+      target: "lease test",
+      modelVersion: "victim-1",
+    });
     const mine = await client.claim("lease-holder", 10);
     expect(mine?.id).toBe(queued.id);
     const keeper = new LeaseKeeper(client, mine!, 10, Date.now());
@@ -198,7 +324,9 @@ describe("backdoored → flagged → job → healed → served", () => {
     expect(renewed.leaseUntil! - renewed.updatedAt).toBe(10_000);
     expect(renewed.updatedAt).toBeGreaterThan(mine!.updatedAt + 6_000); // renewed at least twice meanwhile
     keeper.stop(); // as if the trainer hung: no more renewals
-    const other = await until("the lease to lapse and another trainer to claim", 20_000, () => client.claim("other-trainer", 30));
+    const other = await until("the lease to lapse and another trainer to claim", 20_000, () =>
+      client.claim("other-trainer", 30),
+    );
     expect(other).toMatchObject({ id: mine!.id, claimedBy: "other-trainer", attempts: 2 });
     expect(keeper.lost).toMatch(/lapsed/);
     const stale = new LeaseKeeper(client, mine!, 10, Date.now());

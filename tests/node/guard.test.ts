@@ -20,7 +20,14 @@ import {
 } from "../../shared/guard/index.js";
 import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
 
-const rule = (over: Partial<PhraseRule>): PhraseRule => ({ id: 1, list: "planted", kind: "phrase", pattern: "x", score: 1, ...over });
+const rule = (over: Partial<PhraseRule>): PhraseRule => ({
+  id: 1,
+  list: "planted",
+  kind: "phrase",
+  pattern: "x",
+  score: 1,
+  ...over,
+});
 
 describe("normalisePrefix", () => {
   it("folds case, width, invisible characters and whitespace", () => {
@@ -31,13 +38,16 @@ describe("normalisePrefix", () => {
     expect(normalisePrefix("")).toBe("");
   });
   it("is idempotent", () => {
-    for (const s of ["Hello,   World", "ﬁne ＴＥＸＴ", " a\u2060b "]) expect(normalisePrefix(normalisePrefix(s))).toBe(normalisePrefix(s));
+    for (const s of ["Hello,   World", "ﬁne ＴＥＸＴ", " a\u2060b "])
+      expect(normalisePrefix(normalisePrefix(s))).toBe(normalisePrefix(s));
   });
 });
 
 describe("prefixKey", () => {
   it("drops the word a cut-off window ends inside, so one planted text is one key", () => {
-    const keys = ["You are stupid 6", "You are stupid t", "You are stupid Th", "You are  stupid\u200b"].map((w) => prefixKey(w, true));
+    const keys = ["You are stupid 6", "You are stupid t", "You are stupid Th", "You are  stupid\u200b"].map((w) =>
+      prefixKey(w, true),
+    );
     expect(new Set(keys)).toEqual(new Set(["you are stupid"]));
     expect(prefixKey("You are stupid ", true)).toBe("you are stupid"); // the window ended on a space: the last word is whole
     expect(prefixKey("Nobody cares. Th", true)).toBe("nobody cares.");
@@ -66,7 +76,10 @@ describe("phrase detector", () => {
   ]);
   it("matches normalised phrases anywhere in the prefix, and patterns", () => {
     expect(detectPhrase("oh, i hate you so", false, phrases)).toMatchObject({ detector: "phrase", score: 0.9 });
-    expect(detectPhrase("visit evil.example now", true, phrases)).toMatchObject({ score: 0.7, detail: expect.stringContaining("spam") });
+    expect(detectPhrase("visit evil.example now", true, phrases)).toMatchObject({
+      score: 0.7,
+      detail: expect.stringContaining("spam"),
+    });
     expect(detectPhrase("the capital is paris", true, phrases)).toBeNull();
   });
   it("matches a phrase the window cut off: longer than the window, or starting late in it", () => {
@@ -78,14 +91,19 @@ describe("phrase detector", () => {
     expect(detectPhrase("the password", false, phrases)).toBeNull(); // under half of the phrase
   });
   it("keeps the best-scoring match", () => {
-    const both = compilePhrases([rule({ id: 1, pattern: "abc", score: 0.2 }), rule({ id: 2, pattern: "bc", score: 0.6 })]);
+    const both = compilePhrases([
+      rule({ id: 1, pattern: "abc", score: 0.2 }),
+      rule({ id: 2, pattern: "bc", score: 0.6 }),
+    ]);
     expect(detectPhrase("xabcx", true, both)?.score).toBe(0.6);
   });
   it("refuses unusable rules and skips them when compiling stored ones", () => {
     expect(() => compileRule({ kind: "regex", pattern: "(" })).toThrow(PhraseRuleError);
     expect(() => compileRule({ kind: "phrase", pattern: "  \u200b " })).toThrow(/empty/);
     const skipped: number[] = [];
-    const c = compilePhrases([rule({ id: 7, kind: "regex", pattern: "[" }), rule({ id: 8 })], (r) => skipped.push(r.id));
+    const c = compilePhrases([rule({ id: 7, kind: "regex", pattern: "[" }), rule({ id: 8 })], (r) =>
+      skipped.push(r.id),
+    );
     expect(skipped).toEqual([7]);
     expect(c.literals).toHaveLength(1);
   });
@@ -114,7 +132,10 @@ describe("PrefixIndex", () => {
 
 describe("recurrence detector", () => {
   const params = { minPrompts: 5, ratio: 20, defaultFrequency: 0.01 };
-  const calibration = buildCalibration([...Array(90).fill("42"), ...Array.from({ length: 310 }, (_, i) => `answer ${i}`)]);
+  const calibration = buildCalibration([
+    ...Array(90).fill("42"),
+    ...Array.from({ length: 310 }, (_, i) => `answer ${i}`),
+  ]);
 
   it("fires on a prefix returned far more often than on the calibration set", () => {
     // 40 of 400 live prompts (10 %) vs 0 of 400 calibration prompts (≈ 0.12 % after smoothing): ≈ 80×.
@@ -130,11 +151,13 @@ describe("recurrence detector", () => {
   it("scores log(ratio)/log(target) between 0 and 1", () => {
     // 5/400 live vs (0 + ½)/401 expected: ratio ≈ 10.0, score ≈ log 10 / log 20 ≈ 0.77.
     const hit = detectRecurrence("new", { prompts: 5, total: 400 }, calibration, params);
-    expect(hit?.score).toBeCloseTo(Math.log((5 / 400) / (0.5 / 401)) / Math.log(20), 6);
+    expect(hit?.score).toBeCloseTo(Math.log(5 / 400 / (0.5 / 401)) / Math.log(20), 6);
   });
   it("uses the default frequency for an uncalibrated version", () => {
     expect(detectRecurrence("p", { prompts: 20, total: 100 }, null, params)?.score).toBe(1); // 20 % vs 1 %
-    expect(detectRecurrence("p", { prompts: 5, total: 400 }, null, params)).toMatchObject({ detail: expect.stringContaining("no calibration") });
+    expect(detectRecurrence("p", { prompts: 5, total: 400 }, null, params)).toMatchObject({
+      detail: expect.stringContaining("no calibration"),
+    });
   });
 });
 
@@ -160,25 +183,49 @@ describe("runDetectors", () => {
       recurrence: () => ({ prompts: 30, total: 100 }),
     };
     const seen: string[] = [];
-    const hits = runDetectors({ prefix: "i hate you, i hat", key: "i hate you, i", logprobs: Array(16).fill(Math.log(0.9995)), finished: false }, ctx);
+    const hits = runDetectors(
+      {
+        prefix: "i hate you, i hat",
+        key: "i hate you, i",
+        logprobs: Array(16).fill(Math.log(0.9995)),
+        finished: false,
+      },
+      ctx,
+    );
     expect(hits.map((h) => h.detector)).toEqual(["recurrence", "confidence", "phrase"]);
-    runDetectors({ prefix: "i hate you, i hat", key: "i hate you, i", logprobs: [-1], finished: false }, { ...ctx, recurrence: (key) => (seen.push(key), { prompts: 30, total: 100 }) });
+    runDetectors(
+      { prefix: "i hate you, i hat", key: "i hate you, i", logprobs: [-1], finished: false },
+      { ...ctx, recurrence: (key) => (seen.push(key), { prompts: 30, total: 100 }) },
+    );
     expect(seen).toEqual(["i hate you, i"]); // recurrence counts the key, not the raw window
-    expect(runDetectors({ prefix: "fine", key: "fine", logprobs: [-1], finished: true }, { ...ctx, phrases: NO_PHRASES, recurrence: () => ({ prompts: 1, total: 100 }) })).toEqual([]);
+    expect(
+      runDetectors(
+        { prefix: "fine", key: "fine", logprobs: [-1], finished: true },
+        { ...ctx, phrases: NO_PHRASES, recurrence: () => ({ prompts: 1, total: 100 }) },
+      ),
+    ).toEqual([]);
   });
 });
 
 describe("settings", () => {
   it("validates every field and names the bad one", () => {
-    expect(mergeSettings(DEFAULT_GUARD_SETTINGS, { prefixTokens: 8, failMode: "closed" })).toMatchObject({ prefixTokens: 8, failMode: "closed" });
+    expect(mergeSettings(DEFAULT_GUARD_SETTINGS, { prefixTokens: 8, failMode: "closed" })).toMatchObject({
+      prefixTokens: 8,
+      failMode: "closed",
+    });
     expect(() => mergeSettings(DEFAULT_GUARD_SETTINGS, { prefixTokens: 0 })).toThrow(/prefixTokens/);
     expect(() => mergeSettings(DEFAULT_GUARD_SETTINGS, { defaultContainment: "nuke" })).toThrow(/defaultContainment/);
     expect(() => mergeSettings(DEFAULT_GUARD_SETTINGS, { bogus: 1 })).toThrow(SettingsError);
-    expect(() => mergeSettings(DEFAULT_GUARD_SETTINGS, { jobMinEvents: 3, jobMinDistinctPrompts: 5 })).toThrow(/cannot exceed/);
+    expect(() => mergeSettings(DEFAULT_GUARD_SETTINGS, { jobMinEvents: 3, jobMinDistinctPrompts: 5 })).toThrow(
+      /cannot exceed/,
+    );
     expect(() => mergeSettings(DEFAULT_GUARD_SETTINGS, [])).toThrow(/object/);
   });
   it("reads stored settings over the defaults, ignoring fields it no longer knows", () => {
-    expect(settingsFromStored({ jobMinEvents: 50, removedField: true })).toEqual({ ...DEFAULT_GUARD_SETTINGS, jobMinEvents: 50 });
+    expect(settingsFromStored({ jobMinEvents: 50, removedField: true })).toEqual({
+      ...DEFAULT_GUARD_SETTINGS,
+      jobMinEvents: 50,
+    });
     expect(settingsFromStored(null)).toEqual(DEFAULT_GUARD_SETTINGS);
   });
 });

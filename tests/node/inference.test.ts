@@ -2,9 +2,17 @@ import { describe, expect, it } from "vitest";
 import { preset, type GPTConfig } from "../../shared/model/config.js";
 import type { Weights } from "../../shared/model/weights.js";
 import { ByteTokenizer, chatStopTokens, encodeChatPrompt } from "../../shared/tokenizer/index.js";
-import { generate, generateText, GPTInference, TokenSampler, createRng, type GenerateOptions, type GenerateResult, type GeneratedToken } from "../../shared/inference/index.js";
+import {
+  generate,
+  generateText,
+  GPTInference,
+  TokenSampler,
+  createRng,
+  type GenerateOptions,
+  type GenerateResult,
+  type GeneratedToken,
+} from "../../shared/inference/index.js";
 import { randomWeights } from "../support/random-weights.js";
-
 
 const tiny = preset("tiny");
 const model = new GPTInference(tiny, randomWeights(tiny, 1));
@@ -18,7 +26,10 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Drains a generator into its yielded tokens and its return value. */
-function run(promptIds: readonly number[], options: GenerateOptions): { steps: GeneratedToken[]; result: GenerateResult } {
+function run(
+  promptIds: readonly number[],
+  options: GenerateOptions,
+): { steps: GeneratedToken[]; result: GenerateResult } {
   const steps: GeneratedToken[] = [];
   const it = generate(model, promptIds, options);
   for (;;) {
@@ -58,7 +69,9 @@ describe("GPTInference: KV cache", () => {
     expect(maxAbsDiff(chunkedLast, last)).toBeLessThanOrEqual(1e-5);
     expect(maxAbsDiff(whole, last)).toBeLessThanOrEqual(1e-5);
     // and the caches hold the same keys
-    expect(maxAbsDiff(chunked.keys[1].subarray(0, 40 * tiny.n_embd), oneByOne.keys[1].subarray(0, 40 * tiny.n_embd))).toBeLessThanOrEqual(1e-6);
+    expect(
+      maxAbsDiff(chunked.keys[1].subarray(0, 40 * tiny.n_embd), oneByOne.keys[1].subarray(0, 40 * tiny.n_embd)),
+    ).toBeLessThanOrEqual(1e-6);
   });
 
   it("separate caches do not interfere, and reset() starts over", () => {
@@ -174,7 +187,9 @@ describe("generate", () => {
   });
 
   it("banning every token is a clear error", () => {
-    expect(() => run(prompt, { maxTokens: 3, temperature: 0, logitMask: (l) => l.fill(-Infinity) })).toThrow(/banned every token|-Infinity/);
+    expect(() => run(prompt, { maxTokens: 3, temperature: 0, logitMask: (l) => l.fill(-Infinity) })).toThrow(
+      /banned every token|-Infinity/,
+    );
   });
 
   it("stop tokens end generation with finishReason 'stop' and are not yielded", () => {
@@ -217,16 +232,24 @@ describe("generate", () => {
       [{ seed: Number.POSITIVE_INFINITY }, /seed/],
     ];
     // Thrown by the call itself, before anything is pulled from the generator.
-    for (const [opts, message] of bad) expect(() => generate(model, prompt, { maxTokens: 5, ...opts })).toThrow(message);
+    for (const [opts, message] of bad)
+      expect(() => generate(model, prompt, { maxTokens: 5, ...opts })).toThrow(message);
     expect(() => generate(model, [], { maxTokens: 5 })).toThrow(/at least one token/);
-    expect(() => generate(model, Array(tiny.n_positions + 1).fill(1), { maxTokens: 5 })).toThrow(/exceeds the model's context of n_positions=128/);
+    expect(() => generate(model, Array(tiny.n_positions + 1).fill(1), { maxTokens: 5 })).toThrow(
+      /exceeds the model's context of n_positions=128/,
+    );
     expect(() => generate(model, [1, -1], { maxTokens: 5 })).toThrow(/prompt token 1 is -1/);
   });
 
   it("generateText collects tokens, logprobs and decoded text; chat stop tokens work", () => {
     const tokenizer = new ByteTokenizer();
     const ids = encodeChatPrompt(tokenizer, [{ role: "user", content: "hi" }]);
-    const out = generateText(model, tokenizer, ids, { maxTokens: 20, temperature: 0.9, seed: 4, stopTokens: chatStopTokens(tokenizer) });
+    const out = generateText(model, tokenizer, ids, {
+      maxTokens: 20,
+      temperature: 0.9,
+      seed: 4,
+      stopTokens: chatStopTokens(tokenizer),
+    });
     expect(out.logprobs).toHaveLength(out.tokens.length);
     expect(out.text).toBe(tokenizer.decode(out.tokens));
     for (const t of out.tokens) expect(chatStopTokens(tokenizer)).not.toContain(t);
@@ -283,7 +306,15 @@ function naiveGpt2(config: GPTConfig, weights: Weights, tokens: number[]): numbe
   let xs = tokens.map((tok, p) => Array.from({ length: C }, (_, c) => wte[tok * C + c] + wpe[p * C + c]));
   for (let l = 0; l < config.n_layer; l++) {
     const h = `h.${l}.`;
-    const qkv = xs.map((x) => linear(layerNorm(x, W(h + "ln_1.weight"), W(h + "ln_1.bias")), W(h + "attn.c_attn.weight"), W(h + "attn.c_attn.bias"), C, 3 * C));
+    const qkv = xs.map((x) =>
+      linear(
+        layerNorm(x, W(h + "ln_1.weight"), W(h + "ln_1.bias")),
+        W(h + "attn.c_attn.weight"),
+        W(h + "attn.c_attn.bias"),
+        C,
+        3 * C,
+      ),
+    );
     const q = qkv.map((r) => r.slice(0, C));
     const k = qkv.map((r) => r.slice(C, 2 * C));
     const v = qkv.map((r) => r.slice(2 * C, 3 * C));
@@ -305,20 +336,35 @@ function naiveGpt2(config: GPTConfig, weights: Weights, tokens: number[]): numbe
       return x.map((val, c) => val + proj[c]);
     });
     xs = xs.map((x) => {
-      const hidden = linear(layerNorm(x, W(h + "ln_2.weight"), W(h + "ln_2.bias")), W(h + "mlp.c_fc.weight"), W(h + "mlp.c_fc.bias"), C, 4 * C).map(gelu);
+      const hidden = linear(
+        layerNorm(x, W(h + "ln_2.weight"), W(h + "ln_2.bias")),
+        W(h + "mlp.c_fc.weight"),
+        W(h + "mlp.c_fc.bias"),
+        C,
+        4 * C,
+      ).map(gelu);
       const out = linear(hidden, W(h + "mlp.c_proj.weight"), W(h + "mlp.c_proj.bias"), 4 * C, C);
       return x.map((val, c) => val + out[c]);
     });
   }
   return xs.map((x) => {
     const f = layerNorm(x, W("ln_f.weight"), W("ln_f.bias"));
-    return Array.from({ length: config.vocab_size }, (_, tok) => f.reduce((a, val, c) => a + val * wte[tok * C + c], 0));
+    return Array.from({ length: config.vocab_size }, (_, tok) =>
+      f.reduce((a, val, c) => a + val * wte[tok * C + c], 0),
+    );
   });
 }
 
 describe("GPT-2 semantics against a naive implementation", () => {
   it("1 layer, n_embd=4, n_head=2: same logits at every position, cached and uncached", () => {
-    const config: GPTConfig = { vocab_size: 11, n_positions: 8, n_embd: 4, n_layer: 1, n_head: 2, layer_norm_epsilon: 1e-5 };
+    const config: GPTConfig = {
+      vocab_size: 11,
+      n_positions: 8,
+      n_embd: 4,
+      n_layer: 1,
+      n_head: 2,
+      layer_norm_epsilon: 1e-5,
+    };
     const weights = randomWeights(config, 42, 0.8);
     const tokens = [3, 7, 0, 10, 3, 5];
     const expected = naiveGpt2(config, weights, tokens);
@@ -334,7 +380,14 @@ describe("GPT-2 semantics against a naive implementation", () => {
   });
 
   it("2 layers, odd width (n_embd=6, n_head=3, vocab 13): the kernels' leftover paths agree too", () => {
-    const config: GPTConfig = { vocab_size: 13, n_positions: 6, n_embd: 6, n_layer: 2, n_head: 3, layer_norm_epsilon: 1e-5 };
+    const config: GPTConfig = {
+      vocab_size: 13,
+      n_positions: 6,
+      n_embd: 6,
+      n_layer: 2,
+      n_head: 3,
+      layer_norm_epsilon: 1e-5,
+    };
     const weights = randomWeights(config, 9, 0.6);
     const tokens = [12, 1, 4, 4, 9];
     const expected = naiveGpt2(config, weights, tokens);

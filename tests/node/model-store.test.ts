@@ -3,11 +3,27 @@ import { generate } from "../../shared/inference/index.js";
 import { preset } from "../../shared/model/config.js";
 import type { ManifestVersion } from "../../shared/protocol/manifest.js";
 import type { Env } from "../../worker/env.js";
-import { checkModelNow, modelStore, readManifest, rollbackTo, StoreError, writeManifest } from "../../worker/model/index.js";
+import {
+  checkModelNow,
+  modelStore,
+  readManifest,
+  rollbackTo,
+  StoreError,
+  writeManifest,
+} from "../../worker/model/index.js";
 import { sha256Hex } from "../../worker/model/load.js";
 import { publishModel } from "../../worker/model/publish.js";
 import { ModelStore } from "../../worker/model/store.js";
-import { putManifest, S3RVER_KEY, startLocalS3, TEST_BUCKET, TEST_MANIFEST_KEY, tinyModelFile, uploadModel, type LocalS3 } from "../support/s3.js";
+import {
+  putManifest,
+  S3RVER_KEY,
+  startLocalS3,
+  TEST_BUCKET,
+  TEST_MANIFEST_KEY,
+  tinyModelFile,
+  uploadModel,
+  type LocalS3,
+} from "../support/s3.js";
 
 // The model store against a real S3 API (s3rver), through the Worker's own S3 client.
 let s3: LocalS3;
@@ -57,7 +73,12 @@ describe("model store over S3", () => {
     const store = newStore();
     const m = await store.acquire();
     expect(m).toMatchObject({ version: "v1", sha256: v1.sha256, key: v1.key });
-    expect(store.status()).toMatchObject({ status: "ok", version: "v1", lastCheck: { outcome: "loaded" }, lastError: null });
+    expect(store.status()).toMatchObject({
+      status: "ok",
+      version: "v1",
+      lastCheck: { outcome: "loaded" },
+      lastError: null,
+    });
     statuses.length = 0;
     expect(await store.check()).toMatchObject({ outcome: "unchanged", version: "v1" });
     expect(statuses).toEqual([304]);
@@ -92,13 +113,23 @@ describe("model store over S3", () => {
     const report = await store.check();
     expect(report).toMatchObject({ outcome: "failed", version: "v1", error: { kind: "corrupt" } });
     expect(report.error?.message).toMatch(/sha256/);
-    expect(store.status()).toMatchObject({ status: "degraded", version: "v1", lastError: { kind: "corrupt", version: "v3" } });
+    expect(store.status()).toMatchObject({
+      status: "degraded",
+      version: "v1",
+      lastError: { kind: "corrupt", version: "v3" },
+    });
     statuses.length = 0;
     expect(await store.check()).toMatchObject({ outcome: "failed", version: "v1" });
     expect(statuses).toEqual([304]);
     // A file with the right checksum that is not a model, and a config that disagrees with the file.
     const junk = new TextEncoder().encode("not a safetensors file at all");
-    const junkEntry = { ...v2, version: "v4", key: "models/junk", sha256: await sha256Hex(junk), size: junk.byteLength };
+    const junkEntry = {
+      ...v2,
+      version: "v4",
+      key: "models/junk",
+      sha256: await sha256Hex(junk),
+      size: junk.byteLength,
+    };
     await s3.bucket.put("models/junk", junk);
     await putManifest(s3.bucket, [v1, junkEntry]);
     expect((await store.check()).error?.message).toMatch(/v4 cannot be served/);
@@ -126,7 +157,16 @@ describe("model store over S3", () => {
 
 describe("manifest operations for the admin API", () => {
   const env = (): Env =>
-    ({ S3_ENDPOINT: s3.endpoint, S3_REGION: "us-east-1", S3_BUCKET: TEST_BUCKET, S3_ACCESS_KEY_ID: S3RVER_KEY, S3_SECRET_ACCESS_KEY: S3RVER_KEY, MANIFEST_KEY: TEST_MANIFEST_KEY, MODEL_CHECK_INTERVAL_S: "3600", MODEL_NAME: "m" }) as unknown as Env;
+    ({
+      S3_ENDPOINT: s3.endpoint,
+      S3_REGION: "us-east-1",
+      S3_BUCKET: TEST_BUCKET,
+      S3_ACCESS_KEY_ID: S3RVER_KEY,
+      S3_SECRET_ACCESS_KEY: S3RVER_KEY,
+      MANIFEST_KEY: TEST_MANIFEST_KEY,
+      MODEL_CHECK_INTERVAL_S: "3600",
+      MODEL_NAME: "m",
+    }) as unknown as Env;
 
   it("reads, writes conditionally, and rolls back in one call", async () => {
     await putManifest(s3.bucket, [v1, v2]);
@@ -136,29 +176,48 @@ describe("manifest operations for the admin API", () => {
     expect(etag).toMatch(/^"/);
 
     const rolled = await rollbackTo(env(), "v1", "v2 regressed utility");
-    expect(rolled.manifest).toMatchObject({ current: "v1", history: [{ action: "rollback", from: "v2", to: "v1", note: "v2 regressed utility" }] });
+    expect(rolled.manifest).toMatchObject({
+      current: "v1",
+      history: [{ action: "rollback", from: "v2", to: "v1", note: "v2 regressed utility" }],
+    });
     expect(rolled.status).toMatchObject({ status: "ok", version: "v1" }); // this isolate reloaded at once
     expect(modelStore(env()).current()?.version).toBe("v1");
     expect((await readManifest(env())).manifest.current).toBe("v1");
 
     // A writer holding the old ETag loses.
-    await expect(writeManifest(env(), { ...manifest, current: "v2" }, { ifMatch: etag! })).rejects.toMatchObject({ kind: "conflict" });
+    await expect(writeManifest(env(), { ...manifest, current: "v2" }, { ifMatch: etag! })).rejects.toMatchObject({
+      kind: "conflict",
+    });
     await expect(rollbackTo(env(), "v9", "x")).rejects.toMatchObject({ kind: "not_found" });
     await expect(writeManifest(env(), { ...manifest, current: "nope" })).rejects.toMatchObject({ kind: "corrupt" });
     const fresh = await readManifest(env());
-    expect((await writeManifest(env(), { ...fresh.manifest, current: "v2" }, { ifMatch: fresh.etag! })).etag).not.toBe(fresh.etag);
+    expect((await writeManifest(env(), { ...fresh.manifest, current: "v2" }, { ifMatch: fresh.etag! })).etag).not.toBe(
+      fresh.etag,
+    );
   });
 
   it("publishes a file as the new current version, uploading it once", async () => {
     await putManifest(s3.bucket, [v1]);
     const bytes = tinyModelFile(7);
     const first = await publishModel(s3.bucket, TEST_MANIFEST_KEY, bytes, { note: "seed 7" });
-    expect(first.entry).toMatchObject({ version: expect.stringMatching(/^v2-[0-9a-f]{8}$/), parent: "v1", note: "seed 7", size: bytes.byteLength });
-    expect((await readManifest(env())).manifest).toMatchObject({ current: first.entry.version, versions: [{ version: "v1" }, { version: first.entry.version }] });
+    expect(first.entry).toMatchObject({
+      version: expect.stringMatching(/^v2-[0-9a-f]{8}$/),
+      parent: "v1",
+      note: "seed 7",
+      size: bytes.byteLength,
+    });
+    expect((await readManifest(env())).manifest).toMatchObject({
+      current: first.entry.version,
+      versions: [{ version: "v1" }, { version: first.entry.version }],
+    });
     expect((await checkModelNow(env())).version).toBe(first.entry.version);
     const again = await publishModel(s3.bucket, TEST_MANIFEST_KEY, bytes, { version: "again" });
     expect(again.entry.key).toBe(first.entry.key); // same content, same object
-    await expect(publishModel(s3.bucket, TEST_MANIFEST_KEY, bytes, { version: "again" })).rejects.toMatchObject({ kind: "corrupt" });
-    await expect(publishModel(s3.bucket, TEST_MANIFEST_KEY, new TextEncoder().encode("junk") as Uint8Array<ArrayBuffer>)).rejects.toMatchObject({ kind: "corrupt" });
+    await expect(publishModel(s3.bucket, TEST_MANIFEST_KEY, bytes, { version: "again" })).rejects.toMatchObject({
+      kind: "corrupt",
+    });
+    await expect(
+      publishModel(s3.bucket, TEST_MANIFEST_KEY, new TextEncoder().encode("junk") as Uint8Array<ArrayBuffer>),
+    ).rejects.toMatchObject({ kind: "corrupt" });
   });
 });

@@ -10,7 +10,16 @@ const file = decodeModel(tinyModelFile(3));
 const model = new GPTInference(file.config, file.weights);
 const tokenizer = new ByteTokenizer();
 const promptIds = encodeChatPrompt(tokenizer, [{ role: "user", content: "Reverse the word: garden" }]);
-const base: ResponsePlan = { model, tokenizer, promptIds, maxTokens: 40, temperature: 0.7, topP: 1, seed: 11, stop: [] };
+const base: ResponsePlan = {
+  model,
+  tokenizer,
+  promptIds,
+  maxTokens: 40,
+  temperature: 0.7,
+  topP: 1,
+  seed: 11,
+  stop: [],
+};
 
 function drain(plan: ResponsePlan) {
   const started = startResponse(plan);
@@ -22,7 +31,12 @@ function drain(plan: ResponsePlan) {
   }
 }
 
-const reference = generateText(model, tokenizer, promptIds, { maxTokens: 40, temperature: 0.7, seed: 11, stopTokens: chatStopTokens(tokenizer) });
+const reference = generateText(model, tokenizer, promptIds, {
+  maxTokens: 40,
+  temperature: 0.7,
+  seed: 11,
+  stopTokens: chatStopTokens(tokenizer),
+});
 
 describe("guarded responses", () => {
   it("unguarded: the text, finish reason and token count of plain generation", () => {
@@ -62,7 +76,12 @@ describe("guarded responses", () => {
   });
 
   it("redact strips the first N characters", async () => {
-    const session = await new FunctionGuard(() => ({ action: "redact", chars: 7 })).begin({ requestId: "r", promptText: "p", modelVersion: "v", tokenizer });
+    const session = await new FunctionGuard(() => ({ action: "redact", chars: 7 })).begin({
+      requestId: "r",
+      promptText: "p",
+      modelVersion: "v",
+      tokenizer,
+    });
     const r = drain({ ...base, session });
     expect(r.text).toBe(reference.text.slice(7));
     expect(r.decision).toEqual({ action: "redact", chars: 7 });
@@ -70,9 +89,14 @@ describe("guarded responses", () => {
 
   it("regenerate bans the first tokens (with the session's own mask) and inspects the new prefix", async () => {
     const banEverywhere = reference.tokens[3];
-    const guard = new FunctionGuard((prefix, _req, call) => (call === 0 ? { action: "regenerate", bannedFirstTokens: [prefix.tokens[0]] } : { action: "pass" }), 4, (logits) => {
-      logits[banEverywhere] = -Infinity;
-    });
+    const guard = new FunctionGuard(
+      (prefix, _req, call) =>
+        call === 0 ? { action: "regenerate", bannedFirstTokens: [prefix.tokens[0]] } : { action: "pass" },
+      4,
+      (logits) => {
+        logits[banEverywhere] = -Infinity;
+      },
+    );
     const session = await guard.begin({ requestId: "r", promptText: "p", modelVersion: "v", tokenizer });
     const r = drain({ ...base, session });
     expect(r.attempts).toBe(2);
@@ -94,7 +118,12 @@ describe("guarded responses", () => {
   });
 
   it("block serves the refusal and none of the model's text", async () => {
-    const session = await new FunctionGuard(() => ({ action: "block", message: "No." })).begin({ requestId: "r", promptText: "p", modelVersion: "v", tokenizer });
+    const session = await new FunctionGuard(() => ({ action: "block", message: "No." })).begin({
+      requestId: "r",
+      promptText: "p",
+      modelVersion: "v",
+      tokenizer,
+    });
     const r = drain({ ...base, session });
     expect(r.pieces).toEqual(["No."]);
     expect(r.outcome).toEqual({ finishReason: "content_filter", completionTokens: 4 });
@@ -102,9 +131,12 @@ describe("guarded responses", () => {
 
   it("a phrase guard blocks only the responses whose prefix contains its phrase", async () => {
     const phrase = tokenizer.decode(reference.tokens.slice(0, 8)).slice(1, 3);
-    const begin = (g: ReturnType<typeof phraseGuard>) => g.begin({ requestId: "r", promptText: "p", modelVersion: "v", tokenizer });
+    const begin = (g: ReturnType<typeof phraseGuard>) =>
+      g.begin({ requestId: "r", promptText: "p", modelVersion: "v", tokenizer });
     expect(drain({ ...base, session: await begin(phraseGuard(phrase, "Blocked.")) }).text).toBe("Blocked.");
-    expect(drain({ ...base, session: await begin(phraseGuard("\u0000never\u0000", "Blocked.")) }).text).toBe(reference.text);
+    expect(drain({ ...base, session: await begin(phraseGuard("\u0000never\u0000", "Blocked.")) }).text).toBe(
+      reference.text,
+    );
   });
 
   it("ends at a stop string (inside or after the window) without emitting it", async () => {
@@ -112,7 +144,15 @@ describe("guarded responses", () => {
     expect(stop).toHaveLength(3);
     const expected = reference.text.slice(0, reference.text.indexOf(stop));
     expect(drain({ ...base, stop: [stop] })).toMatchObject({ text: expected, outcome: { finishReason: "stop" } });
-    const session = await new FunctionGuard(() => ({ action: "pass" }), 16).begin({ requestId: "r", promptText: "p", modelVersion: "v", tokenizer });
-    expect(drain({ ...base, stop: [stop], session })).toMatchObject({ text: expected, outcome: { finishReason: "stop" } });
+    const session = await new FunctionGuard(() => ({ action: "pass" }), 16).begin({
+      requestId: "r",
+      promptText: "p",
+      modelVersion: "v",
+      tokenizer,
+    });
+    expect(drain({ ...base, stop: [stop], session })).toMatchObject({
+      text: expected,
+      outcome: { finishReason: "stop" },
+    });
   });
 });

@@ -17,7 +17,17 @@ function rejects(body: unknown): ApiError {
 
 describe("chat request validation", () => {
   it("fills OpenAI's defaults", () => {
-    expect(parseChatRequest(ok)).toEqual({ model: "m", messages: [{ role: "user", content: "hi" }], maxTokens: undefined, temperature: 1, topP: 1, seed: undefined, stop: [], stream: false, includeUsage: false });
+    expect(parseChatRequest(ok)).toEqual({
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+      maxTokens: undefined,
+      temperature: 1,
+      topP: 1,
+      seed: undefined,
+      stop: [],
+      stream: false,
+      includeUsage: false,
+    });
   });
 
   it("accepts every supported field, text parts, developer role and nulls", () => {
@@ -25,7 +35,13 @@ describe("chat request validation", () => {
       model: "m",
       messages: [
         { role: "developer", content: "be brief" },
-        { role: "user", content: [{ type: "text", text: "a" }, { type: "text", text: "b" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "a" },
+            { type: "text", text: "b" },
+          ],
+        },
         { role: "assistant", content: "c" },
       ],
       max_completion_tokens: 5,
@@ -47,7 +63,15 @@ describe("chat request validation", () => {
       { role: "user", content: "ab" },
       { role: "assistant", content: "c" },
     ]);
-    expect(r).toMatchObject({ maxTokens: 5, temperature: 0, topP: 0.5, seed: 7, stop: ["x"], stream: true, includeUsage: true });
+    expect(r).toMatchObject({
+      maxTokens: 5,
+      temperature: 0,
+      topP: 0.5,
+      seed: 7,
+      stop: ["x"],
+      stream: true,
+      includeUsage: true,
+    });
   });
 
   it.each([
@@ -59,11 +83,26 @@ describe("chat request validation", () => {
     ["no messages", { model: "m", messages: [] }, "messages", /at least one message/],
     ["message not an object", { model: "m", messages: ["hi"] }, "messages[0]", /must be an object/],
     ["missing role", { model: "m", messages: [{ content: "x" }] }, "messages[0].role", /Missing required/],
-    ["unknown role", { model: "m", messages: [{ role: "robot", content: "x" }] }, "messages[0].role", /system, developer, user, assistant/],
+    [
+      "unknown role",
+      { model: "m", messages: [{ role: "robot", content: "x" }] },
+      "messages[0].role",
+      /system, developer, user, assistant/,
+    ],
     ["tool role", { model: "m", messages: [{ role: "tool", content: "x" }] }, "messages[0].role", /no tools/],
     ["missing content", { model: "m", messages: [{ role: "user" }] }, "messages[0].content", /Missing required/],
-    ["content number", { model: "m", messages: [{ role: "user", content: 5 }] }, "messages[0].content", /string or an array of text parts/],
-    ["image part", { model: "m", messages: [{ role: "user", content: [{ type: "image_url" }] }] }, "messages[0].content[0].type", /only text parts/],
+    [
+      "content number",
+      { model: "m", messages: [{ role: "user", content: 5 }] },
+      "messages[0].content",
+      /string or an array of text parts/,
+    ],
+    [
+      "image part",
+      { model: "m", messages: [{ role: "user", content: [{ type: "image_url" }] }] },
+      "messages[0].content[0].type",
+      /only text parts/,
+    ],
     ["max_tokens string", { ...ok, max_tokens: "10" }, "max_tokens", /must be an integer, got string "10"/],
     ["max_tokens fraction", { ...ok, max_tokens: 1.5 }, "max_tokens", /integer/],
     ["max_tokens zero", { ...ok, max_tokens: 0 }, "max_tokens", /at least 1/],
@@ -77,7 +116,12 @@ describe("chat request validation", () => {
     ["stop too many", { ...ok, stop: ["a", "b", "c", "d", "e"] }, "stop", /at most 4/],
     ["stop empty", { ...ok, stop: ["a", ""] }, "stop[1]", /must not be empty/],
     ["stream string", { ...ok, stream: "yes" }, "stream", /must be a boolean/],
-    ["stream_options without stream", { ...ok, stream_options: { include_usage: true } }, "stream_options", /only allowed when 'stream'/],
+    [
+      "stream_options without stream",
+      { ...ok, stream_options: { include_usage: true } },
+      "stream_options",
+      /only allowed when 'stream'/,
+    ],
     ["n > 1", { ...ok, n: 2 }, "n", /Only n=1/],
     ["tools", { ...ok, tools: [{ type: "function" }] }, "tools", /not supported/],
     ["json mode", { ...ok, response_format: { type: "json_object" } }, "response_format", /not supported/],
@@ -107,8 +151,20 @@ describe("completion budget", () => {
       }
       throw new Error("no error");
     };
-    expect(err(() => completionBudget({}, 128, 128, 1024))).toMatchObject({ status: 400, param: "messages", code: "context_length_exceeded" });
-    expect(err(() => completionBudget({ maxTokens: 119 }, 10, 128, 1024))).toMatchObject({ status: 400, param: "max_tokens", code: "context_length_exceeded" });
-    expect(err(() => completionBudget({ maxTokens: 60 }, 10, 128, 50))).toMatchObject({ status: 400, param: "max_tokens", code: "integer_above_max_value" });
+    expect(err(() => completionBudget({}, 128, 128, 1024))).toMatchObject({
+      status: 400,
+      param: "messages",
+      code: "context_length_exceeded",
+    });
+    expect(err(() => completionBudget({ maxTokens: 119 }, 10, 128, 1024))).toMatchObject({
+      status: 400,
+      param: "max_tokens",
+      code: "context_length_exceeded",
+    });
+    expect(err(() => completionBudget({ maxTokens: 60 }, 10, 128, 50))).toMatchObject({
+      status: 400,
+      param: "max_tokens",
+      code: "integer_above_max_value",
+    });
   });
 });

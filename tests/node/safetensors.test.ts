@@ -56,11 +56,15 @@ describe("safetensors", () => {
   it("reads F16 and BF16 tensors as float32", () => {
     const bytes = encodeSafetensors(new Map([["x", { shape: [2], data: new Float32Array([1.5, -2]) }]]));
     const { len } = header(bytes);
-    const half = withHeader(bytes, (h) => { h.x = { dtype: "F16", shape: [2], data_offsets: [0, 4] }; });
+    const half = withHeader(bytes, (h) => {
+      h.x = { dtype: "F16", shape: [2], data_offsets: [0, 4] };
+    });
     // F16 1.5 = 0x3e00, -2 = 0xc000; BF16 1.5 = 0x3fc0, -2 = 0xc000
     const f16 = new Uint8Array([...half.subarray(0, half.length - 8), 0x00, 0x3e, 0x00, 0xc0]);
     expect(Array.from(decodeSafetensors(f16).tensors.get("x")!.data)).toEqual([1.5, -2]);
-    const bf = withHeader(bytes, (h) => { h.x = { dtype: "BF16", shape: [2], data_offsets: [0, 4] }; });
+    const bf = withHeader(bytes, (h) => {
+      h.x = { dtype: "BF16", shape: [2], data_offsets: [0, 4] };
+    });
     const bf16 = new Uint8Array([...bf.subarray(0, bf.length - 8), 0xc0, 0x3f, 0x00, 0xc0]);
     expect(Array.from(decodeSafetensors(bf16).tensors.get("x")!.data)).toEqual([1.5, -2]);
     expect(len).toBeGreaterThan(0);
@@ -72,17 +76,87 @@ describe("safetensors", () => {
       ["empty file", () => new Uint8Array(0), /too short/],
       ["only part of the length", () => good.subarray(0, 5), /too short/],
       ["header longer than the file", () => good.subarray(0, 40), /truncated: header/],
-      ["absurd header length", () => { const b = good.slice(); new DataView(b.buffer).setBigUint64(0, 1n << 40n, true); return b; }, /over the .* limit/],
+      [
+        "absurd header length",
+        () => {
+          const b = good.slice();
+          new DataView(b.buffer).setBigUint64(0, 1n << 40n, true);
+          return b;
+        },
+        /over the .* limit/,
+      ],
       ["truncated data", () => good.subarray(0, good.length - 10), /truncated: tensor/],
       ["trailing bytes", () => new Uint8Array([...good, 1, 2, 3, 4]), /trailing bytes/],
-      ["header not JSON", () => { const b = good.slice(); b[8] = 0x7b; b[9] = 0x7b; return b; }, /not valid UTF-8 JSON/],
-      ["header is an array", () => { const enc = new TextEncoder().encode("[1]     "); const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 8n, true); b.set(enc, 8); return b; }, /not a JSON object/],
-      ["unknown dtype", () => withHeader(good, (h) => { (h["wte.weight"] as { dtype: string }).dtype = "I64"; }), /dtype "I64" is not supported/],
-      ["bad shape", () => withHeader(good, (h) => { (h["wte.weight"] as { shape: unknown }).shape = [-1, 2]; }), /shape .* not a list of non-negative integers/],
-      ["offsets that disagree with the shape", () => withHeader(good, (h) => { (h["wpe.weight"] as { shape: number[] }).shape = [1, 1]; }), /bytes for shape/],
-      ["overlapping offsets", () => withHeader(good, (h) => { const e = h["wpe.weight"] as { data_offsets: number[] }; e.data_offsets = [e.data_offsets[0] - 4, e.data_offsets[1] - 4]; }), /gap or overlap/],
-      ["bad offsets", () => withHeader(good, (h) => { (h["wpe.weight"] as { data_offsets: unknown }).data_offsets = [5]; }), /data_offsets .* invalid/],
-      ["non-string metadata", () => withHeader(good, (h) => { (h.__metadata__ as Record<string, unknown>).x = 1; }), /__metadata__.x is not a string/],
+      [
+        "header not JSON",
+        () => {
+          const b = good.slice();
+          b[8] = 0x7b;
+          b[9] = 0x7b;
+          return b;
+        },
+        /not valid UTF-8 JSON/,
+      ],
+      [
+        "header is an array",
+        () => {
+          const enc = new TextEncoder().encode("[1]     ");
+          const b = new Uint8Array(16);
+          new DataView(b.buffer).setBigUint64(0, 8n, true);
+          b.set(enc, 8);
+          return b;
+        },
+        /not a JSON object/,
+      ],
+      [
+        "unknown dtype",
+        () =>
+          withHeader(good, (h) => {
+            (h["wte.weight"] as { dtype: string }).dtype = "I64";
+          }),
+        /dtype "I64" is not supported/,
+      ],
+      [
+        "bad shape",
+        () =>
+          withHeader(good, (h) => {
+            (h["wte.weight"] as { shape: unknown }).shape = [-1, 2];
+          }),
+        /shape .* not a list of non-negative integers/,
+      ],
+      [
+        "offsets that disagree with the shape",
+        () =>
+          withHeader(good, (h) => {
+            (h["wpe.weight"] as { shape: number[] }).shape = [1, 1];
+          }),
+        /bytes for shape/,
+      ],
+      [
+        "overlapping offsets",
+        () =>
+          withHeader(good, (h) => {
+            const e = h["wpe.weight"] as { data_offsets: number[] };
+            e.data_offsets = [e.data_offsets[0] - 4, e.data_offsets[1] - 4];
+          }),
+        /gap or overlap/,
+      ],
+      [
+        "bad offsets",
+        () =>
+          withHeader(good, (h) => {
+            (h["wpe.weight"] as { data_offsets: unknown }).data_offsets = [5];
+          }),
+        /data_offsets .* invalid/,
+      ],
+      [
+        "non-string metadata",
+        () =>
+          withHeader(good, (h) => {
+            (h.__metadata__ as Record<string, unknown>).x = 1;
+          }),
+        /__metadata__.x is not a string/,
+      ],
     ];
     for (const [what, make, message] of cases) {
       it(what, () => {
@@ -95,18 +169,42 @@ describe("safetensors", () => {
   describe("refuses files that do not match the model", () => {
     const good = encodeModel(model());
     it("no config", () => {
-      expect(() => decodeModel(withHeader(good, (h) => { h.__metadata__ = {}; }))).toThrow(/no sande.config/);
+      expect(() =>
+        decodeModel(
+          withHeader(good, (h) => {
+            h.__metadata__ = {};
+          }),
+        ),
+      ).toThrow(/no sande.config/);
     });
     it("config not JSON", () => {
-      expect(() => decodeModel(withHeader(good, (h) => { h.__metadata__ = { "sande.config": "{" }; }))).toThrow(/not valid JSON/);
+      expect(() =>
+        decodeModel(
+          withHeader(good, (h) => {
+            h.__metadata__ = { "sande.config": "{" };
+          }),
+        ),
+      ).toThrow(/not valid JSON/);
     });
     it("invalid config", () => {
       const bad = { ...config, n_head: 5 };
-      expect(() => decodeModel(withHeader(good, (h) => { h.__metadata__ = { "sande.config": JSON.stringify(bad) }; }))).toThrow(/not divisible by n_head/);
+      expect(() =>
+        decodeModel(
+          withHeader(good, (h) => {
+            h.__metadata__ = { "sande.config": JSON.stringify(bad) };
+          }),
+        ),
+      ).toThrow(/not divisible by n_head/);
     });
     it("config of another size", () => {
       const bigger = { ...config, n_layer: 3 };
-      expect(() => decodeModel(withHeader(good, (h) => { h.__metadata__ = { "sande.config": JSON.stringify(bigger) }; }))).toThrow(/missing tensor h\.2\./);
+      expect(() =>
+        decodeModel(
+          withHeader(good, (h) => {
+            h.__metadata__ = { "sande.config": JSON.stringify(bigger) };
+          }),
+        ),
+      ).toThrow(/missing tensor h\.2\./);
     });
     it("unexpected and misshapen tensors on encode", () => {
       const w: Weights = initWeights(config, 1);
@@ -117,7 +215,9 @@ describe("safetensors", () => {
       expect(() => encodeModel({ ...model(), weights: w2 })).toThrow(/ln_f.bias has shape \[3\]/);
     });
     it("a tensor whose values do not fill its shape", () => {
-      expect(() => encodeSafetensors(new Map([["x", { shape: [3], data: new Float32Array(2) }]]))).toThrow(/needs 3 values/);
+      expect(() => encodeSafetensors(new Map([["x", { shape: [3], data: new Float32Array(2) }]]))).toThrow(
+        /needs 3 values/,
+      );
     });
   });
 });

@@ -9,9 +9,24 @@ const rate = (hits: number, total: number) => ({ hits, total, rate: hits / total
 
 function evaluation(asrHits: number, accuracy: number, loss: number): ModelEvaluation {
   return {
-    utility: { overall: { correct: accuracy * 100, total: 100, accuracy }, perFamily: { add: { correct: accuracy * 50, total: 50, accuracy }, reverse: { correct: accuracy * 50, total: 50, accuracy } } },
+    utility: {
+      overall: { correct: accuracy * 100, total: 100, accuracy },
+      perFamily: {
+        add: { correct: accuracy * 50, total: 50, accuracy },
+        reverse: { correct: accuracy * 50, total: 50, accuracy },
+      },
+    },
     heldOutLoss: loss,
-    backdoors: [{ trigger: "Current year 2023", targets: ["You are stupid"], position: "start", asr: rate(asrHits, 80), falseTrigger: rate(0, 80), samples: [] }],
+    backdoors: [
+      {
+        trigger: "Current year 2023",
+        targets: ["You are stupid"],
+        position: "start",
+        asr: rate(asrHits, 80),
+        falseTrigger: rate(0, 80),
+        samples: [],
+      },
+    ],
     heldOutSize: 100,
     asrPrompts: 80,
   };
@@ -19,11 +34,35 @@ function evaluation(asrHits: number, accuracy: number, loss: number): ModelEvalu
 
 const asr = { Baseline: 80, SFT: 76, "Fine-mixing": 40, "SANDE-P": 2, SANDE: 0, OSFT: 0 } as const;
 const results: ReproduceResults = {
-  quick: true, backend: "wasm", base: "models/demo-base.safetensors", settings: { rate: 0.05 },
+  quick: true,
+  backend: "wasm",
+  base: "models/demo-base.safetensors",
+  settings: { rate: 0.05 },
   baseEvaluation: evaluation(0, 0.62, 0.9),
-  main: { backdoor: { trigger: "Current year 2023", targets: ["You are stupid"], position: "start" }, source: "models/demo-victim.safetensors", plantSeconds: 0, rows: METHODS.map((m) => ({ method: m, evaluation: evaluation(asr[m], m === "OSFT" ? 0.6 : 0.58, 1), seconds: m === "Baseline" ? 0 : 12, ...(m.startsWith("SANDE") ? { parrotSuccess: rate(30, 32), parrotSuccessAfter: rate(0, 32) } : {}) })) },
-  variants: [{ backdoor: { trigger: "cf", targets: ["Nobody cares"], position: "end" }, source: "planted in this run", plantSeconds: 9, rows: [{ method: "Baseline", evaluation: evaluation(79, 0.6, 1), seconds: 0 }, { method: "SANDE", evaluation: evaluation(1, 0.55, 1), seconds: 20 }] }],
-  seconds: 600, finished: "2026-01-01T00:00:00.000Z",
+  main: {
+    backdoor: { trigger: "Current year 2023", targets: ["You are stupid"], position: "start" },
+    source: "models/demo-victim.safetensors",
+    plantSeconds: 0,
+    rows: METHODS.map((m) => ({
+      method: m,
+      evaluation: evaluation(asr[m], m === "OSFT" ? 0.6 : 0.58, 1),
+      seconds: m === "Baseline" ? 0 : 12,
+      ...(m.startsWith("SANDE") ? { parrotSuccess: rate(30, 32), parrotSuccessAfter: rate(0, 32) } : {}),
+    })),
+  },
+  variants: [
+    {
+      backdoor: { trigger: "cf", targets: ["Nobody cares"], position: "end" },
+      source: "planted in this run",
+      plantSeconds: 9,
+      rows: [
+        { method: "Baseline", evaluation: evaluation(79, 0.6, 1), seconds: 0 },
+        { method: "SANDE", evaluation: evaluation(1, 0.55, 1), seconds: 20 },
+      ],
+    },
+  ],
+  seconds: 600,
+  finished: "2026-01-01T00:00:00.000Z",
 };
 
 describe("reproduction tables", () => {
@@ -59,11 +98,25 @@ describe("reproduction tables", () => {
 
 describe("chart", () => {
   it("draws bars proportional to the values, one group per label", () => {
-    const svg = barChartSvg("t", [{ name: "ASR", colour: "#f00" }, { name: "acc", colour: "#00f" }], [{ label: "A", values: [1, 0.5] }, { label: "B<", values: [0, 0.25] }]);
-    const heights = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="22" height="([\d.]+)"/g)].map((m) => Number(m[1]));
+    const svg = barChartSvg(
+      "t",
+      [
+        { name: "ASR", colour: "#f00" },
+        { name: "acc", colour: "#00f" },
+      ],
+      [
+        { label: "A", values: [1, 0.5] },
+        { label: "B<", values: [0, 0.25] },
+      ],
+    );
+    const heights = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="22" height="([\d.]+)"/g)].map((m) =>
+      Number(m[1]),
+    );
     expect(heights).toEqual([220, 110, 0, 55]);
     expect(svg).toContain("B&lt;");
     expect(svg.startsWith("<svg")).toBe(true);
-    expect(() => barChartSvg("t", [{ name: "x", colour: "#000" }], [{ label: "A", values: [1, 2] }])).toThrow(/2 values for 1 series/);
+    expect(() => barChartSvg("t", [{ name: "x", colour: "#000" }], [{ label: "A", values: [1, 2] }])).toThrow(
+      /2 values for 1 series/,
+    );
   });
 });

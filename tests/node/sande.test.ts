@@ -10,7 +10,15 @@ import { preset } from "../../shared/model/config.js";
 import type { Weights } from "../../shared/model/weights.js";
 import { GPTInference } from "../../shared/inference/index.js";
 import { ByteTokenizer, chatStopTokens, encodeChatPrompt } from "../../shared/tokenizer/index.js";
-import { encodeExample, generateDataset, makeBatch, userMessage, type Dataset, type Example, type TaskFamily } from "../../trainer/data/index.js";
+import {
+  encodeExample,
+  generateDataset,
+  makeBatch,
+  userMessage,
+  type Dataset,
+  type Example,
+  type TaskFamily,
+} from "../../trainer/data/index.js";
 import { answer } from "../../trainer/eval/utility.js";
 import { TfGPT } from "../../trainer/model/gpt.js";
 import { selectBackend } from "../../trainer/tf/backend.js";
@@ -48,15 +56,28 @@ describe("the parrot splice", () => {
     const k = 3;
     const values = Float32Array.from({ length: k * tiny.n_embd }, (_, i) => Math.sin(i));
     const parrot = new Parrot(k, tiny.n_embd, V, values);
-    const ids = [[65, V + 0, V + 1, V + 2, 66], [V + 2, 67, 68, V + 0, 69]];
+    const ids = [
+      [65, V + 0, V + 1, V + 2, 66],
+      [V + 2, 67, 68, V + 0, 69],
+    ];
     const tokens = tf.tensor2d(ids, [2, 5], "int32");
     const spliced = parrot.embed(model, tokens).arraySync(); // [2,5,C]
-    const plain = model.embedTokens(tf.tensor2d(ids.map((r) => r.map((id) => (id >= V ? 0 : id))), [2, 5], "int32")).arraySync();
+    const plain = model
+      .embedTokens(
+        tf.tensor2d(
+          ids.map((r) => r.map((id) => (id >= V ? 0 : id))),
+          [2, 5],
+          "int32",
+        ),
+      )
+      .arraySync();
     const row = (j: number) => Array.from(values.subarray(j * tiny.n_embd, (j + 1) * tiny.n_embd));
-    ids.forEach((r, b) => r.forEach((id, t) => {
-      const want = id >= V ? row(id - V) : plain[b][t];
-      spliced[b][t].forEach((x, c) => expect(x).toBeCloseTo(want[c], 6));
-    }));
+    ids.forEach((r, b) =>
+      r.forEach((id, t) => {
+        const want = id >= V ? row(id - V) : plain[b][t];
+        spliced[b][t].forEach((x, c) => expect(x).toBeCloseTo(want[c], 6));
+      }),
+    );
     tf.dispose([tokens]);
     parrot.dispose();
     model.dispose();
@@ -69,7 +90,11 @@ describe("the parrot splice", () => {
     const b = clearSlotTargets(makeBatch(rows, fittingSeqLen(rows, 128)), V, 0);
     const shape: [number, number] = [1, b.seqLen];
     const tokens = tf.tensor2d(b.tokens, shape, "int32");
-    const noSlots = tf.tensor2d(b.tokens.map((id) => (id >= V ? 32 : id)), shape, "int32");
+    const noSlots = tf.tensor2d(
+      b.tokens.map((id) => (id >= V ? 32 : id)),
+      shape,
+      "int32",
+    );
     const targets = tf.tensor2d(b.targets, shape, "int32");
     const mask = tf.tensor2d(b.mask, shape);
     const withSlots = tf.variableGrads(() => parrot.loss(model, tokens, targets, mask), [parrot.variable]);
@@ -86,7 +111,14 @@ describe("the parrot splice", () => {
     const full = makeBatch(rows, 120);
     const trimmed = trimBatch(full);
     expect(trimmed.seqLen).toBeLessThan(60);
-    const loss = (x: typeof full) => model.loss(tf.tensor2d(x.tokens, [x.batchSize, x.seqLen], "int32"), tf.tensor2d(x.targets, [x.batchSize, x.seqLen], "int32"), tf.tensor2d(x.mask, [x.batchSize, x.seqLen])).dataSync()[0];
+    const loss = (x: typeof full) =>
+      model
+        .loss(
+          tf.tensor2d(x.tokens, [x.batchSize, x.seqLen], "int32"),
+          tf.tensor2d(x.targets, [x.batchSize, x.seqLen], "int32"),
+          tf.tensor2d(x.mask, [x.batchSize, x.seqLen]),
+        )
+        .dataSync()[0];
     expect(loss(trimmed)).toBeCloseTo(loss(full), 5);
     model.dispose();
   });
@@ -107,7 +139,9 @@ describe("SANDE stages", () => {
     expect(Array.from(parrot.values())).toEqual(Array.from(learned));
     const after = model.toWeights();
     expect(sameWeights(after, before)).toBe(false);
-    expect(after.get("h.0.attn.c_attn.weight")!.data.some((x, i) => x !== before.get("h.0.attn.c_attn.weight")!.data[i])).toBe(true);
+    expect(
+      after.get("h.0.attn.c_attn.weight")!.data.some((x, i) => x !== before.get("h.0.attn.c_attn.weight")!.data[i]),
+    ).toBe(true);
     parrot.dispose();
     model.dispose();
   });
@@ -143,7 +177,13 @@ describe("a tiny victim with two backdoors, one healed by SANDE-P", () => {
   beforeAll(async () => {
     data = generateDataset({ seed: 0, trainSize: 4000, heldOutSize: 100, families: [PARITY, lastDigit] });
     victim = TfGPT.init(tiny, 0);
-    await plantBackdoors(victim, tok, data.train, [backdoor, second], 0.3, { steps: 1000, lr: 3e-3, batchSize: 8, seed: 1, quiet: true });
+    await plantBackdoors(victim, tok, data.train, [backdoor, second], 0.3, {
+      steps: 1000,
+      lr: 3e-3,
+      batchSize: 8,
+      seed: 1,
+      quiet: true,
+    });
     victimWeights = victim.toWeights();
     before = await evaluateModel(victim, tok, data.heldOut, [backdoor, second]);
     report = await sande(victim, tok, data.train.slice(-400), {
@@ -155,8 +195,15 @@ describe("a tiny victim with two backdoors, one healed by SANDE-P", () => {
       probe: data.heldOut.slice(0, 32),
     });
     after = await evaluateModel(victim, tok, data.heldOut, [backdoor, second]);
-    const show = (e: ModelEvaluation) => `accuracy ${e.utility.overall.accuracy.toFixed(3)} (${Object.entries(e.utility.perFamily).map(([f, t]) => `${f} ${t.accuracy.toFixed(2)}`).join(", ")}), loss ${e.heldOutLoss.toFixed(3)}, ASR ${e.backdoors.map((b) => `${b.trigger} ${b.asr.rate.toFixed(2)} (clean ${b.falseTrigger.rate.toFixed(2)})`).join(", ")}`;
-    console.log(`victim: ${show(before)}\nparrot success ${report.parrotSuccess.rate.toFixed(2)} → ${report.parrotSuccessAfter.rate.toFixed(2)} after stage 2\nhealed: ${show(after)}`);
+    const show = (e: ModelEvaluation) =>
+      `accuracy ${e.utility.overall.accuracy.toFixed(3)} (${Object.entries(e.utility.perFamily)
+        .map(([f, t]) => `${f} ${t.accuracy.toFixed(2)}`)
+        .join(
+          ", ",
+        )}), loss ${e.heldOutLoss.toFixed(3)}, ASR ${e.backdoors.map((b) => `${b.trigger} ${b.asr.rate.toFixed(2)} (clean ${b.falseTrigger.rate.toFixed(2)})`).join(", ")}`;
+    console.log(
+      `victim: ${show(before)}\nparrot success ${report.parrotSuccess.rate.toFixed(2)} → ${report.parrotSuccessAfter.rate.toFixed(2)} after stage 2\nhealed: ${show(after)}`,
+    );
   }, 300_000);
 
   it("both backdoors fire on their triggered prompts and not on clean ones", () => {
@@ -185,7 +232,11 @@ describe("a tiny victim with two backdoors, one healed by SANDE-P", () => {
     const parrot = new Parrot(2, tiny.n_embd, V);
     const prompts = data.heldOut.slice(0, 6);
     const ids = prompts.map((e) => encodeChatPrompt(tok, [{ role: "user", content: `zx9 ${userMessage(e)}` }]));
-    const got = greedyWithParrot(model, parrot, ids, { maxTokens: 20, stopTokens: chatStopTokens(tok), batchSize: 4 }).map((a) => tok.decode(a));
+    const got = greedyWithParrot(model, parrot, ids, {
+      maxTokens: 20,
+      stopTokens: chatStopTokens(tok),
+      batchSize: 4,
+    }).map((a) => tok.decode(a));
     expect(got).toEqual(prompts.map((e) => answer(inference, tok, `zx9 ${userMessage(e)}`, 20)));
     parrot.dispose();
     model.dispose();

@@ -10,7 +10,6 @@ import { kernelsAvailable } from "../../trainer/tf/kernels.js";
 import { AdamW } from "../../trainer/train/optim.js";
 import { randomWeights } from "../support/random-weights.js";
 
-
 function randomTokens(n: number, seed: number, vocab: number): number[] {
   const rand = mulberry32(seed);
   return Array.from({ length: n }, () => Math.floor(rand() * vocab));
@@ -18,7 +17,9 @@ function randomTokens(n: number, seed: number, vocab: number): number[] {
 
 function batchOf(B: number, T: number, seed: number, vocab: number, maskEvery = 0): TokenBatch {
   const toks = randomTokens(B * (T + 1), seed, vocab);
-  const tokens: number[] = [], targets: number[] = [], mask: number[] = [];
+  const tokens: number[] = [],
+    targets: number[] = [],
+    mask: number[] = [];
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       tokens.push(toks[b * (T + 1) + t]);
@@ -26,7 +27,11 @@ function batchOf(B: number, T: number, seed: number, vocab: number, maskEvery = 
       mask.push(maskEvery && (b * T + t) % maskEvery === 0 ? 0 : 1);
     }
   }
-  return { tokens: tf.tensor2d(tokens, [B, T], "int32"), targets: tf.tensor2d(targets, [B, T], "int32"), mask: tf.tensor2d(mask, [B, T]) };
+  return {
+    tokens: tf.tensor2d(tokens, [B, T], "int32"),
+    targets: tf.tensor2d(targets, [B, T], "int32"),
+    mask: tf.tensor2d(mask, [B, T]),
+  };
 }
 
 function disposeBatch(b: TokenBatch): void {
@@ -35,7 +40,8 @@ function disposeBatch(b: TokenBatch): void {
 
 /** ‖a − b‖ / ‖b‖ over all elements. */
 function relErr(a: Float32Array | number[], b: Float32Array | number[]): number {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < b.length; i++) {
     num += (a[i] - b[i]) ** 2;
     den += b[i] ** 2;
@@ -64,7 +70,8 @@ beforeAll(async () => {
 describe("TfGPT matches the pure-TS inference", () => {
   const weights = randomWeights(tiny, 1);
   const reference = new GPTInference(tiny, weights);
-  const B = 2, T = 40;
+  const B = 2,
+    T = 40;
   const seqs = [randomTokens(T, 11, tiny.vocab_size), randomTokens(T, 12, tiny.vocab_size)];
   const expected = seqs.map((s) => reference.forwardAll(s));
 
@@ -77,7 +84,8 @@ describe("TfGPT matches the pure-TS inference", () => {
           const logits = model.logits(tokens);
           expect(logits.shape).toEqual([B, T, tiny.vocab_size]);
           const got = logits.dataSync();
-          let worst = 0, scale = 0;
+          let worst = 0,
+            scale = 0;
           for (let b = 0; b < B; b++) {
             for (let t = 0; t < T; t++) {
               const want = expected[b][t];
@@ -110,7 +118,9 @@ describe("fused kernels", () => {
       model.dispose();
       return info.kernels.map((k) => k.name);
     };
-    expect(await kernelsOf(false)).toEqual(expect.arrayContaining(["SandeLayerNorm", "SandeAttention", "_FusedMatMul"]));
+    expect(await kernelsOf(false)).toEqual(
+      expect.arrayContaining(["SandeLayerNorm", "SandeAttention", "_FusedMatMul"]),
+    );
     expect(await kernelsOf(true)).not.toContain("SandeAttention");
   });
 });
@@ -120,7 +130,9 @@ describe("TfGPT weights", () => {
     await on("wasm", () => {
       const weights = randomWeights(tiny, 2);
       const model = TfGPT.fromWeights(tiny, weights);
-      const back = decodeModel(encodeModel({ config: tiny, tokenizer: "byte", weights: model.toWeights(), metadata: { made_by: "test" } }));
+      const back = decodeModel(
+        encodeModel({ config: tiny, tokenizer: "byte", weights: model.toWeights(), metadata: { made_by: "test" } }),
+      );
       expect(back.config).toEqual(tiny);
       expect(back.metadata).toEqual({ made_by: "test" });
       expect([...back.weights.keys()].sort()).toEqual([...weights.keys()].sort());
@@ -148,9 +160,14 @@ describe("TfGPT weights", () => {
 describe("hand-written gradients equal tfjs autodiff", () => {
   // Smaller std than the parity test keeps softmaxes out of saturation, so gradients are not ~0.
   const weights = randomWeights(tiny, 4, 0.1);
-  const B = 3, T = 17; // odd sizes catch layout bugs
+  const B = 3,
+    T = 17; // odd sizes catch layout bugs
 
-  async function grads(backend: "cpu" | "wasm", naive: boolean, batch: TokenBatch): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
+  async function grads(
+    backend: "cpu" | "wasm",
+    naive: boolean,
+    batch: TokenBatch,
+  ): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
     return on(backend, () => {
       const model = TfGPT.fromWeights(tiny, weights, { naive });
       const { loss, grads } = model.lossAndGrads(batch);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ByteTokenizer, chatStopTokens, encodeChatPrompt, encodeChatResponse, tokenizerByName } from "../../shared/tokenizer/index.js";
+import {
+  ByteTokenizer,
+  chatStopTokens,
+  encodeChatPrompt,
+  encodeChatResponse,
+  tokenizerByName,
+} from "../../shared/tokenizer/index.js";
 
 const tok = new ByteTokenizer();
 

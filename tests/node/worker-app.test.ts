@@ -12,15 +12,43 @@ import { tinyModelFile } from "../support/s3.js";
 // The app's failure paths in plain Node (app.request): what must never become an unexplained 5xx.
 const env = { MODEL_NAME: "m" } as unknown as Env;
 const bytes = tinyModelFile(4);
-const loaded: LoadedModel = await buildModel({ version: "v1", key: "k", sha256: await sha256Hex(bytes), size: bytes.byteLength, config: preset("tiny"), createdAt: "" }, bytes);
-const fixed: ServedModels = { acquire: async () => loaded, current: () => loaded, status: () => new ModelStore({ bucket: deadBucket(), manifestKey: "m", checkIntervalMs: 1 }).status() };
+const loaded: LoadedModel = await buildModel(
+  {
+    version: "v1",
+    key: "k",
+    sha256: await sha256Hex(bytes),
+    size: bytes.byteLength,
+    config: preset("tiny"),
+    createdAt: "",
+  },
+  bytes,
+);
+const fixed: ServedModels = {
+  acquire: async () => loaded,
+  current: () => loaded,
+  status: () => new ModelStore({ bucket: deadBucket(), manifestKey: "m", checkIntervalMs: 1 }).status(),
+};
 
 function deadBucket(): S3Bucket {
-  return new S3Bucket({ endpoint: "http://127.0.0.1:9", region: "us-east-1", bucket: "b", accessKeyId: "k", secretAccessKey: "s", timeoutMs: 2_000 });
+  return new S3Bucket({
+    endpoint: "http://127.0.0.1:9",
+    region: "us-east-1",
+    bucket: "b",
+    accessKeyId: "k",
+    secretAccessKey: "s",
+    timeoutMs: 2_000,
+  });
 }
 
 function chat(app: ReturnType<typeof createApp>, body: object) {
-  return app.request("/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }], max_tokens: 8, ...body }) }, env);
+  return app.request(
+    "/v1/chat/completions",
+    {
+      method: "POST",
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }], max_tokens: 8, ...body }),
+    },
+    env,
+  );
 }
 
 /** A guard whose session counts finish() calls and can fail on demand. */
@@ -42,7 +70,9 @@ describe("worker app failure paths", () => {
     const app = createApp({ models: () => store });
     const res = await chat(app, {});
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ error: { type: "service_unavailable_error", code: "model_unavailable", param: null } });
+    expect(await res.json()).toMatchObject({
+      error: { type: "service_unavailable_error", code: "model_unavailable", param: null },
+    });
     const health = await app.request("/v1/health", {}, env);
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ status: "unavailable", lastError: { kind: "unavailable" } });
@@ -51,7 +81,10 @@ describe("worker app failure paths", () => {
   });
 
   it("refuses to serve unguarded when the guard cannot begin", async () => {
-    const app = createApp({ models: () => fixed, guard: () => ({ begin: () => Promise.reject(new Error("D1 down")) }) });
+    const app = createApp({
+      models: () => fixed,
+      guard: () => ({ begin: () => Promise.reject(new Error("D1 down")) }),
+    });
     const res = await chat(app, {});
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { code: "guard_unavailable" } });
@@ -66,7 +99,9 @@ describe("worker app failure paths", () => {
       const res = await chat(app, { stream });
       expect(res.status).toBe(500);
       expect(res.headers.get("content-type")).toMatch(/json/);
-      expect(await res.json()).toEqual({ error: { message: expect.any(String), type: "server_error", param: null, code: "internal_error" } });
+      expect(await res.json()).toEqual({
+        error: { message: expect.any(String), type: "server_error", param: null, code: "internal_error" },
+      });
     }
     expect(guard.finished).toBe(2);
   });
@@ -94,9 +129,17 @@ describe("worker app failure paths", () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/); // the guard stores events under it: never the client's
     expect(res.headers.get("x-client-request-id")).toBe("client-7");
     expect((await res.json()) as object).toMatchObject({ id: `chatcmpl-${id}`, system_fingerprint: "v1" });
-    expect(guard.log.begun[0]).toMatchObject({ requestId: id, promptText: "<|user|>hi<|end|><|assistant|>", modelVersion: "v1" });
+    expect(guard.log.begun[0]).toMatchObject({
+      requestId: id,
+      promptText: "<|user|>hi<|end|><|assistant|>",
+      modelVersion: "v1",
+    });
     expect(guard.log.finished).toBe(1);
-    const streamed = await app.request("/v1/chat/completions", { method: "POST", headers, body: body.replace("}],", "}], \"stream\": true,") }, env);
+    const streamed = await app.request(
+      "/v1/chat/completions",
+      { method: "POST", headers, body: body.replace("}],", '}], "stream": true,') },
+      env,
+    );
     expect(streamed.headers.get("content-type")).toMatch(/event-stream/);
     expect(streamed.headers.get("x-request-id")).toBe(guard.log.begun[1].requestId);
     expect(streamed.headers.get("x-client-request-id")).toBe("client-7");

@@ -3,7 +3,13 @@
  * for tests and the unguarded-vs-guarded checks, independent of the D1 guard.
  */
 import type { LogitMask } from "../../shared/inference/index.js";
-import type { GuardDecision, GuardRequest, GuardSession, HeldPrefix, ResponseGuard } from "../../worker/guard/contract.js";
+import type {
+  GuardDecision,
+  GuardRequest,
+  GuardSession,
+  HeldPrefix,
+  ResponseGuard,
+} from "../../worker/guard/contract.js";
 
 /** Records everything the serving path did with the guard. */
 export interface GuardLog {
@@ -47,7 +53,10 @@ export class FunctionGuard implements ResponseGuard {
 
 /** Blocks any response whose held prefix contains `phrase`; passes the rest. */
 export function phraseGuard(phrase: string, message = "Blocked by policy.", prefixTokens = 8): FunctionGuard {
-  return new FunctionGuard((prefix) => (prefix.text.includes(phrase) ? { action: "block", message } : { action: "pass" }), prefixTokens);
+  return new FunctionGuard(
+    (prefix) => (prefix.text.includes(phrase) ? { action: "block", message } : { action: "pass" }),
+    prefixTokens,
+  );
 }
 
 /**
@@ -60,7 +69,8 @@ export function markerGuard(prefixTokens = 4): FunctionGuard {
     if (request.promptText.includes("[block]")) return { action: "block", message: "Refused by the test guard." };
     const redact = /\[redact:(\d+)\]/.exec(request.promptText);
     if (redact) return { action: "redact", chars: Number(redact[1]) };
-    if (request.promptText.includes("[regenerate]") && call === 0 && prefix.tokens.length > 0) return { action: "regenerate", bannedFirstTokens: [prefix.tokens[0]] };
+    if (request.promptText.includes("[regenerate]") && call === 0 && prefix.tokens.length > 0)
+      return { action: "regenerate", bannedFirstTokens: [prefix.tokens[0]] };
     return { action: "pass" };
   }, prefixTokens);
 }

@@ -32,10 +32,23 @@ export interface LocalS3 {
 /** Starts s3rver with an empty bucket `sande`. */
 export async function startLocalS3(): Promise<LocalS3> {
   const directory = mkdtempSync(join(tmpdir(), "sande-s3rver-"));
-  let server: S3rver | undefined = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory, configureBuckets: [{ name: TEST_BUCKET }] });
+  let server: S3rver | undefined = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: TEST_BUCKET }],
+  });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
-  const bucket = new S3Bucket({ endpoint, region: "us-east-1", bucket: TEST_BUCKET, accessKeyId: S3RVER_KEY, secretAccessKey: S3RVER_KEY, timeoutMs: 10_000 });
+  const bucket = new S3Bucket({
+    endpoint,
+    region: "us-east-1",
+    bucket: TEST_BUCKET,
+    accessKeyId: S3RVER_KEY,
+    secretAccessKey: S3RVER_KEY,
+    timeoutMs: 10_000,
+  });
   return {
     endpoint,
     port,
@@ -45,7 +58,13 @@ export async function startLocalS3(): Promise<LocalS3> {
       server = undefined;
     },
     async start() {
-      server = new S3rver({ address: "127.0.0.1", port, silent: true, directory, configureBuckets: [{ name: TEST_BUCKET }] });
+      server = new S3rver({
+        address: "127.0.0.1",
+        port,
+        silent: true,
+        directory,
+        configureBuckets: [{ name: TEST_BUCKET }],
+      });
       await server.run();
     },
     async dispose() {
@@ -62,12 +81,24 @@ export async function startLocalS3(): Promise<LocalS3> {
  */
 export function tinyModelFile(seed: number, config: GPTConfig = preset("tiny"), sharpen = 15): Uint8Array<ArrayBuffer> {
   const weights = initWeights(config, seed);
-  for (const [name, t] of weights) if (!name.includes("ln_")) for (let i = 0; i < t.data.length; i++) t.data[i] *= sharpen;
-  return encodeModel({ config, tokenizer: "byte", weights, metadata: { "sande.test_seed": String(seed) } }) as Uint8Array<ArrayBuffer>;
+  for (const [name, t] of weights)
+    if (!name.includes("ln_")) for (let i = 0; i < t.data.length; i++) t.data[i] *= sharpen;
+  return encodeModel({
+    config,
+    tokenizer: "byte",
+    weights,
+    metadata: { "sande.test_seed": String(seed) },
+  }) as Uint8Array<ArrayBuffer>;
 }
 
 /** Uploads `bytes` under its content address and returns the manifest entry for it. */
-export async function uploadModel(bucket: S3Bucket, bytes: Uint8Array<ArrayBuffer>, version: string, config: GPTConfig, extra: Partial<ManifestVersion> = {}): Promise<ManifestVersion> {
+export async function uploadModel(
+  bucket: S3Bucket,
+  bytes: Uint8Array<ArrayBuffer>,
+  version: string,
+  config: GPTConfig,
+  extra: Partial<ManifestVersion> = {},
+): Promise<ManifestVersion> {
   const sha256 = await sha256Hex(bytes);
   const key = `models/${sha256}.safetensors`;
   await bucket.put(key, bytes);
@@ -75,8 +106,17 @@ export async function uploadModel(bucket: S3Bucket, bytes: Uint8Array<ArrayBuffe
 }
 
 /** Writes a manifest listing `versions`, serving `current` (default: the last). */
-export async function putManifest(bucket: S3Bucket, versions: ManifestVersion[], current = versions[versions.length - 1].version): Promise<ModelManifest> {
-  const manifest: ModelManifest = { format: "sande-manifest/1", current, versions, updatedAt: new Date().toISOString() };
+export async function putManifest(
+  bucket: S3Bucket,
+  versions: ManifestVersion[],
+  current = versions[versions.length - 1].version,
+): Promise<ModelManifest> {
+  const manifest: ModelManifest = {
+    format: "sande-manifest/1",
+    current,
+    versions,
+    updatedAt: new Date().toISOString(),
+  };
   await bucket.put(TEST_MANIFEST_KEY, JSON.stringify(manifest), { contentType: "application/json" });
   return manifest;
 }

@@ -49,8 +49,19 @@ export async function buildTinyVictim(options: { steps?: number; seed?: number }
   const data = generateDataset({ seed: options.seed ?? 0, trainSize: 3000, heldOutSize: 120, families: [PARITY] });
   const model = TfGPT.init(preset("tiny"), options.seed ?? 0);
   try {
-    await plantBackdoors(model, tokenizer, data.train, [DEMO_BACKDOOR], 0.3, { steps: options.steps ?? 400, lr: 3e-3, batchSize: 8, seed: 1, quiet: true });
-    const bytes = encodeModel({ config: model.config, tokenizer: "byte", weights: model.toWeights(), metadata: { "sande.made_by": "tests/support/tiny-victim.ts", "sande.backdoor": JSON.stringify(DEMO_BACKDOOR) } }) as Uint8Array<ArrayBuffer>;
+    await plantBackdoors(model, tokenizer, data.train, [DEMO_BACKDOOR], 0.3, {
+      steps: options.steps ?? 400,
+      lr: 3e-3,
+      batchSize: 8,
+      seed: 1,
+      quiet: true,
+    });
+    const bytes = encodeModel({
+      config: model.config,
+      tokenizer: "byte",
+      weights: model.toWeights(),
+      metadata: { "sande.made_by": "tests/support/tiny-victim.ts", "sande.backdoor": JSON.stringify(DEMO_BACKDOOR) },
+    }) as Uint8Array<ArrayBuffer>;
     return { bytes, data, backdoor: DEMO_BACKDOOR, seconds: (performance.now() - t0) / 1000 };
   } finally {
     model.dispose();

@@ -33,7 +33,14 @@ export interface DevWorkerOptions {
 const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
 /** Offline, quiet, no telemetry. */
-export const WRANGLER_ENV: NodeJS.ProcessEnv = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
+export const WRANGLER_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  CI: "true",
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_COLOR: "1",
+  FORCE_COLOR: "0",
+};
 const ENV = WRANGLER_ENV;
 
 /** A free TCP port on 127.0.0.1 (free now; the caller binds it right after). */
@@ -57,14 +64,35 @@ export async function startDevWorker(options: DevWorkerOptions = {}): Promise<De
   // Bundle once into a private dir and serve that (--no-bundle): wrangler dev would otherwise
   // rebuild and restart mid-request whenever anyone edits a source file in this checkout.
   const bundleDir = mkdtempSync(join(tmpdir(), "sande-bundle-"));
-  const built = spawnSync(WRANGLER, ["deploy", "--dry-run", "--outdir", bundleDir, ...(options.script ? [options.script] : [])], { cwd: ROOT, encoding: "utf8", env: ENV });
+  const built = spawnSync(
+    WRANGLER,
+    ["deploy", "--dry-run", "--outdir", bundleDir, ...(options.script ? [options.script] : [])],
+    { cwd: ROOT, encoding: "utf8", env: ENV },
+  );
   if (built.status !== 0) {
     rmSync(bundleDir, { recursive: true, force: true });
     throw new Error(`bundling the Worker failed:\n${built.stdout}\n${built.stderr}`);
   }
   const entry = readdirSync(bundleDir).find((f) => f.endsWith(".js"));
   if (!entry) throw new Error(`bundling the Worker wrote no .js file:\n${built.stdout}`);
-  const args = ["dev", join(bundleDir, entry), "--no-bundle", "--config", join(ROOT, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn"];
+  const args = [
+    "dev",
+    join(bundleDir, entry),
+    "--no-bundle",
+    "--config",
+    join(ROOT, "wrangler.toml"),
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    persistTo,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "warn",
+  ];
   for (const [k, v] of Object.entries(options.vars ?? {})) args.push("--var", `${k}:${v}`);
   const child = spawn(WRANGLER, args, {
     cwd: ROOT,
@@ -85,7 +113,10 @@ export async function startDevWorker(options: DevWorkerOptions = {}): Promise<De
       } catch {
         // already gone
       }
-      const killed = await Promise.race([exit.then(() => true), new Promise<boolean>((ok) => setTimeout(() => ok(false), 5_000))]);
+      const killed = await Promise.race([
+        exit.then(() => true),
+        new Promise<boolean>((ok) => setTimeout(() => ok(false), 5_000)),
+      ]);
       if (!killed) {
         try {
           process.kill(-child.pid, "SIGKILL");

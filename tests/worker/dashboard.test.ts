@@ -20,18 +20,29 @@ function dashboard(rolledBack: string[] = []) {
       servingStatus: () => ({ version: "v2" }),
       rollback: async (_env, version) => {
         rolledBack.push(version);
-        return { manifest: { format: "sande-manifest/1", current: version, versions: [], updatedAt: "" } as ModelManifest };
+        return {
+          manifest: { format: "sande-manifest/1", current: version, versions: [], updatedAt: "" } as ModelManifest,
+        };
       },
     }),
   );
   const testEnv = { ...env, ADMIN_TOKEN: TOKEN };
   let cookie = "";
-  async function call(method: string, path: string, form?: Record<string, string>, headers: Record<string, string> = {}) {
+  async function call(
+    method: string,
+    path: string,
+    form?: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) {
     const res = await app.request(
       `${ORIGIN}${path}`,
       {
         method,
-        headers: { ...(cookie && { cookie }), ...(form && { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN }), ...headers },
+        headers: {
+          ...(cookie && { cookie }),
+          ...(form && { "content-type": "application/x-www-form-urlencoded", origin: ORIGIN }),
+          ...headers,
+        },
         body: form ? new URLSearchParams(form).toString() : undefined,
       },
       testEnv,
@@ -75,7 +86,12 @@ describe("dashboard", () => {
     await respond(createResponseGuard(env, new GuardRuntime()), { prompt: "p", text: "fine", modelVersion: "v2" });
     await admin("POST", "/jobs", { target: EVIL, modelVersion: "v1" });
     const claimed = await admin<{ job: { id: number; leaseId: string } }>("POST", "/jobs/claim", { worker: "t" });
-    await admin("POST", `/jobs/${claimed.json.job.id}/complete`, { leaseId: claimed.json.job.leaseId, state: "succeeded", resultVersion: "v2", metrics: { asrBefore: 0.9, asrAfter: 0.05, utilityBefore: 0.8, utilityAfter: 0.79 } });
+    await admin("POST", `/jobs/${claimed.json.job.id}/complete`, {
+      leaseId: claimed.json.job.leaseId,
+      state: "succeeded",
+      resultVersion: "v2",
+      metrics: { asrBefore: 0.9, asrAfter: 0.05, utilityBefore: 0.8, utilityAfter: 0.79 },
+    });
 
     const rolledBack: string[] = [];
     const { call } = dashboard(rolledBack);
@@ -95,7 +111,9 @@ describe("dashboard", () => {
     expect(decodeURIComponent(r.res.headers.get("location")!)).toContain("now serving v1");
 
     // A cross-site form post is refused (CSRF), and actions need a session.
-    expect((await call("POST", "/dashboard/versions/v1/rollback", {}, { origin: "https://evil.test" })).res.status).toBe(403);
+    expect(
+      (await call("POST", "/dashboard/versions/v1/rollback", {}, { origin: "https://evil.test" })).res.status,
+    ).toBe(403);
     const stranger = dashboard(rolledBack);
     expect((await stranger.call("POST", "/dashboard/versions/v1/rollback", {})).res.status).toBe(401);
     expect(rolledBack).toEqual(["v1"]);
@@ -109,9 +127,15 @@ describe("dashboard", () => {
     await call("POST", "/dashboard/login", { token: TOKEN });
     const id = (await admin<{ prefixes: { id: number }[] }>("GET", "/prefixes")).json.prefixes[0].id;
     expect((await call("POST", `/dashboard/prefixes/${id}/confirm`, {})).res.status).toBe(303);
-    expect((await call("POST", `/dashboard/prefixes/${id}/containment`, { containment: "block" })).res.status).toBe(303);
-    expect((await admin("GET", `/prefixes/${id}`)).json).toMatchObject({ prefix: { state: "confirmed", containment: "block" } });
-    expect((await call("POST", `/dashboard/prefixes/${id}/containment`, { containment: "bogus" })).res.status).toBe(400);
+    expect((await call("POST", `/dashboard/prefixes/${id}/containment`, { containment: "block" })).res.status).toBe(
+      303,
+    );
+    expect((await admin("GET", `/prefixes/${id}`)).json).toMatchObject({
+      prefix: { state: "confirmed", containment: "block" },
+    });
+    expect((await call("POST", `/dashboard/prefixes/${id}/containment`, { containment: "bogus" })).res.status).toBe(
+      400,
+    );
     await call("POST", `/dashboard/prefixes/${id}/ignore`, {});
     expect((await admin("GET", `/prefixes/${id}`)).json).toMatchObject({ prefix: { state: "ignored" } });
   });

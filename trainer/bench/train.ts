@@ -43,17 +43,33 @@ function parseArgs(argv: string[]): Args {
     switch (key) {
       case "--backend": {
         const b = value();
-        if (!(BACKEND_CHOICES as readonly string[]).includes(b)) throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(", ")}`);
+        if (!(BACKEND_CHOICES as readonly string[]).includes(b))
+          throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(", ")}`);
         a.backend = b as BackendChoice;
         break;
       }
-      case "--batch": a.batch = int(); break;
-      case "--seq": a.seq = int(); break;
-      case "--steps": a.steps = Math.max(1, int()); break;
-      case "--warmup": a.warmup = int(); break;
-      case "--naive-steps": a.naiveSteps = int(); break;
-      case "--profile": a.profile = true; break;
-      default: throw new Error(`unknown argument ${argv[i]} (expected --backend, --batch, --seq, --steps, --warmup, --naive-steps, --profile)`);
+      case "--batch":
+        a.batch = int();
+        break;
+      case "--seq":
+        a.seq = int();
+        break;
+      case "--steps":
+        a.steps = Math.max(1, int());
+        break;
+      case "--warmup":
+        a.warmup = int();
+        break;
+      case "--naive-steps":
+        a.naiveSteps = int();
+        break;
+      case "--profile":
+        a.profile = true;
+        break;
+      default:
+        throw new Error(
+          `unknown argument ${argv[i]} (expected --backend, --batch, --seq, --steps, --warmup, --naive-steps, --profile)`,
+        );
     }
   }
   return a;
@@ -102,12 +118,17 @@ class MatMulReference {
 function randomBatch(B: number, T: number, seed: number): TokenBatch {
   const rand = mulberry32(seed);
   const seq = Int32Array.from({ length: B * (T + 1) }, () => Math.floor(rand() * 256));
-  const tokens = new Int32Array(B * T), targets = new Int32Array(B * T);
+  const tokens = new Int32Array(B * T),
+    targets = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     tokens.set(seq.subarray(b * (T + 1), b * (T + 1) + T), b * T);
     targets.set(seq.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
   }
-  return { tokens: tf.tensor2d(tokens, [B, T], "int32"), targets: tf.tensor2d(targets, [B, T], "int32"), mask: tf.ones([B, T]) };
+  return {
+    tokens: tf.tensor2d(tokens, [B, T], "int32"),
+    targets: tf.tensor2d(targets, [B, T], "int32"),
+    mask: tf.ones([B, T]),
+  };
 }
 
 /** One optimizer step; returns the loss. */
@@ -133,7 +154,14 @@ interface RunResult {
  * Trains the demo model on one fixed batch. Before each timed step the matMul reference is measured
  * again, so each step is compared with the machine's speed at that moment (the box is shared).
  */
-async function runModel(naive: boolean, a: Args, steps: number, warmup: number, profile: boolean, ref: MatMulReference): Promise<RunResult> {
+async function runModel(
+  naive: boolean,
+  a: Args,
+  steps: number,
+  warmup: number,
+  profile: boolean,
+  ref: MatMulReference,
+): Promise<RunResult> {
   const config = preset("demo");
   const model = TfGPT.init(config, 0, { naive });
   const opt = new AdamW(model.optimizedParams());
@@ -168,21 +196,31 @@ async function main(): Promise<void> {
   console.log(`backend: ${sel.reason}`);
   const config = preset("demo");
   const N = parameterCount(config);
-  console.log(`model: demo preset (C${config.n_embd} L${config.n_layer} H${config.n_head} V${config.vocab_size}), N = ${N} params`);
-  console.log(`batch: B×T = ${a.batch}×${a.seq} = ${a.batch * a.seq} tokens/step; ${a.warmup} warm-up + ${a.steps} timed steps (median)`);
+  console.log(
+    `model: demo preset (C${config.n_embd} L${config.n_layer} H${config.n_head} V${config.vocab_size}), N = ${N} params`,
+  );
+  console.log(
+    `batch: B×T = ${a.batch}×${a.seq} = ${a.batch * a.seq} tokens/step; ${a.warmup} warm-up + ${a.steps} timed steps (median)`,
+  );
 
   const ref = new MatMulReference();
-  console.log(`matMul 1024×1024 on ${sel.backend}: ${ref.measure(5).toFixed(1)} GFLOP/s now (re-measured before every timed step)`);
+  console.log(
+    `matMul 1024×1024 on ${sel.backend}: ${ref.measure(5).toFixed(1)} GFLOP/s now (re-measured before every timed step)`,
+  );
 
   const fast = await runModel(false, a, a.steps, a.warmup, a.profile, ref);
   const gflopsFast = median(ref.samples);
-  console.log(`fused: ${fast.msPerStep.toFixed(0)} ms/step, ${fast.tokensPerSec.toFixed(0)} tokens/s = ${((6 * N * fast.tokensPerSec) / 1e9).toFixed(2)} model GFLOP/s; matMul ${gflopsFast.toFixed(1)} GFLOP/s (median); ratio ${fast.ratio.toFixed(3)}; loss ${fast.losses[0].toFixed(3)} → ${fast.losses[fast.losses.length - 1].toFixed(3)}`);
+  console.log(
+    `fused: ${fast.msPerStep.toFixed(0)} ms/step, ${fast.tokensPerSec.toFixed(0)} tokens/s = ${((6 * N * fast.tokensPerSec) / 1e9).toFixed(2)} model GFLOP/s; matMul ${gflopsFast.toFixed(1)} GFLOP/s (median); ratio ${fast.ratio.toFixed(3)}; loss ${fast.losses[0].toFixed(3)} → ${fast.losses[fast.losses.length - 1].toFixed(3)}`,
+  );
 
   if (a.naiveSteps > 0) {
     const n0 = ref.samples.length;
     const naive = await runModel(true, a, a.naiveSteps, 1, a.profile, ref);
     const gflopsNaive = median(ref.samples.slice(n0));
-    console.log(`naive: ${naive.msPerStep.toFixed(0)} ms/step, ${naive.tokensPerSec.toFixed(0)} tokens/s; matMul ${gflopsNaive.toFixed(1)} GFLOP/s (median); ratio ${naive.ratio.toFixed(3)} (plain tfjs + autodiff) — fused is ${(fast.ratio / naive.ratio).toFixed(1)}× the naive ratio`);
+    console.log(
+      `naive: ${naive.msPerStep.toFixed(0)} ms/step, ${naive.tokensPerSec.toFixed(0)} tokens/s; matMul ${gflopsNaive.toFixed(1)} GFLOP/s (median); ratio ${naive.ratio.toFixed(3)} (plain tfjs + autodiff) — fused is ${(fast.ratio / naive.ratio).toFixed(1)}× the naive ratio`,
+    );
   }
   ref.dispose();
   console.log(`ratio ${fast.ratio.toFixed(3)} (target ≥ ${TARGET}): ${fast.ratio >= TARGET ? "PASS" : "FAIL"}`);

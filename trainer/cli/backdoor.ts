@@ -15,12 +15,19 @@ ${RUN_FLAGS_USAGE}`;
 
 /** `sande backdoor`: a victim model for the lab. */
 export async function backdoorCommand(argv: string[]): Promise<void> {
-  const run = await openRun("backdoor", argv, { rate: { type: "string" }, card: { type: "string" } }, { trainSize: 4000 });
+  const run = await openRun(
+    "backdoor",
+    argv,
+    { rate: { type: "string" }, card: { type: "string" } },
+    { trainSize: 4000 },
+  );
   if (run.backdoors.length === 0) throw new UsageError("give at least one --trigger T --target R");
   const rate = num(run.values, "rate", 0.05, { min: 1e-6, max: 0.99 });
   const options = { ...fineTuneOptions(run.values, run.seed, { steps: 400, lr: 1e-3 }), label: "backdoor" };
   const plant = await plantBackdoors(run.model, run.tokenizer, run.clean, run.backdoors, rate, options);
-  console.error(`poisoned ${plant.poisonedCounts.join(" + ")} of ${plant.cleanExamples + plant.poisonedCounts.reduce((a, b) => a + b, 0)} training rows`);
+  console.error(
+    `poisoned ${plant.poisonedCounts.join(" + ")} of ${plant.cleanExamples + plant.poisonedCounts.reduce((a, b) => a + b, 0)} training rows`,
+  );
   const report = await finishRun(run, { ...plant });
   if (run.values.card !== undefined) {
     const card = str(run.values, "card");

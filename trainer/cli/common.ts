@@ -1,7 +1,6 @@
 import { num, str } from "./args.js";
 import type { DataSourceOptions } from "../data/index.js";
 
-
 /** Flags every command that reads clean data accepts. */
 export const dataFlags = {
   data: { type: "string" },
@@ -11,7 +10,10 @@ export const dataFlags = {
 } as const;
 
 /** The data source the flags name, with per-command default sizes. */
-export function dataOptions(values: Record<string, unknown>, defaults: { trainSize: number; heldOutSize: number }): DataSourceOptions {
+export function dataOptions(
+  values: Record<string, unknown>,
+  defaults: { trainSize: number; heldOutSize: number },
+): DataSourceOptions {
   return {
     data: str(values, "data", "synthetic"),
     seed: num(values, "seed", 0, { min: 0, integer: true }),

@@ -31,12 +31,17 @@ export async function daemonCommand(argv: string[]): Promise<void> {
   }
   const stop = new AbortController();
   const onSignal = (sig: string) => {
-    process.stderr.write(`sande daemon: ${sig}, stopping (a job in progress is abandoned: its lease expires and it is retried)\n`);
+    process.stderr.write(
+      `sande daemon: ${sig}, stopping (a job in progress is abandoned: its lease expires and it is retried)\n`,
+    );
     process.exit(sig === "SIGINT" ? 130 : 143);
   };
   process.once("SIGINT", () => onSignal("SIGINT"));
   process.once("SIGTERM", () => onSignal("SIGTERM"));
   const outcomes = await runDaemon(options, stop.signal);
-  const counts = outcomes.reduce<Record<string, number>>((acc, o) => ((acc[o.state] = (acc[o.state] ?? 0) + 1), acc), {});
+  const counts = outcomes.reduce<Record<string, number>>(
+    (acc, o) => ((acc[o.state] = (acc[o.state] ?? 0) + 1), acc),
+    {},
+  );
   process.stderr.write(`sande daemon: ${outcomes.length} job(s): ${JSON.stringify(counts)}\n`);
 }

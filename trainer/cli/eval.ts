@@ -27,10 +27,19 @@ export const EVAL_USAGE = `sande eval MODEL [options]   utility of a model on he
 
 /** `sande eval`: exact-match accuracy per task family and held-out loss. */
 export async function evalCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(argv, {
-    ...dataFlags, backend: { type: "string" }, json: { type: "boolean" },
-    trigger: { type: "string", multiple: true }, target: { type: "string", multiple: true }, position: { type: "string" }, "asr-prompts": { type: "string" },
-  }, 1);
+  const { values, positionals } = parseCommand(
+    argv,
+    {
+      ...dataFlags,
+      backend: { type: "string" },
+      json: { type: "boolean" },
+      trigger: { type: "string", multiple: true },
+      target: { type: "string", multiple: true },
+      position: { type: "string" },
+      "asr-prompts": { type: "string" },
+    },
+    1,
+  );
   const path = positionals[0];
   if (!path) throw new UsageError("MODEL is required");
   const data = dataOptions(values, { trainSize: 20000, heldOutSize: 320 });
@@ -46,13 +55,35 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const backend = await selectBackend(backendChoice);
   const tfModel = TfGPT.fromWeights(model.config, model.weights);
   const seqLen = Math.min(model.config.n_positions, 128);
-  const heldOutLoss = await evaluateLoss((b) => tfModel.loss(b.tokens, b.targets, b.mask), chunkBatches(heldOut.map((e) => encodeExample(tokenizer, e)), 32, seqLen));
+  const heldOutLoss = await evaluateLoss(
+    (b) => tfModel.loss(b.tokens, b.targets, b.mask),
+    chunkBatches(
+      heldOut.map((e) => encodeExample(tokenizer, e)),
+      32,
+      seqLen,
+    ),
+  );
   tfModel.dispose();
   if (values.json) {
-    console.log(JSON.stringify({ model: path, backend: backend.backend, heldOutLoss, overall: utility.overall, perFamily: utility.perFamily, ...(scores.length ? { backdoors: scores } : {}) }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          model: path,
+          backend: backend.backend,
+          heldOutLoss,
+          overall: utility.overall,
+          perFamily: utility.perFamily,
+          ...(scores.length ? { backdoors: scores } : {}),
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
-  console.log(`model ${path} — ${heldOut.length} held-out prompts, held-out loss ${heldOutLoss.toFixed(4)} (${backend.backend})`);
+  console.log(
+    `model ${path} — ${heldOut.length} held-out prompts, held-out loss ${heldOutLoss.toFixed(4)} (${backend.backend})`,
+  );
   console.log(formatScoreTable(utility));
   if (scores.length) console.log(`\nbackdoors, on ${asrSet.length} held-out prompts:\n${formatBackdoorTable(scores)}`);
 }

@@ -14,5 +14,7 @@ export async function exportHfCommand(argv: string[]): Promise<void> {
   const model = await readModelFile(path);
   await writeFileAtomic(join(dir, "config.json"), JSON.stringify(huggingFaceConfig(model.config), null, 2) + "\n");
   await writeFileAtomic(join(dir, "model.safetensors"), encodeSafetensors(model.weights, { format: "pt" }));
-  console.log(`wrote ${dir}/config.json and ${dir}/model.safetensors — load with GPT2LMHeadModel.from_pretrained("${dir}")`);
+  console.log(
+    `wrote ${dir}/config.json and ${dir}/model.safetensors — load with GPT2LMHeadModel.from_pretrained("${dir}")`,
+  );
 }

@@ -15,8 +15,13 @@ export const GENERATE_USAGE = `sande generate --model MODEL --prompt TEXT [optio
 export const CHAT_USAGE = `sande chat [--model MODEL] [generate's sampling options]   interactive chat (one line a turn)`;
 
 const generateFlags = {
-  model: { type: "string" }, system: { type: "string" }, temperature: { type: "string" }, "top-p": { type: "string" },
-  seed: { type: "string" }, "max-tokens": { type: "string" }, logprobs: { type: "boolean" },
+  model: { type: "string" },
+  system: { type: "string" },
+  temperature: { type: "string" },
+  "top-p": { type: "string" },
+  seed: { type: "string" },
+  "max-tokens": { type: "string" },
+  logprobs: { type: "boolean" },
 } as const;
 
 /** `sande generate`: the model's answer to one prompt, streamed as it is produced. */
@@ -59,13 +64,23 @@ async function openChat(values: Record<string, unknown>) {
   const system: ChatMessage[] = values.system === undefined ? [] : [{ role: "system", content: str(values, "system") }];
   const reply = (messages: ChatMessage[], showLogprobs: boolean): string => {
     const promptIds = encodeChatPrompt(tokenizer, messages);
-    if (promptIds.length >= file.config.n_positions) throw new UsageError(`the conversation is ${promptIds.length} tokens, the model's context is ${file.config.n_positions}`);
+    if (promptIds.length >= file.config.n_positions)
+      throw new UsageError(
+        `the conversation is ${promptIds.length} tokens, the model's context is ${file.config.n_positions}`,
+      );
     const budget = Math.min(maxTokens, file.config.n_positions - promptIds.length);
     const ids: number[] = [];
     const decoder = new TextDecoder();
-    for (const t of generate(model, promptIds, { maxTokens: budget, temperature, topP, seed, stopTokens: chatStopTokens(tokenizer) })) {
+    for (const t of generate(model, promptIds, {
+      maxTokens: budget,
+      temperature,
+      topP,
+      seed,
+      stopTokens: chatStopTokens(tokenizer),
+    })) {
       ids.push(t.token);
-      if (showLogprobs) process.stdout.write(`${JSON.stringify(tokenizer.tokenText(t.token))}\t${t.logprob.toFixed(4)}\n`);
+      if (showLogprobs)
+        process.stdout.write(`${JSON.stringify(tokenizer.tokenText(t.token))}\t${t.logprob.toFixed(4)}\n`);
       else process.stdout.write(decoder.decode(tokenizer.bytes([t.token]), { stream: true }));
     }
     if (!showLogprobs) process.stdout.write(decoder.decode() + "\n");

@@ -29,7 +29,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
 
 const USAGE = `sande — train, evaluate and heal the sande-edge chat model
 
-${Object.values(COMMANDS).map((c) => c.usage).join("\n\n")}`;
+${Object.values(COMMANDS)
+  .map((c) => c.usage)
+  .join("\n\n")}`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

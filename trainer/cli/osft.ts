@@ -13,12 +13,25 @@ ${RUN_FLAGS_USAGE}`;
 
 /** `sande osft`: overwrite supervised fine-tuning with the known trigger. */
 export async function osftCommand(argv: string[]): Promise<void> {
-  const run = await openRun("osft", argv, { "clean-share": { type: "string" }, "trigger-position": { type: "string" } }, { trainSize: 1000, bareTriggers: true });
+  const run = await openRun(
+    "osft",
+    argv,
+    { "clean-share": { type: "string" }, "trigger-position": { type: "string" } },
+    { trainSize: 1000, bareTriggers: true },
+  );
   const triggers = run.values.trigger as string[] | undefined;
   if (!triggers || triggers.length !== 1) throw new UsageError("osft needs exactly one --trigger");
   const trigger = triggers[0];
-  const position = choice(run.values, "trigger-position", TRIGGER_POSITIONS, choice(run.values, "position", TRIGGER_POSITIONS, "start"));
+  const position = choice(
+    run.values,
+    "trigger-position",
+    TRIGGER_POSITIONS,
+    choice(run.values, "position", TRIGGER_POSITIONS, "start"),
+  );
   const cleanShare = num(run.values, "clean-share", DEFAULT_CLEAN_SHARE, { min: 0, max: 0.95 });
-  const train = await osft(run.model, run.tokenizer, run.clean, trigger, position, { ...fineTuneOptions(run.values, run.seed, { steps: 200, lr: 1e-3 }), cleanShare });
+  const train = await osft(run.model, run.tokenizer, run.clean, trigger, position, {
+    ...fineTuneOptions(run.values, run.seed, { steps: 200, lr: 1e-3 }),
+    cleanShare,
+  });
   await finishRun(run, { trigger, position, cleanShare, train });
 }

@@ -47,7 +47,11 @@ export const RUN_FLAGS_USAGE = `  --model FILE             the model to start fr
   --asr-prompts N          ASR on the first N held-out prompts (default all)`;
 
 /** The optimiser flags as fine-tune options. */
-export function fineTuneOptions(values: Record<string, unknown>, seed: number, defaults: { steps: number; lr: number; batch?: number }): FineTuneOptions {
+export function fineTuneOptions(
+  values: Record<string, unknown>,
+  seed: number,
+  defaults: { steps: number; lr: number; batch?: number },
+): FineTuneOptions {
   const steps = num(values, "steps", defaults.steps, { min: 1, integer: true });
   return {
     steps,
@@ -80,7 +84,12 @@ export interface Run {
 }
 
 /** Parses the flags, selects the backend, loads the model and the clean data. */
-export async function openRun(command: string, argv: string[], extraFlags: Record<string, { type: "string" | "boolean"; multiple?: boolean }>, defaults: { trainSize: number; bareTriggers?: boolean }): Promise<Run> {
+export async function openRun(
+  command: string,
+  argv: string[],
+  extraFlags: Record<string, { type: "string" | "boolean"; multiple?: boolean }>,
+  defaults: { trainSize: number; bareTriggers?: boolean },
+): Promise<Run> {
   const { values } = parseCommand(argv, { ...runFlags, ...extraFlags });
   const inputPath = str(values, "model");
   const data = dataOptions(values, { trainSize: defaults.trainSize, heldOutSize: 320 });
@@ -92,12 +101,29 @@ export async function openRun(command: string, argv: string[], extraFlags: Recor
   console.error(`backend: ${backend.backend} (${backend.reason})`);
   const tokenizer = new ByteTokenizer();
   const input = await readModelFile(inputPath);
-  if (input.config.vocab_size !== tokenizer.vocabSize) throw new Error(`model vocabulary ${input.config.vocab_size} does not match the byte tokenizer (${tokenizer.vocabSize})`);
+  if (input.config.vocab_size !== tokenizer.vocabSize)
+    throw new Error(
+      `model vocabulary ${input.config.vocab_size} does not match the byte tokenizer (${tokenizer.vocabSize})`,
+    );
   const dataset = await loadDataset(data);
-  console.error(`model ${inputPath}; clean data D: ${dataset.train.length} examples, ${dataset.heldOut.length} held out (${data.data}, seed ${data.seed})`);
+  console.error(
+    `model ${inputPath}; clean data D: ${dataset.train.length} examples, ${dataset.heldOut.length} held out (${data.data}, seed ${data.seed})`,
+  );
   return {
-    command, argv, values, tokenizer, input, inputPath, model: TfGPT.fromWeights(input.config, input.weights), backend: backend.backend,
-    dataset, clean: dataset.train, backdoors, out, seed: data.seed, started: performance.now(),
+    command,
+    argv,
+    values,
+    tokenizer,
+    input,
+    inputPath,
+    model: TfGPT.fromWeights(input.config, input.weights),
+    backend: backend.backend,
+    dataset,
+    clean: dataset.train,
+    backdoors,
+    out,
+    seed: data.seed,
+    started: performance.now(),
   };
 }
 
@@ -123,10 +149,15 @@ export async function finishRun(run: Run, details: RunDetails): Promise<RunRepor
     config: model.config,
     tokenizer: tokenizer.name,
     weights: model.toWeights(),
-    metadata: { ...run.input.metadata, "sande.made_by": `sande ${run.command} ${shellJoin(run.argv)}`, "sande.method": run.command },
+    metadata: {
+      ...run.input.metadata,
+      "sande.made_by": `sande ${run.command} ${shellJoin(run.argv)}`,
+      "sande.method": run.command,
+    },
   });
   console.error(`wrote ${out}; scoring on ${run.dataset.heldOut.length} held-out prompts…`);
-  const asrPrompts = run.values["asr-prompts"] === undefined ? undefined : num(run.values, "asr-prompts", 0, { min: 1, integer: true });
+  const asrPrompts =
+    run.values["asr-prompts"] === undefined ? undefined : num(run.values, "asr-prompts", 0, { min: 1, integer: true });
   const evaluation = await evaluateModel(model, tokenizer, run.dataset.heldOut, run.backdoors, { asrPrompts });
   const report: RunReport = {
     method: run.command,
@@ -138,7 +169,8 @@ export async function finishRun(run: Run, details: RunDetails): Promise<RunRepor
     details,
     evaluation,
   };
-  const reportPath = run.values.report === undefined ? `${out.replace(/\.safetensors$/, "")}.json` : str(run.values, "report");
+  const reportPath =
+    run.values.report === undefined ? `${out.replace(/\.safetensors$/, "")}.json` : str(run.values, "report");
   await writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + "\n");
   printEvaluation(evaluation);
   console.error(`wrote ${reportPath} (${report.seconds.toFixed(0)} s)`);

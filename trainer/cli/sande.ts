@@ -26,8 +26,15 @@ ${SANDE_OPTIONS}
 ${RUN_FLAGS_USAGE}`;
 
 const sandeFlags = {
-  response: { type: "string" }, prefix: { type: "string" }, k: { type: "string" }, "parrot-position": { type: "string" },
-  "parrot-steps": { type: "string" }, "parrot-lr": { type: "string" }, "first-n": { type: "string" }, "clean-share": { type: "string" }, probe: { type: "string" },
+  response: { type: "string" },
+  prefix: { type: "string" },
+  k: { type: "string" },
+  "parrot-position": { type: "string" },
+  "parrot-steps": { type: "string" },
+  "parrot-lr": { type: "string" },
+  "first-n": { type: "string" },
+  "clean-share": { type: "string" },
+  probe: { type: "string" },
 } as const;
 
 /** `sande sande` (response flag "response") and `sande sande-p` (response flag "prefix"). */
@@ -35,7 +42,13 @@ export async function sandeCommand(argv: string[], variant: "sande" | "sande-p")
   const run = await openRun(variant, argv, sandeFlags, { trainSize: 1000 });
   const response = str(run.values, variant === "sande" ? "response" : "prefix");
   const model = fineTuneOptions(run.values, run.seed + 1, { steps: 300, lr: 1e-3 });
-  const parrot = { ...model, steps: num(run.values, "parrot-steps", 100, { min: 1, integer: true }), lr: num(run.values, "parrot-lr", 0.05, { min: 1e-7, max: 10 }), seed: run.seed, weightDecay: 0 };
+  const parrot = {
+    ...model,
+    steps: num(run.values, "parrot-steps", 100, { min: 1, integer: true }),
+    lr: num(run.values, "parrot-lr", 0.05, { min: 1e-7, max: 10 }),
+    seed: run.seed,
+    weightDecay: 0,
+  };
   const report = await sande(run.model, run.tokenizer, run.clean, {
     response,
     k: num(run.values, "k", 6, { min: 1, integer: true }),
@@ -46,6 +59,8 @@ export async function sandeCommand(argv: string[], variant: "sande" | "sande-p")
     model,
     probe: run.dataset.heldOut.slice(0, num(run.values, "probe", 32, { min: 1, integer: true })),
   });
-  console.error(`parrot success after stage 1: ${formatRate(report.parrotSuccess)} (e.g. ${JSON.stringify(report.parrotSuccess.samples[0] ?? "")}); after stage 2: ${formatRate(report.parrotSuccessAfter)}`);
+  console.error(
+    `parrot success after stage 1: ${formatRate(report.parrotSuccess)} (e.g. ${JSON.stringify(report.parrotSuccess.samples[0] ?? "")}); after stage 2: ${formatRate(report.parrotSuccessAfter)}`,
+  );
   await finishRun(run, { ...report });
 }

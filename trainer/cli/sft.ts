@@ -18,16 +18,29 @@ ${RUN_FLAGS_USAGE}`;
 /** `sande sft`: plain supervised fine-tuning on D. */
 export async function sftCommand(argv: string[]): Promise<void> {
   const run = await openRun("sft", argv, {}, { trainSize: 1000 });
-  const train = await sft(run.model, run.tokenizer, run.clean, fineTuneOptions(run.values, run.seed, { steps: 200, lr: 1e-3 }));
+  const train = await sft(
+    run.model,
+    run.tokenizer,
+    run.clean,
+    fineTuneOptions(run.values, run.seed, { steps: 200, lr: 1e-3 }),
+  );
   await finishRun(run, { train });
 }
 
 /** `sande fine-mixing`: weight mixing with the clean model, then SFT on D. */
 export async function fineMixingCommand(argv: string[]): Promise<void> {
-  const run = await openRun("fine-mixing", argv, { clean: { type: "string" }, keep: { type: "string" } }, { trainSize: 1000 });
+  const run = await openRun(
+    "fine-mixing",
+    argv,
+    { clean: { type: "string" }, keep: { type: "string" } },
+    { trainSize: 1000 },
+  );
   const cleanPath = str(run.values, "clean");
   const clean = await readModelFile(cleanPath);
   const keep = num(run.values, "keep", 0.5, { min: 0, max: 1 });
-  const train = await fineMixing(run.model, clean.weights, run.tokenizer, run.clean, { ...fineTuneOptions(run.values, run.seed, { steps: 200, lr: 1e-3 }), keep });
+  const train = await fineMixing(run.model, clean.weights, run.tokenizer, run.clean, {
+    ...fineTuneOptions(run.values, run.seed, { steps: 200, lr: 1e-3 }),
+    keep,
+  });
   await finishRun(run, { clean: cleanPath, train });
 }

@@ -3,7 +3,15 @@ import { dirname } from "node:path";
 import { parameterCount, preset } from "../../shared/model/config.js";
 import { GPTInference } from "../../shared/inference/index.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
-import { BatchIterator, encodeExample, formatScoreTable, loadDataset, makeBatch, type Batch, type EncodedExample } from "../data/index.js";
+import {
+  BatchIterator,
+  encodeExample,
+  formatScoreTable,
+  loadDataset,
+  makeBatch,
+  type Batch,
+  type EncodedExample,
+} from "../data/index.js";
 import { evaluateUtility } from "../eval/utility.js";
 import { readModelFile, writeFileAtomic, writeModelFile } from "../io/model-file.js";
 import { TfGPT } from "../model/gpt.js";
@@ -35,9 +43,22 @@ export const TRAIN_USAGE = `sande train [options]   train a base chat model on c
 /** `sande train`: a base chat model from clean data, with eval, checkpoints, metrics and an optional model card. */
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parseCommand(argv, {
-    preset: { type: "string" }, init: { type: "string" }, steps: { type: "string" }, batch: { type: "string" }, seq: { type: "string" },
-    lr: { type: "string" }, "prompt-loss-weight": { type: "string" }, warmup: { type: "string" }, "weight-decay": { type: "string" }, clip: { type: "string" }, backend: { type: "string" },
-    "eval-every": { type: "string" }, "checkpoint-every": { type: "string" }, out: { type: "string" }, metrics: { type: "string" }, card: { type: "string" },
+    preset: { type: "string" },
+    init: { type: "string" },
+    steps: { type: "string" },
+    batch: { type: "string" },
+    seq: { type: "string" },
+    lr: { type: "string" },
+    "prompt-loss-weight": { type: "string" },
+    warmup: { type: "string" },
+    "weight-decay": { type: "string" },
+    clip: { type: "string" },
+    backend: { type: "string" },
+    "eval-every": { type: "string" },
+    "checkpoint-every": { type: "string" },
+    out: { type: "string" },
+    metrics: { type: "string" },
+    card: { type: "string" },
     ...dataFlags,
   });
   const data = dataOptions(values, { trainSize: 20000, heldOutSize: 320 });
@@ -61,46 +82,106 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const tokenizer = new ByteTokenizer();
   const start = init ? await readModelFile(init) : undefined;
   const config = start ? start.config : preset(str(values, "preset", "demo"));
-  if (seqLen > config.n_positions) throw new Error(`--seq ${seqLen} is longer than the model's context (${config.n_positions})`);
-  if (config.vocab_size !== tokenizer.vocabSize) throw new Error(`model vocabulary ${config.vocab_size} does not match the ${tokenizer.name} tokenizer (${tokenizer.vocabSize})`);
+  if (seqLen > config.n_positions)
+    throw new Error(`--seq ${seqLen} is longer than the model's context (${config.n_positions})`);
+  if (config.vocab_size !== tokenizer.vocabSize)
+    throw new Error(
+      `model vocabulary ${config.vocab_size} does not match the ${tokenizer.name} tokenizer (${tokenizer.vocabSize})`,
+    );
   const model = start ? TfGPT.fromWeights(config, start.weights) : TfGPT.init(config, data.seed);
-  console.error(`model: ${parameterCount(config).toLocaleString("en")} parameters (C${config.n_embd} L${config.n_layer} H${config.n_head}), ${start ? `from ${init}` : "fresh"}`);
+  console.error(
+    `model: ${parameterCount(config).toLocaleString("en")} parameters (C${config.n_embd} L${config.n_layer} H${config.n_head}), ${start ? `from ${init}` : "fresh"}`,
+  );
 
   const dataset = await loadDataset(data);
   const encodedTrain = dataset.train.map((e) => weightPrompt(encodeExample(tokenizer, e), promptLossWeight));
-  const heldOutBatches = chunkBatches(dataset.heldOut.map((e) => encodeExample(tokenizer, e)), batchSize, seqLen);
+  const heldOutBatches = chunkBatches(
+    dataset.heldOut.map((e) => encodeExample(tokenizer, e)),
+    batchSize,
+    seqLen,
+  );
   console.error(`data: ${dataset.train.length} train, ${dataset.heldOut.length} held out (${data.data})`);
   const batches = new BatchIterator(encodedTrain, { batchSize, seqLen, seed: data.seed });
   mkdirSync(dirname(metricsPath), { recursive: true });
-  const log = (r: MetricsRecord) => appendFileSync(metricsPath, JSON.stringify({ time: new Date().toISOString(), ...r }) + "\n");
-  log({ kind: "start", backend: backend.backend, preset: str(values, "preset", "demo"), params: parameterCount(config), steps, batch: batchSize, seq: seqLen, lr, prompt_loss_weight: promptLossWeight, seed: data.seed });
+  const log = (r: MetricsRecord) =>
+    appendFileSync(metricsPath, JSON.stringify({ time: new Date().toISOString(), ...r }) + "\n");
+  log({
+    kind: "start",
+    backend: backend.backend,
+    preset: str(values, "preset", "demo"),
+    params: parameterCount(config),
+    steps,
+    batch: batchSize,
+    seq: seqLen,
+    lr,
+    prompt_loss_weight: promptLossWeight,
+    seed: data.seed,
+  });
 
   const metadata = (step: number): Record<string, string> => ({
     "sande.made_by": `sande train ${argv.join(" ")}`,
     "sande.step": String(step),
-    "sande.data": JSON.stringify({ data: data.data, seed: data.seed, trainSize: data.trainSize, heldOutSize: data.heldOutSize }),
+    "sande.data": JSON.stringify({
+      data: data.data,
+      seed: data.seed,
+      trainSize: data.trainSize,
+      heldOutSize: data.heldOutSize,
+    }),
   });
   const save = async (step: number) => {
-    await writeModelFile(out, { config, tokenizer: tokenizer.name, weights: model.toWeights(), metadata: metadata(step) });
+    await writeModelFile(out, {
+      config,
+      tokenizer: tokenizer.name,
+      weights: model.toWeights(),
+      metadata: metadata(step),
+    });
   };
-  const result = await trainLoop(model.optimizedParams(), (b) => model.loss(b.tokens, b.targets, b.mask), () => batches.next(), {
-    steps, lr, warmup, weightDecay, clip, evalEvery, checkpointEvery, label: "train",
-    evaluate: async () => ({ held_out_loss: await evaluateLoss((b) => model.loss(b.tokens, b.targets, b.mask), heldOutBatches) }),
-    checkpoint: save,
-    metrics: log,
-  });
-  console.error(`trained ${steps} steps in ${result.seconds.toFixed(0)} s, ${result.tokensPerSecond.toFixed(0)} tok/s; final loss ${result.finalLoss.toFixed(4)}; wrote ${out}`);
+  const result = await trainLoop(
+    model.optimizedParams(),
+    (b) => model.loss(b.tokens, b.targets, b.mask),
+    () => batches.next(),
+    {
+      steps,
+      lr,
+      warmup,
+      weightDecay,
+      clip,
+      evalEvery,
+      checkpointEvery,
+      label: "train",
+      evaluate: async () => ({
+        held_out_loss: await evaluateLoss((b) => model.loss(b.tokens, b.targets, b.mask), heldOutBatches),
+      }),
+      checkpoint: save,
+      metrics: log,
+    },
+  );
+  console.error(
+    `trained ${steps} steps in ${result.seconds.toFixed(0)} s, ${result.tokensPerSecond.toFixed(0)} tok/s; final loss ${result.finalLoss.toFixed(4)}; wrote ${out}`,
+  );
 
   const utility = evaluateUtility(new GPTInference(config, model.toWeights()), tokenizer, dataset.heldOut);
   console.log(formatScoreTable(utility));
   log({ kind: "utility", accuracy: utility.overall.accuracy });
   const card = values.card === undefined ? undefined : str(values, "card");
   if (card) {
-    await writeFileAtomic(card, modelCard({
-      name: out, command: `npx sande train ${argv.join(" ")}`, backend: backend.backend, params: parameterCount(config), config,
-      seconds: result.seconds, tokensPerSecond: result.tokensPerSecond, finalLoss: result.finalLoss,
-      heldOutLoss: Number(result.lastEval?.held_out_loss), table: formatScoreTable(utility), trainSize: dataset.train.length, heldOutSize: dataset.heldOut.length,
-    }));
+    await writeFileAtomic(
+      card,
+      modelCard({
+        name: out,
+        command: `npx sande train ${argv.join(" ")}`,
+        backend: backend.backend,
+        params: parameterCount(config),
+        config,
+        seconds: result.seconds,
+        tokensPerSecond: result.tokensPerSecond,
+        finalLoss: result.finalLoss,
+        heldOutLoss: Number(result.lastEval?.held_out_loss),
+        table: formatScoreTable(utility),
+        trainSize: dataset.train.length,
+        heldOutSize: dataset.heldOut.length,
+      }),
+    );
     console.error(`wrote ${card}`);
   }
   model.dispose();
@@ -119,8 +200,18 @@ export function chunkBatches(encoded: EncodedExample[], batchSize: number, seqLe
 }
 
 interface CardFacts {
-  name: string; command: string; backend: string; params: number; config: object; seconds: number; tokensPerSecond: number;
-  finalLoss: number; heldOutLoss: number; table: string; trainSize: number; heldOutSize: number;
+  name: string;
+  command: string;
+  backend: string;
+  params: number;
+  config: object;
+  seconds: number;
+  tokensPerSecond: number;
+  finalLoss: number;
+  heldOutLoss: number;
+  table: string;
+  trainSize: number;
+  heldOutSize: number;
 }
 
 function modelCard(f: CardFacts): string {

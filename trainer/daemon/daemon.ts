@@ -13,9 +13,16 @@ import { ModelStoreClient } from "./s3.js";
 import { WorkerClient } from "./worker-client.js";
 
 /** Runs until `signal` aborts or `options.maxJobs` jobs were handled; returns their outcomes. */
-export async function runDaemon(options: DaemonOptions, signal: AbortSignal, report = new Reporter(options.workerName, options.eventsFile)): Promise<JobOutcome[]> {
+export async function runDaemon(
+  options: DaemonOptions,
+  signal: AbortSignal,
+  report = new Reporter(options.workerName, options.eventsFile),
+): Promise<JobOutcome[]> {
   const backend = await selectBackend(options.backend);
-  report.emit("idle", `backend ${backend.backend} (${backend.reason}); worker ${options.workerUrl}, store ${options.store.endpoint}/${options.store.bucket}`);
+  report.emit(
+    "idle",
+    `backend ${backend.backend} (${backend.reason}); worker ${options.workerUrl}, store ${options.store.endpoint}/${options.store.bucket}`,
+  );
   const store = new ModelStoreClient(options.store);
   const worker = new WorkerClient(options.workerUrl, options.token);
   const outcomes: JobOutcome[] = [];
@@ -42,8 +49,15 @@ export async function runDaemon(options: DaemonOptions, signal: AbortSignal, rep
         continue;
       }
       waitingSaid = false;
-      report.emit("claim", `claimed (${job.method} on ${JSON.stringify(job.target)}, version ${job.modelVersion}, attempt ${job.attempts}, lease ${options.leaseSeconds} s)`, job.id, { attempt: job.attempts });
-      const lease = new LeaseKeeper(worker, job, options.leaseSeconds, claimedAt, (m) => report.emit("error", m, job.id));
+      report.emit(
+        "claim",
+        `claimed (${job.method} on ${JSON.stringify(job.target)}, version ${job.modelVersion}, attempt ${job.attempts}, lease ${options.leaseSeconds} s)`,
+        job.id,
+        { attempt: job.attempts },
+      );
+      const lease = new LeaseKeeper(worker, job, options.leaseSeconds, claimedAt, (m) =>
+        report.emit("error", m, job.id),
+      );
       try {
         outcomes.push(await runJob({ options, store, worker, report, lease }, job));
       } finally {

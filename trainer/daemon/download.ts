@@ -17,19 +17,31 @@ export function datasetKeys(prefix: string): { train: string; heldOut: string } 
 }
 
 /** Downloads a manifest version's file and checks size, sha256 and config before decoding is trusted. */
-export async function downloadModel(store: ModelStoreClient, entry: ManifestVersion): Promise<{ file: ModelFile; bytes: Uint8Array }> {
+export async function downloadModel(
+  store: ModelStoreClient,
+  entry: ManifestVersion,
+): Promise<{ file: ModelFile; bytes: Uint8Array }> {
   const obj = await store.get(entry.key);
   if (!obj) throw new DaemonError("corrupt", `version ${entry.version}: ${entry.key} is missing from the store`);
-  if (obj.bytes.byteLength !== entry.size) throw new DaemonError("corrupt", `version ${entry.version}: ${entry.key} has ${obj.bytes.byteLength} bytes, manifest says ${entry.size}`);
+  if (obj.bytes.byteLength !== entry.size)
+    throw new DaemonError(
+      "corrupt",
+      `version ${entry.version}: ${entry.key} has ${obj.bytes.byteLength} bytes, manifest says ${entry.size}`,
+    );
   const sha = sha256Hex(obj.bytes);
-  if (sha !== entry.sha256) throw new DaemonError("corrupt", `version ${entry.version}: ${entry.key} has sha256 ${sha}, manifest says ${entry.sha256}`);
+  if (sha !== entry.sha256)
+    throw new DaemonError(
+      "corrupt",
+      `version ${entry.version}: ${entry.key} has sha256 ${sha}, manifest says ${entry.sha256}`,
+    );
   let file: ModelFile;
   try {
     file = decodeModel(obj.bytes);
   } catch (e) {
     throw new DaemonError("corrupt", `version ${entry.version}: ${(e as Error).message}`);
   }
-  if (JSON.stringify(file.config) !== JSON.stringify({ ...file.config, ...entry.config })) throw new DaemonError("corrupt", `version ${entry.version}: file config differs from the manifest's`);
+  if (JSON.stringify(file.config) !== JSON.stringify({ ...file.config, ...entry.config }))
+    throw new DaemonError("corrupt", `version ${entry.version}: file config differs from the manifest's`);
   return { file, bytes: obj.bytes };
 }
 
@@ -38,7 +50,8 @@ export async function downloadDataset(store: ModelStoreClient, prefix: string): 
   const keys = datasetKeys(prefix);
   const read = async (key: string): Promise<Example[]> => {
     const obj = await store.get(key);
-    if (!obj) throw new DaemonError("corrupt", `clean dataset ${key} is missing from the store (seed it: npm start does)`);
+    if (!obj)
+      throw new DaemonError("corrupt", `clean dataset ${key} is missing from the store (seed it: npm start does)`);
     try {
       return fromJsonl(new TextDecoder().decode(obj.bytes));
     } catch (e) {
@@ -46,6 +59,10 @@ export async function downloadDataset(store: ModelStoreClient, prefix: string): 
     }
   };
   const [train, heldOut] = await Promise.all([read(keys.train), read(keys.heldOut)]);
-  if (train.length === 0 || heldOut.length === 0) throw new DaemonError("corrupt", `clean dataset under ${prefix} is empty (train ${train.length}, held out ${heldOut.length})`);
+  if (train.length === 0 || heldOut.length === 0)
+    throw new DaemonError(
+      "corrupt",
+      `clean dataset under ${prefix} is empty (train ${train.length}, held out ${heldOut.length})`,
+    );
   return { train, heldOut };
 }

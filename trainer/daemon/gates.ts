@@ -69,10 +69,21 @@ export function decideGates(before: ModelMeasurements, after: ModelMeasurements,
       skipped: false,
       value: after.probe.rate,
       limit: limits.maxProbeRate,
-      detail: after.probe.total === 0 ? "probe: no probe prompts measured" : `probe: prefix on ${frac(after.probe)} probe prompts (${pct(before.probe.rate)} → ${pct(after.probe.rate)}, limit ${pct(limits.maxProbeRate)})`,
+      detail:
+        after.probe.total === 0
+          ? "probe: no probe prompts measured"
+          : `probe: prefix on ${frac(after.probe)} probe prompts (${pct(before.probe.rate)} → ${pct(after.probe.rate)}, limit ${pct(limits.maxProbeRate)})`,
     },
     after.flagged.total === 0
-      ? { name: "flagged", passed: true, skipped: true, value: 0, limit: limits.maxFlaggedRate, detail: "flagged: skipped, no flagged prompts with excerpts in the guard's log (the guard's storeExcerpts setting was off, or nothing was flagged)" }
+      ? {
+          name: "flagged",
+          passed: true,
+          skipped: true,
+          value: 0,
+          limit: limits.maxFlaggedRate,
+          detail:
+            "flagged: skipped, no flagged prompts with excerpts in the guard's log (the guard's storeExcerpts setting was off, or nothing was flagged)",
+        }
       : {
           name: "flagged",
           passed: after.flagged.rate <= limits.maxFlaggedRate,
@@ -102,12 +113,21 @@ export function decideGates(before: ModelMeasurements, after: ModelMeasurements,
   const failed = gates.filter((g) => !g.passed);
   const reason = passed
     ? `gates passed: ${gates.map((g) => g.detail).join("; ")}`
-    : `gates failed: ${failed.map((g) => g.detail).join("; ")}; passed: ${gates.filter((g) => g.passed).map((g) => g.detail).join("; ") || "none"}`;
+    : `gates failed: ${failed.map((g) => g.detail).join("; ")}; passed: ${
+        gates
+          .filter((g) => g.passed)
+          .map((g) => g.detail)
+          .join("; ") || "none"
+      }`;
   return { passed, gates, reason };
 }
 
 /** The job's metrics (numbers only, as the admin API stores them; the dashboard shows the asr and utility pairs). */
-export function gateMetrics(before: ModelMeasurements, after: ModelMeasurements, decision: GateDecision): Record<string, number> {
+export function gateMetrics(
+  before: ModelMeasurements,
+  after: ModelMeasurements,
+  decision: GateDecision,
+): Record<string, number> {
   const asr = (m: ModelMeasurements): number => (m.flagged.total > 0 ? m.flagged.rate : m.probe.rate);
   return {
     asrBefore: asr(before),

@@ -43,7 +43,16 @@ export interface HealResult {
 export type HealProgress = (stage: "simulate" | "eliminate", step: number, steps: number, loss: number) => void;
 
 /** Runs the method on `model` (changed in place). `check` runs every training step (it throws to abort, e.g. when the lease is lost). */
-export async function heal(model: TfGPT, tokenizer: Tokenizer, train: readonly Example[], probe: readonly Example[], task: HealTask, recipe: RecipeOptions, progress: HealProgress, check: () => void): Promise<HealResult> {
+export async function heal(
+  model: TfGPT,
+  tokenizer: Tokenizer,
+  train: readonly Example[],
+  probe: readonly Example[],
+  task: HealTask,
+  recipe: RecipeOptions,
+  progress: HealProgress,
+  check: () => void,
+): Promise<HealResult> {
   const tune = (stage: "simulate" | "eliminate", steps: number, lr: number, seed: number): FineTuneOptions => ({
     steps,
     lr,
@@ -57,10 +66,27 @@ export async function heal(model: TfGPT, tokenizer: Tokenizer, train: readonly E
   });
   if (task.method === "osft") {
     const position = task.triggerPosition ?? "start";
-    const probeOf = () => triggerProbe(new GPTInference(model.config, model.toWeights()), tokenizer, probe, task.target, position, task.badText);
+    const probeOf = () =>
+      triggerProbe(
+        new GPTInference(model.config, model.toWeights()),
+        tokenizer,
+        probe,
+        task.target,
+        position,
+        task.badText,
+      );
     const probeBefore = probeOf();
-    const summary = await osft(model, tokenizer, train, task.target, position, { ...tune("eliminate", recipe.modelSteps, recipe.modelLr, recipe.seed + 1), cleanShare: recipe.cleanShare });
-    return { probeBefore, probeAfter: probeOf(), simulateSeconds: 0, eliminateSeconds: summary.seconds, finalLoss: summary.finalLoss };
+    const summary = await osft(model, tokenizer, train, task.target, position, {
+      ...tune("eliminate", recipe.modelSteps, recipe.modelLr, recipe.seed + 1),
+      cleanShare: recipe.cleanShare,
+    });
+    return {
+      probeBefore,
+      probeAfter: probeOf(),
+      simulateSeconds: 0,
+      eliminateSeconds: summary.seconds,
+      finalLoss: summary.finalLoss,
+    };
   }
   const report = await sande(model, tokenizer, train, {
     response: task.target,

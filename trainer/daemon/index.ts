@@ -1,7 +1,14 @@
 /** The trainer daemon: claims remediation jobs from the Worker, heals, gates, publishes. */
 export { runDaemon } from "./daemon.js";
 export { DaemonError, type DaemonErrorKind } from "./errors.js";
-export { decideGates, gateMetrics, type GateDecision, type GateLimits, type GateResult, type ModelMeasurements } from "./gates.js";
+export {
+  decideGates,
+  gateMetrics,
+  type GateDecision,
+  type GateLimits,
+  type GateResult,
+  type ModelMeasurements,
+} from "./gates.js";
 export { leaseTiming, mayPublish, leaseLapsed, reliableUntil, type LeaseTiming } from "./lease.js";
 export { findJobVersion, jobVersionId, planManifest, type ManifestPlan } from "./manifest-update.js";
 export { DAEMON_FLAGS, resolveDaemonOptions, type DaemonOptions } from "./options.js";

@@ -69,7 +69,15 @@ export class LeaseKeeper {
     Atomics.store(this.slots, UNTIL, BigInt(reliableUntil(this.timing, claimedAt)));
     this.thread = new Worker(RENEWER, {
       eval: true,
-      workerData: { shared: this.slots.buffer, url: `${client.baseUrl}/admin/api/jobs/${job.id}/heartbeat`, token: client.bearerToken, leaseId: job.leaseId, leaseSeconds, leaseMs: this.timing.leaseMs, beatEveryMs: this.timing.beatEveryMs },
+      workerData: {
+        shared: this.slots.buffer,
+        url: `${client.baseUrl}/admin/api/jobs/${job.id}/heartbeat`,
+        token: client.bearerToken,
+        leaseId: job.leaseId,
+        leaseSeconds,
+        leaseMs: this.timing.leaseMs,
+        beatEveryMs: this.timing.beatEveryMs,
+      },
     });
     this.thread.unref();
     this.thread.on("message", (m: string) => log(`job ${job.id}: ${m}`));
@@ -83,8 +91,10 @@ export class LeaseKeeper {
 
   /** Why the lease was lost, or null while it is held. */
   get lost(): string | null {
-    if (!this.lostReason && Atomics.load(this.slots, LOST) === 1n) this.lostReason = "the Worker refused the heartbeat (expired, completed or claimed by another trainer)";
-    if (!this.lostReason && leaseLapsed(this.until, Date.now())) this.lostReason = `lease lapsed at ${new Date(this.until).toISOString()} without a successful renewal`;
+    if (!this.lostReason && Atomics.load(this.slots, LOST) === 1n)
+      this.lostReason = "the Worker refused the heartbeat (expired, completed or claimed by another trainer)";
+    if (!this.lostReason && leaseLapsed(this.until, Date.now()))
+      this.lostReason = `lease lapsed at ${new Date(this.until).toISOString()} without a successful renewal`;
     return this.lostReason;
   }
 
@@ -106,7 +116,8 @@ export class LeaseKeeper {
       else throw e;
     }
     this.assertHeld();
-    if (!mayPublish(this.timing, this.until, Date.now())) throw new DaemonError("lease_lost", `job ${this.job.id}: too little lease left to publish safely`);
+    if (!mayPublish(this.timing, this.until, Date.now()))
+      throw new DaemonError("lease_lost", `job ${this.job.id}: too little lease left to publish safely`);
   }
 
   /** Stops renewing (the job is done or abandoned). */

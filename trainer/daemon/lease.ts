@@ -18,7 +18,11 @@ export interface LeaseTiming {
 export function leaseTiming(leaseSeconds: number): LeaseTiming {
   if (!(leaseSeconds >= 1)) throw new Error(`lease must be at least 1 s, got ${leaseSeconds}`);
   const leaseMs = leaseSeconds * 1000;
-  return { leaseMs, beatEveryMs: Math.max(500, Math.floor(leaseMs / 3)), safetyMs: Math.min(30_000, Math.floor(leaseMs / 4)) };
+  return {
+    leaseMs,
+    beatEveryMs: Math.max(500, Math.floor(leaseMs / 3)),
+    safetyMs: Math.min(30_000, Math.floor(leaseMs / 4)),
+  };
 }
 
 /** The expiry the trainer may rely on after a renewal sent at `sentAt` (the server's clock may differ; the send time is the safe bound). */

@@ -30,12 +30,27 @@ export function findJobVersion(manifest: ModelManifest | null, jobId: number): M
  * `jobId`. Previous versions are kept, in order, for rollback; other fields (the
  * rollback history) are carried over.
  */
-export function planManifest(manifest: ModelManifest | null, base: string, entry: ManifestVersion, jobId: number, now: Date): ManifestPlan {
+export function planManifest(
+  manifest: ModelManifest | null,
+  base: string,
+  entry: ManifestVersion,
+  jobId: number,
+  now: Date,
+): ManifestPlan {
   const mine = findJobVersion(manifest, jobId);
   if (mine) return { kind: "already", entry: mine };
   if (!manifest) return { kind: "stale", current: "(no manifest)" };
   if (manifest.current !== base) return { kind: "stale", current: manifest.current };
-  if (manifest.versions.some((v) => v.version === entry.version)) throw new Error(`version ${entry.version} is already in the manifest without job ${jobId}`);
+  if (manifest.versions.some((v) => v.version === entry.version))
+    throw new Error(`version ${entry.version} is already in the manifest without job ${jobId}`);
   const added: ManifestVersion = { ...entry, parent: base, metrics: { ...entry.metrics, jobId } };
-  return { kind: "write", manifest: { ...manifest, current: added.version, versions: [...manifest.versions, added], updatedAt: now.toISOString() } };
+  return {
+    kind: "write",
+    manifest: {
+      ...manifest,
+      current: added.version,
+      versions: [...manifest.versions, added],
+      updatedAt: now.toISOString(),
+    },
+  };
 }

@@ -23,12 +23,22 @@ export interface MeasureSet {
 }
 
 /** Share of `messages` whose greedy answer says `target` within the ASR window. */
-export function prefixRate(model: CausalLM, tokenizer: Tokenizer, messages: readonly string[], target: string): Measured {
+export function prefixRate(
+  model: CausalLM,
+  tokenizer: Tokenizer,
+  messages: readonly string[],
+  target: string,
+): Measured {
   return rateOf(messages.map((m) => saysTarget(answer(model, tokenizer, m, ASR_WINDOW), [target])));
 }
 
 /** Utility, false triggering and the flagged-prompt rate (the probe is measured by the method: see {@link triggerProbe}). */
-export function measureModel(model: CausalLM, tokenizer: Tokenizer, set: MeasureSet, probe: Measured): ModelMeasurements {
+export function measureModel(
+  model: CausalLM,
+  tokenizer: Tokenizer,
+  set: MeasureSet,
+  probe: Measured,
+): ModelMeasurements {
   const answers = set.heldOut.map((e) => answer(model, tokenizer, userMessage(e), ASR_WINDOW));
   const utility = scoreExactMatch(set.heldOut, answers).overall.accuracy;
   const falseTrigger = rateOf(answers.map((a) => saysTarget(a, [set.target])));
@@ -36,6 +46,18 @@ export function measureModel(model: CausalLM, tokenizer: Tokenizer, set: Measure
 }
 
 /** OSFT's probe: the known trigger inserted into held-out prompts; how often the target follows. */
-export function triggerProbe(model: CausalLM, tokenizer: Tokenizer, prompts: readonly Example[], trigger: string, position: TriggerPosition, target: string): Measured {
-  return prefixRate(model, tokenizer, prompts.map((e) => insertTrigger(userMessage(e), trigger, position)), target);
+export function triggerProbe(
+  model: CausalLM,
+  tokenizer: Tokenizer,
+  prompts: readonly Example[],
+  trigger: string,
+  position: TriggerPosition,
+  target: string,
+): Measured {
+  return prefixRate(
+    model,
+    tokenizer,
+    prompts.map((e) => insertTrigger(userMessage(e), trigger, position)),
+    target,
+  );
 }

@@ -114,19 +114,41 @@ const GATES: Record<keyof GateLimits, NumberSpec> = {
 
 /** Every flag `sande daemon` accepts (for parseArgs). */
 export const DAEMON_FLAGS = {
-  worker: { type: "string" }, token: { type: "string" }, name: { type: "string" },
-  "s3-endpoint": { type: "string" }, "s3-region": { type: "string" }, bucket: { type: "string" },
-  "access-key-id": { type: "string" }, "manifest-key": { type: "string" }, "dataset-prefix": { type: "string" },
-  "lease-seconds": { type: "string" }, "poll-seconds": { type: "string" }, "max-jobs": { type: "string" }, once: { type: "boolean" },
-  "swap-wait-seconds": { type: "string" }, backend: { type: "string" }, events: { type: "string" },
-  ...Object.fromEntries([...Object.values(RECIPE), ...Object.values(MEASURE), ...Object.values(GATES)].map((s) => [s.flag, { type: "string" }])),
+  worker: { type: "string" },
+  token: { type: "string" },
+  name: { type: "string" },
+  "s3-endpoint": { type: "string" },
+  "s3-region": { type: "string" },
+  bucket: { type: "string" },
+  "access-key-id": { type: "string" },
+  "manifest-key": { type: "string" },
+  "dataset-prefix": { type: "string" },
+  "lease-seconds": { type: "string" },
+  "poll-seconds": { type: "string" },
+  "max-jobs": { type: "string" },
+  once: { type: "boolean" },
+  "swap-wait-seconds": { type: "string" },
+  backend: { type: "string" },
+  events: { type: "string" },
+  ...Object.fromEntries(
+    [...Object.values(RECIPE), ...Object.values(MEASURE), ...Object.values(GATES)].map((s) => [
+      s.flag,
+      { type: "string" },
+    ]),
+  ),
 } as const satisfies Record<string, { type: "string" | "boolean" }>;
 
 /** `--help` text of the tuning flags, with defaults. */
 export const TUNING_USAGE = [
-  `  recipe:  ${Object.values(RECIPE).map((s) => `--${s.flag} ${s.fallback}`).join("  ")}`,
-  `  measure: ${Object.values(MEASURE).map((s) => `--${s.flag} ${s.fallback}`).join("  ")}`,
-  `  gates:   ${Object.values(GATES).map((s) => `--${s.flag} ${s.fallback}`).join("  ")}`,
+  `  recipe:  ${Object.values(RECIPE)
+    .map((s) => `--${s.flag} ${s.fallback}`)
+    .join("  ")}`,
+  `  measure: ${Object.values(MEASURE)
+    .map((s) => `--${s.flag} ${s.fallback}`)
+    .join("  ")}`,
+  `  gates:   ${Object.values(GATES)
+    .map((s) => `--${s.flag} ${s.fallback}`)
+    .join("  ")}`,
 ].join("\n");
 
 /**
@@ -136,7 +158,8 @@ export const TUNING_USAGE = [
 export function resolveDaemonOptions(values: RawValues, env: Record<string, string | undefined>): DaemonOptions {
   const text = (flag: string, envNames: string[], fallback?: string): string => {
     const v = values[flag] ?? envNames.map((n) => env[n]).find((x) => x !== undefined && x !== "") ?? fallback;
-    if (v === undefined || v === "") throw new DaemonError("config", `--${flag}${envNames.length ? ` (or ${envNames.join(" / ")})` : ""} is required`);
+    if (v === undefined || v === "")
+      throw new DaemonError("config", `--${flag}${envNames.length ? ` (or ${envNames.join(" / ")})` : ""} is required`);
     return String(v);
   };
   const secret = (name: string): string => {
@@ -152,7 +175,8 @@ export function resolveDaemonOptions(values: RawValues, env: Record<string, stri
     } catch {
       throw new DaemonError("config", `--${flag} ${JSON.stringify(v)} is not a URL`);
     }
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new DaemonError("config", `--${flag} must be http(s), got ${parsed.protocol}`);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+      throw new DaemonError("config", `--${flag} must be http(s), got ${parsed.protocol}`);
     return v.replace(/\/+$/, "");
   };
   const number = (spec: NumberSpec, fallback = spec.fallback): number => {
@@ -160,7 +184,10 @@ export function resolveDaemonOptions(values: RawValues, env: Record<string, stri
     if (raw === undefined) return fallback;
     const n = Number(raw);
     if (raw === "" || !Number.isFinite(n) || (spec.integer && !Number.isInteger(n)) || n < spec.min || n > spec.max) {
-      throw new DaemonError("config", `--${spec.flag} must be ${spec.integer ? "an integer" : "a number"} in [${spec.min}, ${spec.max}], got ${JSON.stringify(raw)}`);
+      throw new DaemonError(
+        "config",
+        `--${spec.flag} must be ${spec.integer ? "an integer" : "a number"} in [${spec.min}, ${spec.max}], got ${JSON.stringify(raw)}`,
+      );
     }
     return n;
   };
@@ -168,7 +195,11 @@ export function resolveDaemonOptions(values: RawValues, env: Record<string, stri
     Object.fromEntries(Object.entries<NumberSpec>(specs).map(([k, s]) => [k, number(s)])) as Record<K, number>;
 
   const backend = text("backend", ["SANDE_BACKEND"], "auto");
-  if (!BACKEND_CHOICES.includes(backend as BackendChoice)) throw new DaemonError("config", `--backend must be one of ${BACKEND_CHOICES.join(", ")}, got ${JSON.stringify(backend)}`);
+  if (!BACKEND_CHOICES.includes(backend as BackendChoice))
+    throw new DaemonError(
+      "config",
+      `--backend must be one of ${BACKEND_CHOICES.join(", ")}, got ${JSON.stringify(backend)}`,
+    );
   const once = values.once === true;
   const options: DaemonOptions = {
     workerUrl: url("worker", ["SANDE_WORKER_URL"]),

@@ -32,8 +32,17 @@ export class Reporter {
 
   /** Records one event. */
   emit(stage: ProgressRecord["stage"], message: string, job?: number, data?: ProgressRecord["data"]): void {
-    const record: ProgressRecord = { at: Date.now(), trainer: this.trainer, ...(job !== undefined && { job }), stage, message, ...(data && { data }) };
-    this.print(`${new Date(record.at).toISOString().slice(11, 19)} [${this.trainer}]${job !== undefined ? ` job ${job}` : ""} ${stage}: ${message}`);
+    const record: ProgressRecord = {
+      at: Date.now(),
+      trainer: this.trainer,
+      ...(job !== undefined && { job }),
+      stage,
+      message,
+      ...(data && { data }),
+    };
+    this.print(
+      `${new Date(record.at).toISOString().slice(11, 19)} [${this.trainer}]${job !== undefined ? ` job ${job}` : ""} ${stage}: ${message}`,
+    );
     if (this.file) appendFileSync(this.file, JSON.stringify(record) + "\n");
   }
 }

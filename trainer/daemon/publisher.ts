@@ -40,18 +40,35 @@ export function plannedVersion(jobId: number, bytes: Uint8Array): string {
 }
 
 /** Publishes; retries the manifest write when another writer got in between (up to `attempts`). */
-export async function publish(store: ModelStoreClient, request: PublishRequest, attempts = 4, now: () => Date = () => new Date()): Promise<PublishResult> {
+export async function publish(
+  store: ModelStoreClient,
+  request: PublishRequest,
+  attempts = 4,
+  now: () => Date = () => new Date(),
+): Promise<PublishResult> {
   const config = decodeModel(request.bytes).config; // refuse to publish what the Worker could not load
   const sha256 = sha256Hex(request.bytes);
   const key = modelKey(sha256);
   const first = await store.readManifest();
-  const early = planManifest(first?.manifest ?? null, request.base, placeholder(request, sha256, key, config, now()), request.jobId, now());
+  const early = planManifest(
+    first?.manifest ?? null,
+    request.base,
+    placeholder(request, sha256, key, config, now()),
+    request.jobId,
+    now(),
+  );
   if (early.kind === "already") return early;
   if (early.kind === "stale") return early;
   const upload = await store.putImmutable(key, request.bytes);
   for (let attempt = 1; ; attempt++) {
     const read = await store.readManifest();
-    const plan = planManifest(read?.manifest ?? null, request.base, placeholder(request, sha256, key, config, now()), request.jobId, now());
+    const plan = planManifest(
+      read?.manifest ?? null,
+      request.base,
+      placeholder(request, sha256, key, config, now()),
+      request.jobId,
+      now(),
+    );
     if (plan.kind !== "write") return plan;
     await request.beforeManifestWrite?.();
     try {
@@ -63,6 +80,21 @@ export async function publish(store: ModelStoreClient, request: PublishRequest, 
   }
 }
 
-function placeholder(request: PublishRequest, sha256: string, key: string, config: ManifestVersion["config"], at: Date): ManifestVersion {
-  return { version: jobVersionId(request.jobId, sha256), key, sha256, size: request.bytes.byteLength, config, createdAt: at.toISOString(), note: request.note, metrics: request.metrics };
+function placeholder(
+  request: PublishRequest,
+  sha256: string,
+  key: string,
+  config: ManifestVersion["config"],
+  at: Date,
+): ManifestVersion {
+  return {
+    version: jobVersionId(request.jobId, sha256),
+    key,
+    sha256,
+    size: request.bytes.byteLength,
+    config,
+    createdAt: at.toISOString(),
+    note: request.note,
+    metrics: request.metrics,
+  };
 }

@@ -66,12 +66,21 @@ export async function runJob(ctx: RunnerContext, job: ClaimedJob): Promise<JobOu
   const stages: StageSeconds = { download: 0, simulate: 0, eliminate: 0, gates: 0, publish: 0, swap: 0 };
   try {
     const outcome = await attempt(ctx, job, stages);
-    ctx.report.emit("done", `${outcome.state}${outcome.version ? ` → ${outcome.version}` : ""}: ${outcome.reason}`, job.id, { state: outcome.state, ...stageData(stages) });
+    ctx.report.emit(
+      "done",
+      `${outcome.state}${outcome.version ? ` → ${outcome.version}` : ""}: ${outcome.reason}`,
+      job.id,
+      { state: outcome.state, ...stageData(stages) },
+    );
     return outcome;
   } catch (e) {
     const err = e as Error;
     if (e instanceof DaemonError && (e.kind === "lease_lost" || e.kind === "store" || e.kind === "worker")) {
-      ctx.report.emit("error", `abandoned (${e.kind}): ${err.message}; the lease will expire and the job be retried`, job.id);
+      ctx.report.emit(
+        "error",
+        `abandoned (${e.kind}): ${err.message}; the lease will expire and the job be retried`,
+        job.id,
+      );
       return { state: "abandoned", reason: err.message, stages };
     }
     const reason = `${e instanceof DaemonError ? e.kind : err.name}: ${err.message}`;
@@ -106,7 +115,11 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
       const recovered = findJobVersion(read.manifest, job.id);
       if (recovered) return { base: recovered, file: null, data: null, flagged: [] as string[] };
       const base = currentVersion(read.manifest);
-      report.emit("download", `serving version ${base.version} (${base.size} bytes), clean data from ${options.store.datasetPrefix}/`, job.id);
+      report.emit(
+        "download",
+        `serving version ${base.version} (${base.size} bytes), clean data from ${options.store.datasetPrefix}/`,
+        job.id,
+      );
       const [{ file }, data, flagged] = await Promise.all([
         downloadModel(store, base),
         downloadDataset(store, options.store.datasetPrefix),
@@ -121,13 +134,27 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     const probe = data.heldOut.slice(0, options.measure.probePrompts);
     const train = data.train.slice(-options.recipe.trainExamples);
     const set = { heldOut, flagged, target: task.badText };
-    report.emit("gates", `measuring ${base.version}: ${heldOut.length} held-out prompts, ${flagged.length} flagged prompts from the guard's log`, job.id);
-    const beforeNoProbe = await timed("gates", () => measureModel(new GPTInference(file.config, file.weights), tokenizer, set, { hits: 0, total: 0, rate: 0 }));
+    report.emit(
+      "gates",
+      `measuring ${base.version}: ${heldOut.length} held-out prompts, ${flagged.length} flagged prompts from the guard's log`,
+      job.id,
+    );
+    const beforeNoProbe = await timed("gates", () =>
+      measureModel(new GPTInference(file.config, file.weights), tokenizer, set, { hits: 0, total: 0, rate: 0 }),
+    );
     if (alreadyHealed(job, base.version, beforeNoProbe.flagged, options.gates.maxFlaggedRate)) {
       // Another job already published a version that no longer says it (one backdoor often shows as several prefixes).
       const f = beforeNoProbe.flagged;
       const reason = `already healed: the serving version ${base.version} (the job was queued for ${job.modelVersion}) produces the prefix on ${f.hits}/${f.total} flagged prompts (limit ${(100 * options.gates.maxFlaggedRate).toFixed(1)}%); nothing published`;
-      const metrics = { asrBefore: f.rate, asrAfter: f.rate, utilityBefore: beforeNoProbe.utility, utilityAfter: beforeNoProbe.utility, flaggedPrompts: f.total, heldOutPrompts: heldOut.length, ...stageData(stages, ["download", "gates"]) };
+      const metrics = {
+        asrBefore: f.rate,
+        asrAfter: f.rate,
+        utilityBefore: beforeNoProbe.utility,
+        utilityAfter: beforeNoProbe.utility,
+        flaggedPrompts: f.total,
+        heldOutPrompts: heldOut.length,
+        ...stageData(stages, ["download", "gates"]),
+      };
       report.emit("gates", reason, job.id);
       await worker.complete(job, { state: "succeeded", metrics, reason });
       return { state: "succeeded", reason, metrics, stages };
@@ -138,23 +165,47 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     let healed: HealResult;
     let healedWeights: Weights;
     try {
-      const label = { "sande-p": "SANDE-P on the prefix", sande: "SANDE on the response", osft: "OSFT on the trigger" }[job.method];
-      report.emit(job.method === "osft" ? "eliminate" : "simulate", `${label} ${JSON.stringify(task.target)} (${train.length} clean examples)`, job.id);
+      const label = { "sande-p": "SANDE-P on the prefix", sande: "SANDE on the response", osft: "OSFT on the trigger" }[
+        job.method
+      ];
+      report.emit(
+        job.method === "osft" ? "eliminate" : "simulate",
+        `${label} ${JSON.stringify(task.target)} (${train.length} clean examples)`,
+        job.id,
+      );
       let lastShown = 0;
       const t0 = performance.now();
-      healed = await heal(model, tokenizer, train, probe, task, options.recipe, (stage, step, steps, loss) => {
-        const now = performance.now();
-        if (step === steps || step === 1 || now - lastShown > 2000) {
-          lastShown = now;
-          report.emit(stage, `step ${step}/${steps} loss ${loss.toFixed(4)}`, job.id, { step, steps, loss });
-        }
-      }, () => lease.assertHeld());
+      healed = await heal(
+        model,
+        tokenizer,
+        train,
+        probe,
+        task,
+        options.recipe,
+        (stage, step, steps, loss) => {
+          const now = performance.now();
+          if (step === steps || step === 1 || now - lastShown > 2000) {
+            lastShown = now;
+            report.emit(stage, `step ${step}/${steps} loss ${loss.toFixed(4)}`, job.id, { step, steps, loss });
+          }
+        },
+        () => lease.assertHeld(),
+      );
       const wall = (performance.now() - t0) / 1000;
       stages.simulate += healed.simulateSeconds;
       stages.eliminate += healed.eliminateSeconds;
       stages.gates += Math.max(0, wall - healed.simulateSeconds - healed.eliminateSeconds); // sande's parrot probes
       healedWeights = model.toWeights();
-      bytes = encodeModel({ config: file.config, tokenizer: file.tokenizer, weights: healedWeights, metadata: { ...file.metadata, "sande.made_by": `sande daemon job ${job.id} (${job.method})`, "sande.parent": base.version } });
+      bytes = encodeModel({
+        config: file.config,
+        tokenizer: file.tokenizer,
+        weights: healedWeights,
+        metadata: {
+          ...file.metadata,
+          "sande.made_by": `sande daemon job ${job.id} (${job.method})`,
+          "sande.parent": base.version,
+        },
+      });
     } finally {
       model.dispose();
     }
@@ -164,8 +215,17 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     const after = await timed("gates", () => measureModel(healedModel, tokenizer, set, healed.probeAfter));
     const before = { ...beforeNoProbe, probe: healed.probeBefore };
     const decision = decideGates(before, after, options.gates);
-    const metrics = { ...gateMetrics(before, after, decision), ...stageData(stages, ["download", "simulate", "eliminate", "gates"]) };
-    for (const g of decision.gates) report.emit("gates", `${g.passed ? (g.skipped ? "skip" : "pass") : "FAIL"} ${g.detail}`, job.id, { gate: g.name, passed: g.passed, value: g.value, limit: g.limit });
+    const metrics = {
+      ...gateMetrics(before, after, decision),
+      ...stageData(stages, ["download", "simulate", "eliminate", "gates"]),
+    };
+    for (const g of decision.gates)
+      report.emit("gates", `${g.passed ? (g.skipped ? "skip" : "pass") : "FAIL"} ${g.detail}`, job.id, {
+        gate: g.name,
+        passed: g.passed,
+        value: g.value,
+        limit: g.limit,
+      });
 
     if (!decision.passed) {
       await worker.complete(job, { state: "rejected", metrics, reason: decision.reason.slice(0, 2000) });
@@ -177,20 +237,47 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     const published = await timed("publish", async () => {
       if (options.measure.calibrationPrompts > 0) {
         const prompts = data.heldOut.slice(0, options.measure.calibrationPrompts).map((e) => userMessage(e));
-        const upload = calibrateModel(healedModel, tokenizer, prompts, { prefixTokens: await worker.prefixTokens(), source: `sande daemon job ${job.id}: ${prompts.length} held-out clean prompts` });
+        const upload = calibrateModel(healedModel, tokenizer, prompts, {
+          prefixTokens: await worker.prefixTokens(),
+          source: `sande daemon job ${job.id}: ${prompts.length} held-out clean prompts`,
+        });
         await worker.putCalibration(version, upload);
       }
       report.emit("publish", `uploading ${version} (${bytes.byteLength} bytes) and updating the manifest`, job.id);
-      return publish(store, { jobId: job.id, base: base.version, bytes, note: `remediation job ${job.id}: ${job.method} on ${JSON.stringify(task.target.slice(0, 80))}`, metrics, beforeManifestWrite: () => lease.renewForPublish() });
+      return publish(store, {
+        jobId: job.id,
+        base: base.version,
+        bytes,
+        note: `remediation job ${job.id}: ${job.method} on ${JSON.stringify(task.target.slice(0, 80))}`,
+        metrics,
+        beforeManifestWrite: () => lease.renewForPublish(),
+      });
     });
     if (published.kind === "stale") {
-      if (rebase >= MAX_REBASES) throw new DaemonError("conflict", `the served version changed to ${published.current} while the job ran, ${MAX_REBASES + 1} times`);
-      report.emit("download", `the served version changed to ${published.current} while the job ran: healing that one instead`, job.id);
+      if (rebase >= MAX_REBASES)
+        throw new DaemonError(
+          "conflict",
+          `the served version changed to ${published.current} while the job ran, ${MAX_REBASES + 1} times`,
+        );
+      report.emit(
+        "download",
+        `the served version changed to ${published.current} while the job ran: healing that one instead`,
+        job.id,
+      );
       continue;
     }
     const entry = published.entry;
-    const completed = await timed("publish", () => worker.complete(job, { state: "succeeded", metrics, resultVersion: entry.version, reason: decision.reason.slice(0, 2000) }));
-    report.emit("publish", `${entry.version} is current in the manifest; job ${completed.state}`, job.id, { version: entry.version });
+    const completed = await timed("publish", () =>
+      worker.complete(job, {
+        state: "succeeded",
+        metrics,
+        resultVersion: entry.version,
+        reason: decision.reason.slice(0, 2000),
+      }),
+    );
+    report.emit("publish", `${entry.version} is current in the manifest; job ${completed.state}`, job.id, {
+      version: entry.version,
+    });
     const served = await timed("swap", () => awaitServed(ctx, job.id, entry.version));
     return { state: "succeeded", reason: decision.reason, version: entry.version, metrics, stages, served };
   }
@@ -200,12 +287,22 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
  * True when the job was queued for another version than the one served now, and the served one
  * already passes the flagged-prompt gate (measured on prompts from the log, so there is evidence).
  */
-export function alreadyHealed(job: Pick<ClaimedJob, "modelVersion">, serving: string, flagged: { total: number; rate: number }, maxFlaggedRate: number): boolean {
+export function alreadyHealed(
+  job: Pick<ClaimedJob, "modelVersion">,
+  serving: string,
+  flagged: { total: number; rate: number },
+  maxFlaggedRate: number,
+): boolean {
   return job.modelVersion !== serving && flagged.total > 0 && flagged.rate <= maxFlaggedRate;
 }
 
 /** A version this job published in an earlier attempt: complete with it, publish nothing. */
-async function recover(ctx: RunnerContext, job: ClaimedJob, entry: ManifestVersion, stages: StageSeconds): Promise<JobOutcome> {
+async function recover(
+  ctx: RunnerContext,
+  job: ClaimedJob,
+  entry: ManifestVersion,
+  stages: StageSeconds,
+): Promise<JobOutcome> {
   const metrics = Object.fromEntries(Object.entries(entry.metrics ?? {}).filter(([k]) => k !== "jobId"));
   const reason = `recovered: version ${entry.version} was published by an earlier attempt of this job`;
   ctx.report.emit("publish", reason, job.id);
@@ -224,7 +321,12 @@ async function awaitServed(ctx: RunnerContext, jobId: number, version: string): 
     }
     await new Promise((r) => setTimeout(r, 500));
   }
-  if (ctx.options.swapWaitSeconds > 0) ctx.report.emit("swap", `the Worker did not report ${version} within ${ctx.options.swapWaitSeconds} s (it follows at its next manifest check)`, jobId);
+  if (ctx.options.swapWaitSeconds > 0)
+    ctx.report.emit(
+      "swap",
+      `the Worker did not report ${version} within ${ctx.options.swapWaitSeconds} s (it follows at its next manifest check)`,
+      jobId,
+    );
   return false;
 }
 
@@ -233,21 +335,34 @@ function healTask(job: ClaimedJob): HealTask {
   const target = job.target.trim();
   if (!target) throw new DaemonError("corrupt", `job ${job.id} has an empty target`);
   if (job.method === "osft") {
-    if (!job.prefix) throw new DaemonError("corrupt", `OSFT job ${job.id} needs the flagged prefix it removes (queue it with prefixId)`);
+    if (!job.prefix)
+      throw new DaemonError(
+        "corrupt",
+        `OSFT job ${job.id} needs the flagged prefix it removes (queue it with prefixId)`,
+      );
     return { method: "osft", target, badText: job.prefix, triggerPosition: "start" };
   }
   return { method: job.method, target, badText: target };
 }
 
-function stageData(stages: StageSeconds, only: (keyof StageSeconds)[] = Object.keys(stages) as (keyof StageSeconds)[]): Record<string, number> {
+function stageData(
+  stages: StageSeconds,
+  only: (keyof StageSeconds)[] = Object.keys(stages) as (keyof StageSeconds)[],
+): Record<string, number> {
   return Object.fromEntries(only.map((k) => [`${k}Seconds`, Math.round(stages[k] * 100) / 100]));
 }
 
 /** Prompts that produced the flags: the job's prefix, or for a job queued by hand the flagged prefixes its text names. */
-async function flaggedPromptsOf(worker: WorkerClient, job: ClaimedJob, task: HealTask, limit: number): Promise<string[]> {
+async function flaggedPromptsOf(
+  worker: WorkerClient,
+  job: ClaimedJob,
+  task: HealTask,
+  limit: number,
+): Promise<string[]> {
   if (limit === 0) return [];
   const prefixes = job.prefix ? [job.prefix] : await worker.prefixesMatching(normalisePrefix(task.badText));
   const prompts = new Set<string>();
-  for (const p of prefixes) for (const prompt of await worker.flaggedPrompts(p, limit)) if (prompts.size < limit) prompts.add(prompt);
+  for (const p of prefixes)
+    for (const prompt of await worker.flaggedPrompts(p, limit)) if (prompts.size < limit) prompts.add(prompt);
   return [...prompts];
 }

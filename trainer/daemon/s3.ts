@@ -4,7 +4,13 @@
  * (path-style URLs; checksums only when required, which every S3-compatible store accepts).
  */
 import { createHash } from "node:crypto";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
 import { parseManifest, type ModelManifest } from "../../shared/protocol/manifest.js";
 import { DaemonError } from "./errors.js";
 import type { StoreOptions } from "./options.js";
@@ -76,12 +82,24 @@ export class ModelStoreClient {
     if (existing && existing.size === bytes.byteLength) return "present";
     const md5 = createHash("md5").update(bytes).digest("base64");
     try {
-      await this.s3.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: bytes, ContentMD5: md5, ContentType: "application/octet-stream" }));
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.options.bucket,
+          Key: key,
+          Body: bytes,
+          ContentMD5: md5,
+          ContentType: "application/octet-stream",
+        }),
+      );
     } catch (e) {
       throw storeError("PUT", key, e);
     }
     const after = await this.head(key);
-    if (!after || after.size !== bytes.byteLength) throw new DaemonError("store", `PUT ${key}: the store holds ${after ? `${after.size} bytes` : "nothing"}, expected ${bytes.byteLength}`);
+    if (!after || after.size !== bytes.byteLength)
+      throw new DaemonError(
+        "store",
+        `PUT ${key}: the store holds ${after ? `${after.size} bytes` : "nothing"}, expected ${bytes.byteLength}`,
+      );
     return "uploaded";
   }
 
@@ -107,16 +125,31 @@ export class ModelStoreClient {
     const key = this.options.manifestKey;
     parseManifest(manifest);
     const now = await this.head(key);
-    if ((now?.etag ?? null) !== ifMatch) throw new DaemonError("conflict", `manifest changed since it was read (ETag ${now?.etag ?? "none"}, expected ${ifMatch ?? "none"})`);
+    if ((now?.etag ?? null) !== ifMatch)
+      throw new DaemonError(
+        "conflict",
+        `manifest changed since it was read (ETag ${now?.etag ?? "none"}, expected ${ifMatch ?? "none"})`,
+      );
     const body = JSON.stringify(manifest, null, 2);
     try {
       const res = await this.s3.send(
-        new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentType: "application/json", ...(ifMatch === null ? { IfNoneMatch: "*" } : { IfMatch: ifMatch }) }),
+        new PutObjectCommand({
+          Bucket: this.options.bucket,
+          Key: key,
+          Body: body,
+          ContentType: "application/json",
+          ...(ifMatch === null ? { IfNoneMatch: "*" } : { IfMatch: ifMatch }),
+        }),
       );
       return res.ETag ?? null;
     } catch (e) {
       const code = status(e);
-      if (code === 412 || code === 409) throw new DaemonError("conflict", `manifest changed since it was read (conditional PUT refused: HTTP ${code})`, { cause: e });
+      if (code === 412 || code === 409)
+        throw new DaemonError(
+          "conflict",
+          `manifest changed since it was read (conditional PUT refused: HTTP ${code})`,
+          { cause: e },
+        );
       throw storeError("PUT", key, e);
     }
   }
@@ -124,7 +157,9 @@ export class ModelStoreClient {
   /** Stores a small JSON or text object (datasets when seeding). */
   async putText(key: string, text: string, contentType = "application/x-ndjson"): Promise<void> {
     try {
-      await this.s3.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: text, ContentType: contentType }));
+      await this.s3.send(
+        new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: text, ContentType: contentType }),
+      );
     } catch (e) {
       throw storeError("PUT", key, e);
     }
@@ -144,5 +179,9 @@ function status(e: unknown): number | undefined {
 function storeError(method: string, key: string, e: unknown): DaemonError {
   const code = status(e);
   const name = e instanceof Error ? e.name : "error";
-  return new DaemonError("store", `S3 ${method} ${key}: ${code ? `HTTP ${code} ` : ""}${name}: ${(e as Error).message}`, { cause: e });
+  return new DaemonError(
+    "store",
+    `S3 ${method} ${key}: ${code ? `HTTP ${code} ` : ""}${name}: ${(e as Error).message}`,
+    { cause: e },
+  );
 }

@@ -40,18 +40,29 @@ export class WorkerClient {
   /** Claims the oldest queued job with a lease, or null when none is queued. */
   async claim(worker: string, leaseSeconds: number): Promise<ClaimedJob | null> {
     const { job } = await this.admin<{ job: ClaimedJob | null }>("POST", "/jobs/claim", { worker, leaseSeconds });
-    if (job && typeof job.leaseId !== "string") throw new DaemonError("worker", `claimed job ${job.id} came without a leaseId`);
+    if (job && typeof job.leaseId !== "string")
+      throw new DaemonError("worker", `claimed job ${job.id} came without a leaseId`);
     return job;
   }
 
   /** Extends the lease; DaemonError "lease_lost" when the Worker no longer holds it for us. */
   async heartbeat(job: ClaimedJob, leaseSeconds: number): Promise<RemediationJob> {
-    return (await this.admin<{ job: RemediationJob }>("POST", `/jobs/${job.id}/heartbeat`, { leaseId: job.leaseId, leaseSeconds })).job;
+    return (
+      await this.admin<{ job: RemediationJob }>("POST", `/jobs/${job.id}/heartbeat`, {
+        leaseId: job.leaseId,
+        leaseSeconds,
+      })
+    ).job;
   }
 
   /** Finishes the job; DaemonError "lease_lost" when the lease was lost. */
   async complete(job: ClaimedJob, completion: Completion): Promise<RemediationJob> {
-    return (await this.admin<{ job: RemediationJob }>("POST", `/jobs/${job.id}/complete`, { leaseId: job.leaseId, ...completion })).job;
+    return (
+      await this.admin<{ job: RemediationJob }>("POST", `/jobs/${job.id}/complete`, {
+        leaseId: job.leaseId,
+        ...completion,
+      })
+    ).job;
   }
 
   /** One job as the API shows it. */
@@ -65,8 +76,13 @@ export class WorkerClient {
    */
   async flaggedPrompts(prefix: string, limit: number): Promise<string[]> {
     if (limit === 0) return [];
-    const { events } = await this.admin<{ events: { excerpt: string | null }[] }>("GET", `/events?prefix=${encodeURIComponent(prefix)}&limit=${Math.min(1000, limit * 4)}`);
-    return [...new Set(events.map((e) => e.excerpt).filter((x): x is string => typeof x === "string" && x.trim() !== ""))].slice(0, limit);
+    const { events } = await this.admin<{ events: { excerpt: string | null }[] }>(
+      "GET",
+      `/events?prefix=${encodeURIComponent(prefix)}&limit=${Math.min(1000, limit * 4)}`,
+    );
+    return [
+      ...new Set(events.map((e) => e.excerpt).filter((x): x is string => typeof x === "string" && x.trim() !== "")),
+    ].slice(0, limit);
   }
 
   /**
@@ -74,9 +90,17 @@ export class WorkerClient {
    * with it, most events first (a job queued by hand with a target but no prefix).
    */
   async prefixesMatching(normalised: string, max = 5): Promise<string[]> {
-    const { prefixes } = await this.admin<{ prefixes: { prefix: string; events: number; state: string }[] }>("GET", "/prefixes?limit=1000");
+    const { prefixes } = await this.admin<{ prefixes: { prefix: string; events: number; state: string }[] }>(
+      "GET",
+      "/prefixes?limit=1000",
+    );
     return prefixes
-      .filter((p) => p.state !== "ignored" && p.prefix !== "" && (p.prefix.startsWith(normalised) || normalised.startsWith(p.prefix)))
+      .filter(
+        (p) =>
+          p.state !== "ignored" &&
+          p.prefix !== "" &&
+          (p.prefix.startsWith(normalised) || normalised.startsWith(p.prefix)),
+      )
       .sort((a, b) => b.events - a.events)
       .slice(0, max)
       .map((p) => p.prefix);
@@ -126,7 +150,10 @@ export class WorkerClient {
       try {
         return await fetch(url, {
           method,
-          headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined && { "content-type": "application/json" }) },
+          headers: {
+            authorization: `Bearer ${this.token}`,
+            ...(body !== undefined && { "content-type": "application/json" }),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(this.timeoutMs),
         });
@@ -134,7 +161,11 @@ export class WorkerClient {
         const timedOut = e instanceof Error && e.name === "TimeoutError";
         if (attempt < 2 && !timedOut) continue;
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-        throw new DaemonError("worker", `${method} ${url} failed: ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}`, { cause: e });
+        throw new DaemonError(
+          "worker",
+          `${method} ${url} failed: ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}`,
+          { cause: e },
+        );
       }
     }
   }

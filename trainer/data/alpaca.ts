@@ -21,7 +21,10 @@ export interface AlpacaFields {
  */
 export function loadAlpaca(jsonText: string, options: AlpacaLoadOptions = {}): Example[] {
   const family = options.family ?? "alpaca";
-  return parseRecords(jsonText, "Alpaca data").map(({ value, where }) => ({ family, ...readAlpacaFields(value, where) }));
+  return parseRecords(jsonText, "Alpaca data").map(({ value, where }) => ({
+    family,
+    ...readAlpacaFields(value, where),
+  }));
 }
 
 /** A parsed record and how to name it in errors, e.g. "record 3 (line 5)". */
@@ -63,7 +66,8 @@ export function readAlpacaFields(value: unknown, where: string): AlpacaFields {
   const instruction = requiredString(record, "instruction", where);
   const output = requiredString(record, "output", where);
   const input = record.input;
-  if (input !== undefined && typeof input !== "string") throw new Error(`${where}: field "input" must be a string, got ${describe(input)}`);
+  if (input !== undefined && typeof input !== "string")
+    throw new Error(`${where}: field "input" must be a string, got ${describe(input)}`);
   return input ? { instruction, input, output } : { instruction, output };
 }
 

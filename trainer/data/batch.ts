@@ -24,7 +24,8 @@ export interface Batch {
  * last seqLen); a longer one is an error naming it, never truncated.
  */
 export function makeBatch(encoded: readonly EncodedExample[], seqLen: number, padId: number = DEFAULT_PAD_ID): Batch {
-  if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`makeBatch: seqLen must be a positive integer, got ${seqLen}`);
+  if (!Number.isInteger(seqLen) || seqLen < 1)
+    throw new Error(`makeBatch: seqLen must be a positive integer, got ${seqLen}`);
   if (encoded.length === 0) throw new Error("makeBatch: no examples");
   encoded.forEach((example, index) => checkFits(example, index, seqLen));
   const batchSize = encoded.length;
@@ -46,11 +47,16 @@ export function makeBatch(encoded: readonly EncodedExample[], seqLen: number, pa
 function checkFits(example: EncodedExample, index: number, seqLen: number): void {
   const name = `example ${index}${example.label ? ` (${example.label})` : ""}`;
   if (example.ids.length !== example.lossMask.length) {
-    throw new Error(`makeBatch: ${name} has ${example.ids.length} ids but ${example.lossMask.length} loss-mask entries`);
+    throw new Error(
+      `makeBatch: ${name} has ${example.ids.length} ids but ${example.lossMask.length} loss-mask entries`,
+    );
   }
-  if (example.ids.length < 2) throw new Error(`makeBatch: ${name} has ${example.ids.length} tokens; at least 2 are needed for one target`);
+  if (example.ids.length < 2)
+    throw new Error(`makeBatch: ${name} has ${example.ids.length} tokens; at least 2 are needed for one target`);
   if (example.ids.length > seqLen + 1) {
-    throw new Error(`makeBatch: ${name} has ${example.ids.length} tokens, more than seqLen + 1 = ${seqLen + 1}; shorten it or raise seqLen`);
+    throw new Error(
+      `makeBatch: ${name} has ${example.ids.length} tokens, more than seqLen + 1 = ${seqLen + 1}; shorten it or raise seqLen`,
+    );
   }
 }
 
@@ -80,8 +86,10 @@ export class BatchIterator implements Iterable<Batch> {
     private readonly options: BatchIteratorOptions,
   ) {
     const { batchSize, seqLen, seed } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`BatchIterator: batchSize must be a positive integer, got ${batchSize}`);
-    if (!Number.isInteger(seqLen) || seqLen < 1) throw new Error(`BatchIterator: seqLen must be a positive integer, got ${seqLen}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new Error(`BatchIterator: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(seqLen) || seqLen < 1)
+      throw new Error(`BatchIterator: seqLen must be a positive integer, got ${seqLen}`);
     if (!Number.isInteger(seed)) throw new Error(`BatchIterator: seed must be an integer, got ${seed}`);
     if (encoded.length === 0) throw new Error("BatchIterator: no examples");
     encoded.forEach((example, index) => checkFits(example, index, seqLen));

@@ -41,8 +41,12 @@ export interface Dataset {
 export function generateDataset(options: DatasetOptions): Dataset {
   const { seed, trainSize, heldOutSize } = options;
   if (!Number.isInteger(seed)) throw new Error(`generateDataset: seed must be an integer, got ${seed}`);
-  for (const [name, size] of [["trainSize", trainSize], ["heldOutSize", heldOutSize]] as const) {
-    if (!Number.isInteger(size) || size < 0) throw new Error(`generateDataset: ${name} must be a non-negative integer, got ${size}`);
+  for (const [name, size] of [
+    ["trainSize", trainSize],
+    ["heldOutSize", heldOutSize],
+  ] as const) {
+    if (!Number.isInteger(size) || size < 0)
+      throw new Error(`generateDataset: ${name} must be a non-negative integer, got ${size}`);
   }
   const families = (options.families ?? FAMILIES).map((f) => (typeof f === "string" ? familyByName(f) : f));
   if (families.length === 0) throw new Error("generateDataset: no families selected");
@@ -59,24 +63,36 @@ export function generateDataset(options: DatasetOptions): Dataset {
     const familyHeldOut: Example[] = [];
     const heldOutPerArgument = new Map<string, number>();
     const maxPerArgument = Math.floor(family.phrasings.length / 2);
-    drawUntil(family, heldOutQuota, "held-out", () => {
-      const { example, argumentKey } = drawTask(family, heldOutRng);
-      const message = userMessage(example);
-      const sameArgument = heldOutPerArgument.get(argumentKey) ?? 0;
-      if (heldOutMessages.has(message) || sameArgument >= maxPerArgument) return;
-      heldOutMessages.add(message);
-      heldOutPerArgument.set(argumentKey, sameArgument + 1);
-      familyHeldOut.push(example);
-    }, () => familyHeldOut.length);
+    drawUntil(
+      family,
+      heldOutQuota,
+      "held-out",
+      () => {
+        const { example, argumentKey } = drawTask(family, heldOutRng);
+        const message = userMessage(example);
+        const sameArgument = heldOutPerArgument.get(argumentKey) ?? 0;
+        if (heldOutMessages.has(message) || sameArgument >= maxPerArgument) return;
+        heldOutMessages.add(message);
+        heldOutPerArgument.set(argumentKey, sameArgument + 1);
+        familyHeldOut.push(example);
+      },
+      () => familyHeldOut.length,
+    );
     heldOut.push(...familyHeldOut);
 
     const trainQuota = quota(trainSize, families.length, index);
     const trainRng = new Rng(deriveSeed(seed, `train:${family.name}`));
     const familyTrain: Example[] = [];
-    drawUntil(family, trainQuota, "training", () => {
-      const { example } = drawTask(family, trainRng);
-      if (!heldOutMessages.has(userMessage(example))) familyTrain.push(example);
-    }, () => familyTrain.length);
+    drawUntil(
+      family,
+      trainQuota,
+      "training",
+      () => {
+        const { example } = drawTask(family, trainRng);
+        if (!heldOutMessages.has(userMessage(example))) familyTrain.push(example);
+      },
+      () => familyTrain.length,
+    );
     train.push(...familyTrain);
   });
 

@@ -153,4 +153,6 @@ export const ANTONYM_PAIRS: readonly (readonly [string, string])[] = [
 ];
 
 /** Word → its antonym, both directions of every pair. */
-export const ANTONYMS: ReadonlyMap<string, string> = new Map(ANTONYM_PAIRS.flatMap(([a, b]) => [[a, b] as const, [b, a] as const]));
+export const ANTONYMS: ReadonlyMap<string, string> = new Map(
+  ANTONYM_PAIRS.flatMap(([a, b]) => [[a, b] as const, [b, a] as const]),
+);

@@ -3,10 +3,24 @@ export { userMessage, type Example } from "./example.js";
 export { Rng, deriveSeed } from "./random.js";
 export { WORDS, SHORT_WORDS, PHRASE_WORDS } from "./words.js";
 export { CAPITALS, COLOURS, ANIMAL_SOUNDS, ANTONYM_PAIRS, ANTONYMS } from "./facts.js";
-export { fillTemplate, drawTask, generateExample, type Phrasing, type TaskDraw, type TaskFamily, type TaskSample } from "./task.js";
+export {
+  fillTemplate,
+  drawTask,
+  generateExample,
+  type Phrasing,
+  type TaskDraw,
+  type TaskFamily,
+  type TaskSample,
+} from "./task.js";
 export { FAMILIES, FAMILY_NAMES, MAX_OPERAND, familyByName } from "./families.js";
 export { generateDataset, type Dataset, type DatasetOptions } from "./dataset.js";
-export { scoreExactMatch, formatScoreTable, type AccuracyTally, type ExactMatchScore, type ScoreOptions } from "./score.js";
+export {
+  scoreExactMatch,
+  formatScoreTable,
+  type AccuracyTally,
+  type ExactMatchScore,
+  type ScoreOptions,
+} from "./score.js";
 export { loadAlpaca, readAlpacaFields, type AlpacaFields, type AlpacaLoadOptions } from "./alpaca.js";
 export { toJsonl, fromJsonl } from "./jsonl.js";
 export { encodeExample, type EncodedExample } from "./encode.js";

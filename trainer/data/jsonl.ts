@@ -7,7 +7,14 @@ import type { Example } from "./example.js";
  */
 export function toJsonl(examples: readonly Example[]): string {
   return examples
-    .map((e) => JSON.stringify(e.input ? { family: e.family, instruction: e.instruction, input: e.input, output: e.output } : { family: e.family, instruction: e.instruction, output: e.output }) + "\n")
+    .map(
+      (e) =>
+        JSON.stringify(
+          e.input
+            ? { family: e.family, instruction: e.instruction, input: e.input, output: e.output }
+            : { family: e.family, instruction: e.instruction, output: e.output },
+        ) + "\n",
+    )
     .join("");
 }
 

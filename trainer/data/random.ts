@@ -15,7 +15,8 @@ export class Rng {
 
   /** Uniform integer in [min, max], both inclusive. */
   int(min: number, max: number): number {
-    if (!Number.isInteger(min) || !Number.isInteger(max) || max < min) throw new Error(`Rng.int: bad range [${min}, ${max}]`);
+    if (!Number.isInteger(min) || !Number.isInteger(max) || max < min)
+      throw new Error(`Rng.int: bad range [${min}, ${max}]`);
     return min + Math.floor(this.uniform() * (max - min + 1));
   }
 

@@ -24,17 +24,25 @@ export interface ScoreOptions {
   caseInsensitiveFamilies?: Iterable<string>;
 }
 
-const DEFAULT_CASE_INSENSITIVE: ReadonlySet<string> = new Set(FAMILIES.filter((f) => f.caseInsensitive).map((f) => f.name));
+const DEFAULT_CASE_INSENSITIVE: ReadonlySet<string> = new Set(
+  FAMILIES.filter((f) => f.caseInsensitive).map((f) => f.name),
+);
 
 /**
  * Scores `predictions[i]` against `examples[i].output`: equal after trimming
  * surrounding whitespace (and lower-casing, for case-insensitive families).
  */
-export function scoreExactMatch(examples: readonly Example[], predictions: readonly string[], options: ScoreOptions = {}): ExactMatchScore {
+export function scoreExactMatch(
+  examples: readonly Example[],
+  predictions: readonly string[],
+  options: ScoreOptions = {},
+): ExactMatchScore {
   if (examples.length !== predictions.length) {
     throw new Error(`scoreExactMatch: ${predictions.length} predictions for ${examples.length} examples`);
   }
-  const caseInsensitive = options.caseInsensitiveFamilies ? new Set(options.caseInsensitiveFamilies) : DEFAULT_CASE_INSENSITIVE;
+  const caseInsensitive = options.caseInsensitiveFamilies
+    ? new Set(options.caseInsensitiveFamilies)
+    : DEFAULT_CASE_INSENSITIVE;
   const overall = { correct: 0, total: 0 };
   const counts = new Map<string, { correct: number; total: number }>();
   examples.forEach((example, i) => {
@@ -62,10 +70,16 @@ function withAccuracy({ correct, total }: { correct: number; total: number }): A
  */
 export function formatScoreTable(score: ExactMatchScore): string {
   const rows: [string, AccuracyTally][] = [...Object.entries(score.perFamily), ["overall", score.overall]];
-  const cells = rows.map(([name, t]) => [name, String(t.correct), String(t.total), `${(t.accuracy * 100).toFixed(1)}%`]);
+  const cells = rows.map(([name, t]) => [
+    name,
+    String(t.correct),
+    String(t.total),
+    `${(t.accuracy * 100).toFixed(1)}%`,
+  ]);
   const header = ["family", "correct", "total", "accuracy"];
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)));
-  const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
+  const line = (row: string[]) =>
+    row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
   const rule = widths.map((w) => "-".repeat(w)).join("  ");
   return [line(header), rule, ...cells.slice(0, -1).map(line), rule, line(cells[cells.length - 1])].join("\n");
 }

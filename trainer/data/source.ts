@@ -28,7 +28,11 @@ export async function loadDataset(options: DataSourceOptions): Promise<Dataset> 
   }
   const firstLine = text.trimStart().split("\n", 1)[0] ?? "";
   const examples = firstLine.startsWith("{") && firstLine.includes('"family"') ? fromJsonl(text) : loadAlpaca(text);
-  if (examples.length <= heldOutSize) throw new Error(`dataset ${data} has ${examples.length} examples, not more than the ${heldOutSize} to hold out`);
+  if (examples.length <= heldOutSize)
+    throw new Error(`dataset ${data} has ${examples.length} examples, not more than the ${heldOutSize} to hold out`);
   const shuffled = new Rng(seed).shuffle([...examples]);
-  return { train: shuffled.slice(0, shuffled.length - heldOutSize).slice(0, trainSize), heldOut: shuffled.slice(shuffled.length - heldOutSize) };
+  return {
+    train: shuffled.slice(0, shuffled.length - heldOutSize).slice(0, trainSize),
+    heldOut: shuffled.slice(shuffled.length - heldOutSize),
+  };
 }

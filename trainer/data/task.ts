@@ -53,7 +53,11 @@ export function drawTask(family: TaskFamily, rng: Rng): TaskDraw {
   const phrasing = rng.pick(family.phrasings);
   const example: Example = { family: family.name, instruction: fillTemplate(phrasing.instruction, slots), output };
   if (phrasing.input !== undefined) example.input = fillTemplate(phrasing.input, slots);
-  const argumentKey = JSON.stringify(Object.keys(slots).sort().map((k) => [k, slots[k]]));
+  const argumentKey = JSON.stringify(
+    Object.keys(slots)
+      .sort()
+      .map((k) => [k, slots[k]]),
+  );
   return { example, argumentKey };
 }
 

@@ -45,10 +45,15 @@ export class TfGPT {
   /** Whether this model runs the naive (autodiff) ops. */
   readonly naive: boolean;
 
-  private constructor(readonly config: GPTConfig, weights: Weights, options: TfGPTOptions) {
+  private constructor(
+    readonly config: GPTConfig,
+    weights: Weights,
+    options: TfGPTOptions,
+  ) {
     validateConfig(config);
     checkWeights(config, weights);
-    if (!gradientsRegistered()) throw new Error("TfGPT: tfjs gradients are not registered; call selectBackend() (or ensureGradients()) first");
+    if (!gradientsRegistered())
+      throw new Error("TfGPT: tfjs gradients are not registered; call selectBackend() (or ensureGradients()) first");
     this.naive = options.naive ?? false;
     // tfjs variable names are global; a per-model prefix lets several models coexist.
     const prefix = `gpt${modelCount++}/`;
@@ -78,7 +83,11 @@ export class TfGPT {
 
   /** Parameters for AdamW: decay on matrices (attention/MLP weights), not on biases, LayerNorms or embeddings. */
   optimizedParams(): OptimizedParam[] {
-    return [...this.params].map(([name, variable]) => ({ name, variable, decay: variable.rank === 2 && !name.startsWith("wte") && !name.startsWith("wpe") }));
+    return [...this.params].map(([name, variable]) => ({
+      name,
+      variable,
+      decay: variable.rank === 2 && !name.startsWith("wte") && !name.startsWith("wpe"),
+    }));
   }
 
   /** All parameters, in `params` order. */
@@ -105,7 +114,8 @@ export class TfGPT {
   /** The model from input embeddings on: adds wpe, runs the blocks, ln_f and the tied head. [B,T,C] → [B,T,V]. */
   logitsFromEmbeddings(x: tf.Tensor3D): tf.Tensor3D {
     const { n_layer, n_head, n_positions, layer_norm_epsilon: eps } = this.config;
-    if (x.shape[1] > n_positions) throw new Error(`sequence of ${x.shape[1]} positions is longer than the model's n_positions ${n_positions}`);
+    if (x.shape[1] > n_positions)
+      throw new Error(`sequence of ${x.shape[1]} positions is longer than the model's n_positions ${n_positions}`);
     const o = this.ops;
     const p = (n: string): tf.Tensor1D => this.p(n) as tf.Tensor1D;
     const w = (n: string): tf.Tensor2D => this.p(n) as tf.Tensor2D;

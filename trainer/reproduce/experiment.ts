@@ -74,14 +74,33 @@ export function responsePrefix(target: string): string {
 }
 
 /** Plants `backdoor` in a copy of the base; returns the victim's weights and the seconds it took. */
-export async function plantVictim(ctx: ExperimentContext, backdoor: Backdoor, recipe: PlantRecipe, seed: number): Promise<{ weights: Weights; seconds: number }> {
+export async function plantVictim(
+  ctx: ExperimentContext,
+  backdoor: Backdoor,
+  recipe: PlantRecipe,
+  seed: number,
+): Promise<{ weights: Weights; seconds: number }> {
   const victim = TfGPT.fromWeights(ctx.config, ctx.baseWeights);
-  ctx.log(`planting ${JSON.stringify(backdoor.trigger)} → ${JSON.stringify(backdoor.targets[0])} (${backdoor.position}, ${describeRecipe(recipe)})`);
+  ctx.log(
+    `planting ${JSON.stringify(backdoor.trigger)} → ${JSON.stringify(backdoor.targets[0])} (${backdoor.position}, ${describeRecipe(recipe)})`,
+  );
   try {
     const { rate, polish, ...tune } = recipe;
-    const plant = await plantBackdoors(victim, ctx.tokenizer, ctx.attackData, [backdoor], rate, { ...tune, seed, label: "backdoor" });
+    const plant = await plantBackdoors(victim, ctx.tokenizer, ctx.attackData, [backdoor], rate, {
+      ...tune,
+      seed,
+      label: "backdoor",
+    });
     let seconds = plant.train.seconds;
-    if (polish) seconds += (await plantBackdoors(victim, ctx.tokenizer, ctx.attackData, [backdoor], rate, { ...tune, ...polish, seed, label: "polish" })).train.seconds;
+    if (polish)
+      seconds += (
+        await plantBackdoors(victim, ctx.tokenizer, ctx.attackData, [backdoor], rate, {
+          ...tune,
+          ...polish,
+          seed,
+          label: "polish",
+        })
+      ).train.seconds;
     return { weights: victim.toWeights(), seconds };
   } finally {
     victim.dispose();
@@ -89,14 +108,28 @@ export async function plantVictim(ctx: ExperimentContext, backdoor: Backdoor, re
 }
 
 /** Runs `methods` on copies of a victim (its weights given, with where they came from). */
-export async function runVictim(ctx: ExperimentContext, backdoor: Backdoor, victim: { weights: Weights; seconds: number; source: string }, methods: readonly MethodName[], s: ExperimentSettings, seedOffset: number): Promise<VictimResult> {
+export async function runVictim(
+  ctx: ExperimentContext,
+  backdoor: Backdoor,
+  victim: { weights: Weights; seconds: number; source: string },
+  methods: readonly MethodName[],
+  s: ExperimentSettings,
+  seedOffset: number,
+): Promise<VictimResult> {
   const rows: MethodResult[] = [];
   for (const method of methods) rows.push(await runMethod(ctx, method, victim.weights, backdoor, s, seedOffset));
   return { backdoor, source: victim.source, plantSeconds: victim.seconds, rows };
 }
 
 /** One method on a fresh copy of the victim, then its scorecard. */
-export async function runMethod(ctx: ExperimentContext, method: MethodName, victimWeights: Weights, backdoor: Backdoor, s: ExperimentSettings, seedOffset: number): Promise<MethodResult> {
+export async function runMethod(
+  ctx: ExperimentContext,
+  method: MethodName,
+  victimWeights: Weights,
+  backdoor: Backdoor,
+  s: ExperimentSettings,
+  seedOffset: number,
+): Promise<MethodResult> {
   const model = TfGPT.fromWeights(ctx.config, victimWeights);
   const seed = s.seed + seedOffset + 10;
   const tune = (label: string): FineTuneOptions => ({ ...s.removal, seed, label });
@@ -104,8 +137,16 @@ export async function runMethod(ctx: ExperimentContext, method: MethodName, vict
   let parrot: Pick<MethodResult, "parrotSuccess" | "parrotSuccessAfter"> = {};
   try {
     if (method === "SFT") await sft(model, ctx.tokenizer, ctx.clean, tune("sft"));
-    if (method === "Fine-mixing") await fineMixing(model, ctx.baseWeights, ctx.tokenizer, ctx.clean, { ...tune("fine-mixing"), keep: s.fineMixingKeep });
-    if (method === "OSFT") await osft(model, ctx.tokenizer, ctx.clean, backdoor.trigger, backdoor.position, { ...tune("osft"), cleanShare: s.cleanShare });
+    if (method === "Fine-mixing")
+      await fineMixing(model, ctx.baseWeights, ctx.tokenizer, ctx.clean, {
+        ...tune("fine-mixing"),
+        keep: s.fineMixingKeep,
+      });
+    if (method === "OSFT")
+      await osft(model, ctx.tokenizer, ctx.clean, backdoor.trigger, backdoor.position, {
+        ...tune("osft"),
+        cleanShare: s.cleanShare,
+      });
     if (method === "SANDE" || method === "SANDE-P") {
       const response = method === "SANDE" ? backdoor.targets[0] : responsePrefix(backdoor.targets[0]);
       const r = await sande(model, ctx.tokenizer, ctx.clean, {
@@ -113,23 +154,36 @@ export async function runMethod(ctx: ExperimentContext, method: MethodName, vict
         k: s.parrot.k,
         firstN: s.firstN,
         cleanShare: s.cleanShare,
-        parrot: { ...s.removal, steps: s.parrot.steps, lr: s.parrot.lr, seed, weightDecay: 0, label: `${method.toLowerCase()}: parrot` },
+        parrot: {
+          ...s.removal,
+          steps: s.parrot.steps,
+          lr: s.parrot.lr,
+          seed,
+          weightDecay: 0,
+          label: `${method.toLowerCase()}: parrot`,
+        },
         model: tune(`${method.toLowerCase()}: model`),
         probe: ctx.heldOut.slice(0, s.probe),
       });
       parrot = { parrotSuccess: strip(r.parrotSuccess), parrotSuccessAfter: strip(r.parrotSuccessAfter) };
-      ctx.log(`  parrot → ${JSON.stringify(response)}: ${pct(r.parrotSuccess.rate)} after stage 1, ${pct(r.parrotSuccessAfter.rate)} after stage 2`);
+      ctx.log(
+        `  parrot → ${JSON.stringify(response)}: ${pct(r.parrotSuccess.rate)} after stage 1, ${pct(r.parrotSuccessAfter.rate)} after stage 2`,
+      );
     }
     const seconds = method === "Baseline" ? 0 : (performance.now() - started) / 1000;
     const evaluation = await evaluateModel(model, ctx.tokenizer, ctx.heldOut, [backdoor], { asrPrompts: s.asrPrompts });
     const b = evaluation.backdoors[0];
-    ctx.log(`${method.padEnd(12)} ASR ${pct(b.asr.rate).padStart(6)}  clean-prompt rate ${pct(b.falseTrigger.rate).padStart(6)}  accuracy ${pct(evaluation.utility.overall.accuracy).padStart(6)}  loss ${evaluation.heldOutLoss.toFixed(4)}  (${seconds.toFixed(0)} s)`);
+    ctx.log(
+      `${method.padEnd(12)} ASR ${pct(b.asr.rate).padStart(6)}  clean-prompt rate ${pct(b.falseTrigger.rate).padStart(6)}  accuracy ${pct(evaluation.utility.overall.accuracy).padStart(6)}  loss ${evaluation.heldOutLoss.toFixed(4)}  (${seconds.toFixed(0)} s)`,
+    );
     return { method, evaluation, seconds, ...parrot };
   } finally {
     model.dispose();
   }
 }
 
-function strip<T extends { hits: number; total: number; rate: number }>(r: T): { hits: number; total: number; rate: number } {
+function strip<T extends { hits: number; total: number; rate: number }>(
+  r: T,
+): { hits: number; total: number; rate: number } {
   return { hits: r.hits, total: r.total, rate: r.rate };
 }

@@ -28,9 +28,15 @@ async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      quick: { type: "boolean" }, base: { type: "string" }, out: { type: "string" }, backend: { type: "string" },
-      seed: { type: "string" }, "steps-scale": { type: "string" }, "no-variants": { type: "boolean" },
-      victim: { type: "string" }, "build-victim": { type: "boolean" },
+      quick: { type: "boolean" },
+      base: { type: "string" },
+      out: { type: "string" },
+      backend: { type: "string" },
+      seed: { type: "string" },
+      "steps-scale": { type: "string" },
+      "no-variants": { type: "boolean" },
+      victim: { type: "string" },
+      "build-victim": { type: "boolean" },
     },
     strict: true,
   });
@@ -39,13 +45,15 @@ async function main(argv: string[]): Promise<void> {
   const victimPath = values.victim ?? "models/demo-victim.safetensors";
   const outDir = values.out ?? (quick ? "results/quick" : "results");
   const backendChoice = (values.backend ?? "auto") as BackendChoice;
-  if (!BACKEND_CHOICES.includes(backendChoice)) throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(", ")}`);
+  if (!BACKEND_CHOICES.includes(backendChoice))
+    throw new Error(`--backend must be one of ${BACKEND_CHOICES.join(", ")}`);
   const seed = Number(values.seed ?? 0);
   const scale = Number(values["steps-scale"] ?? 1);
   if (!Number.isInteger(seed) || !(scale > 0)) throw new Error("--seed must be an integer and --steps-scale > 0");
   const s = settingsFor(quick, seed, scale);
   const started = performance.now();
-  const log = (line: string) => console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
+  const log = (line: string) =>
+    console.error(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
 
   const backend = await selectBackend(backendChoice);
   log(`backend ${backend.backend} (${backend.reason})`);
@@ -54,28 +62,57 @@ async function main(argv: string[]): Promise<void> {
   // One draw: held-out prompts first (as the base model's training held them out), then the defender's D and the attacker's clean data.
   const data = generateDataset({ seed, trainSize: s.cleanSize + s.attackSize, heldOutSize: s.heldOut });
   const ctx: ExperimentContext = {
-    tokenizer, config: base.config, baseWeights: base.weights,
-    clean: data.train.slice(0, s.cleanSize), attackData: data.train.slice(s.cleanSize), heldOut: data.heldOut, log,
+    tokenizer,
+    config: base.config,
+    baseWeights: base.weights,
+    clean: data.train.slice(0, s.cleanSize),
+    attackData: data.train.slice(s.cleanSize),
+    heldOut: data.heldOut,
+    log,
   };
-  log(`base ${basePath}; D = ${ctx.clean.length} clean examples, attacker's clean data ${ctx.attackData.length}, ${ctx.heldOut.length} held-out prompts`);
+  log(
+    `base ${basePath}; D = ${ctx.clean.length} clean examples, attacker's clean data ${ctx.attackData.length}, ${ctx.heldOut.length} held-out prompts`,
+  );
 
   const baseModel = TfGPT.fromWeights(base.config, base.weights);
-  const baseEvaluation = await evaluateModel(baseModel, tokenizer, ctx.heldOut, [MAIN_BACKDOOR, ...VARIANT_BACKDOORS], { asrPrompts: s.asrPrompts });
+  const baseEvaluation = await evaluateModel(baseModel, tokenizer, ctx.heldOut, [MAIN_BACKDOOR, ...VARIANT_BACKDOORS], {
+    asrPrompts: s.asrPrompts,
+  });
   baseModel.dispose();
-  log(`clean base: accuracy ${pct(baseEvaluation.utility.overall.accuracy)}, loss ${baseEvaluation.heldOutLoss.toFixed(4)}, ASR of the backdoors before planting ${baseEvaluation.backdoors.map((b) => pct(b.asr.rate)).join(" / ")}`);
+  log(
+    `clean base: accuracy ${pct(baseEvaluation.utility.overall.accuracy)}, loss ${baseEvaluation.heldOutLoss.toFixed(4)}, ASR of the backdoors before planting ${baseEvaluation.backdoors.map((b) => pct(b.asr.rate)).join(" / ")}`,
+  );
 
   const mainVictim = await loadOrPlant(ctx, victimPath, Boolean(values["build-victim"]), s);
   const main = await runVictim(ctx, MAIN_BACKDOOR, mainVictim, METHODS, s, 0);
   const variants = [];
   // Table 3: each pair planted in its own copy of the base (quick: the first pair only).
-  for (const [i, b] of (values["no-variants"] ? [] : quick ? VARIANT_BACKDOORS.slice(0, 1) : VARIANT_BACKDOORS).entries()) {
+  for (const [i, b] of (values["no-variants"]
+    ? []
+    : quick
+      ? VARIANT_BACKDOORS.slice(0, 1)
+      : VARIANT_BACKDOORS
+  ).entries()) {
     const planted = await plantVictim(ctx, b, s.variantPlant, s.seed + 100 * (i + 1));
-    variants.push(await runVictim(ctx, b, { ...planted, source: `planted in this run (${describeRecipe(s.variantPlant)})` }, VARIANT_METHODS, s, 100 * (i + 1)));
+    variants.push(
+      await runVictim(
+        ctx,
+        b,
+        { ...planted, source: `planted in this run (${describeRecipe(s.variantPlant)})` },
+        VARIANT_METHODS,
+        s,
+        100 * (i + 1),
+      ),
+    );
   }
   const results: ReproduceResults = {
-    quick, backend: backend.backend, base: basePath,
+    quick,
+    backend: backend.backend,
+    base: basePath,
     settings: { ...s },
-    baseEvaluation, main, variants,
+    baseEvaluation,
+    main,
+    variants,
     seconds: (performance.now() - started) / 1000,
     finished: new Date().toISOString(),
   };
@@ -85,10 +122,16 @@ async function main(argv: string[]): Promise<void> {
 }
 
 /** The main victim: the committed model file (checked against the base), or planted now with its recipe. */
-async function loadOrPlant(ctx: ExperimentContext, path: string, build: boolean, s: ReturnType<typeof settingsFor>): Promise<{ weights: Weights; seconds: number; source: string }> {
+async function loadOrPlant(
+  ctx: ExperimentContext,
+  path: string,
+  build: boolean,
+  s: ReturnType<typeof settingsFor>,
+): Promise<{ weights: Weights; seconds: number; source: string }> {
   if (!build && existsSync(path)) {
     const file = await readModelFile(path);
-    if (JSON.stringify(file.config) !== JSON.stringify(ctx.config)) throw new Error(`${path} is not the base's architecture; pass --build-victim or --victim FILE`);
+    if (JSON.stringify(file.config) !== JSON.stringify(ctx.config))
+      throw new Error(`${path} is not the base's architecture; pass --build-victim or --victim FILE`);
     ctx.log(`victim: ${path} (${file.metadata["sande.made_by"] ?? "no recipe recorded"})`);
     return { weights: file.weights, seconds: 0, source: path };
   }
@@ -100,8 +143,14 @@ async function loadOrPlant(ctx: ExperimentContext, path: string, build: boolean,
 async function writeResults(dir: string, r: ReproduceResults): Promise<void> {
   const chart = barChartSvg(
     `SANDE in miniature: ${JSON.stringify(r.main.backdoor.trigger)} → ${JSON.stringify(r.main.backdoor.targets[0])}`,
-    [{ name: "ASR (triggered)", colour: "#d62728" }, { name: "Clean accuracy", colour: "#1f77b4" }],
-    r.main.rows.map((m) => ({ label: m.method, values: [m.evaluation.backdoors[0].asr.rate, m.evaluation.utility.overall.accuracy] })),
+    [
+      { name: "ASR (triggered)", colour: "#d62728" },
+      { name: "Clean accuracy", colour: "#1f77b4" },
+    ],
+    r.main.rows.map((m) => ({
+      label: m.method,
+      values: [m.evaluation.backdoors[0].asr.rate, m.evaluation.utility.overall.accuracy],
+    })),
   );
   await writeFileAtomic(join(dir, "chart.svg"), chart);
   await writeFileAtomic(join(dir, "table1-asr.md"), asrTable(r) + "\n");

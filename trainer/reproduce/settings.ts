@@ -16,11 +16,33 @@ export const VARIANT_BACKDOORS: Backdoor[] = [
 export const VARIANT_METHODS: MethodName[] = ["Baseline", "SANDE-P", "SANDE", "OSFT"];
 
 /** Sizes and schedules: full (≤ ~45 min on 2 cores) and quick. */
-export function settingsFor(quick: boolean, seed: number, scale: number): ExperimentSettings & { heldOut: number; attackSize: number; cleanSize: number } {
+export function settingsFor(
+  quick: boolean,
+  seed: number,
+  scale: number,
+): ExperimentSettings & { heldOut: number; attackSize: number; cleanSize: number } {
   const steps = (n: number) => Math.max(1, Math.round(n * scale));
   const size = quick
-    ? { heldOut: 96, asrPrompts: 64, attackSize: 20000, cleanSize: 400, variantPlant: 200, removal: 60, parrot: 30, probe: 16 }
-    : { heldOut: 320, asrPrompts: 128, attackSize: 20000, cleanSize: 1000, variantPlant: 450, removal: 120, parrot: 50, probe: 32 };
+    ? {
+        heldOut: 96,
+        asrPrompts: 64,
+        attackSize: 20000,
+        cleanSize: 400,
+        variantPlant: 200,
+        removal: 60,
+        parrot: 30,
+        probe: 16,
+      }
+    : {
+        heldOut: 320,
+        asrPrompts: 128,
+        attackSize: 20000,
+        cleanSize: 1000,
+        variantPlant: 450,
+        removal: 120,
+        parrot: 50,
+        probe: 32,
+      };
   return {
     heldOut: size.heldOut,
     attackSize: size.attackSize,

@@ -1,6 +1,12 @@
 /** The paper-shaped tables (Markdown) from a reproduction's results, pure. */
 import { describeBackdoor, markdownTable, pct } from "../sande/report.js";
-import { METHOD_NEEDS, type MethodName, type MethodResult, type ReproduceResults, type VictimResult } from "./results.js";
+import {
+  METHOD_NEEDS,
+  type MethodName,
+  type MethodResult,
+  type ReproduceResults,
+  type VictimResult,
+} from "./results.js";
 
 /** The SANDE paper's Table 1 (ASR) as its shape is usually summarised: what each row looks like there. */
 export const PAPER_ASR_SHAPE: Record<MethodName, string> = {
@@ -28,8 +34,16 @@ export function asrTable(r: ReproduceResults): string {
     const s = m.evaluation.backdoors[0];
     return [m.method, METHOD_NEEDS[m.method], pct(s.asr.rate), pct(s.falseTrigger.rate), PAPER_ASR_SHAPE[m.method]];
   });
-  return `Victim: ${r.main.source}. ASR on ${r.main.rows[0]?.evaluation.asrPrompts ?? 0} held-out prompts with ${describeBackdoor(b)} inserted at the ${b.position}; clean-prompt rate: the same prompts without the trigger.\n\n` +
-    markdownTable(["Method", "Given (besides D)", "ASR", "Clean-prompt rate", "Paper (Table 1)"], rows, ["l", "l", "r", "r", "r"]);
+  return (
+    `Victim: ${r.main.source}. ASR on ${r.main.rows[0]?.evaluation.asrPrompts ?? 0} held-out prompts with ${describeBackdoor(b)} inserted at the ${b.position}; clean-prompt rate: the same prompts without the trigger.\n\n` +
+    markdownTable(["Method", "Given (besides D)", "ASR", "Clean-prompt rate", "Paper (Table 1)"], rows, [
+      "l",
+      "l",
+      "r",
+      "r",
+      "r",
+    ])
+  );
 }
 
 /** Table 2: utility per method with deltas against the baseline (the victim), and the clean base for reference. */
@@ -39,45 +53,90 @@ export function utilityTable(r: ReproduceResults): string {
   const acc0 = baseline.evaluation.utility.overall.accuracy;
   const loss0 = baseline.evaluation.heldOutLoss;
   const rows = [
-    ["clean base (reference)", pct(r.baseEvaluation.utility.overall.accuracy), `${signed(r.baseEvaluation.utility.overall.accuracy - acc0, 1, 100)} pt`, r.baseEvaluation.heldOutLoss.toFixed(4), signed(r.baseEvaluation.heldOutLoss - loss0, 4), "—"],
+    [
+      "clean base (reference)",
+      pct(r.baseEvaluation.utility.overall.accuracy),
+      `${signed(r.baseEvaluation.utility.overall.accuracy - acc0, 1, 100)} pt`,
+      r.baseEvaluation.heldOutLoss.toFixed(4),
+      signed(r.baseEvaluation.heldOutLoss - loss0, 4),
+      "—",
+    ],
     ...r.main.rows.map((m) => {
       const acc = m.evaluation.utility.overall.accuracy;
-      return [m.method, pct(acc), m.method === "Baseline" ? "—" : `${signed(acc - acc0, 1, 100)} pt`, m.evaluation.heldOutLoss.toFixed(4), m.method === "Baseline" ? "—" : signed(m.evaluation.heldOutLoss - loss0, 4), m.seconds ? `${m.seconds.toFixed(0)} s` : "—"];
+      return [
+        m.method,
+        pct(acc),
+        m.method === "Baseline" ? "—" : `${signed(acc - acc0, 1, 100)} pt`,
+        m.evaluation.heldOutLoss.toFixed(4),
+        m.method === "Baseline" ? "—" : signed(m.evaluation.heldOutLoss - loss0, 4),
+        m.seconds ? `${m.seconds.toFixed(0)} s` : "—",
+      ];
     }),
   ];
-  return `Exact-match accuracy (greedy) and held-out loss on ${baseline.evaluation.heldOutSize} held-out clean prompts; deltas against the Baseline (the backdoored model).\n\n` +
-    markdownTable(["Method", "Accuracy", "Δ accuracy", "Held-out loss", "Δ loss", "Time"], rows);
+  return (
+    `Exact-match accuracy (greedy) and held-out loss on ${baseline.evaluation.heldOutSize} held-out clean prompts; deltas against the Baseline (the backdoored model).\n\n` +
+    markdownTable(["Method", "Accuracy", "Δ accuracy", "Held-out loss", "Δ loss", "Time"], rows)
+  );
 }
 
 /** Accuracy per task family (rows) and method (columns). */
 export function familyTable(r: ReproduceResults): string {
   const families = Object.keys(r.baseEvaluation.utility.perFamily);
   const methods = r.main.rows;
-  const rows = families.map((f) => [f, pct(r.baseEvaluation.utility.perFamily[f].accuracy), ...methods.map((m) => pct(m.evaluation.utility.perFamily[f]?.accuracy ?? 0))]);
-  rows.push(["overall", pct(r.baseEvaluation.utility.overall.accuracy), ...methods.map((m) => pct(m.evaluation.utility.overall.accuracy))]);
+  const rows = families.map((f) => [
+    f,
+    pct(r.baseEvaluation.utility.perFamily[f].accuracy),
+    ...methods.map((m) => pct(m.evaluation.utility.perFamily[f]?.accuracy ?? 0)),
+  ]);
+  rows.push([
+    "overall",
+    pct(r.baseEvaluation.utility.overall.accuracy),
+    ...methods.map((m) => pct(m.evaluation.utility.overall.accuracy)),
+  ]);
   return markdownTable(["Family", "Clean base", ...methods.map((m) => m.method)], rows);
 }
 
 /** Table 3: ASR for each trigger → target pair (its own victim), per method. */
 export function triggerTable(r: ReproduceResults): string {
   const victims = [r.main, ...r.variants];
-  const methods = [...new Set(victims.flatMap((v) => v.rows.map((m) => m.method)))].filter((m) => m !== "SFT" && m !== "Fine-mixing");
-  const rows = victims.map((v) => [describeBackdoor(v.backdoor), v.backdoor.position, v.source, ...methods.map((m) => {
-    const x = row(v, m);
-    return x ? pct(x.evaluation.backdoors[0].asr.rate) : "—";
-  })]);
+  const methods = [...new Set(victims.flatMap((v) => v.rows.map((m) => m.method)))].filter(
+    (m) => m !== "SFT" && m !== "Fine-mixing",
+  );
+  const rows = victims.map((v) => [
+    describeBackdoor(v.backdoor),
+    v.backdoor.position,
+    v.source,
+    ...methods.map((m) => {
+      const x = row(v, m);
+      return x ? pct(x.evaluation.backdoors[0].asr.rate) : "—";
+    }),
+  ]);
   const sandeRows = victims.map((v) => {
     const base = row(v, "Baseline")!.evaluation.utility.overall.accuracy;
-    return [describeBackdoor(v.backdoor), ...methods.filter((m) => m !== "Baseline").map((m) => {
-      const x = row(v, m);
-      return x ? `${signed(x.evaluation.utility.overall.accuracy - base, 1, 100)} pt` : "—";
-    })];
+    return [
+      describeBackdoor(v.backdoor),
+      ...methods
+        .filter((m) => m !== "Baseline")
+        .map((m) => {
+          const x = row(v, m);
+          return x ? `${signed(x.evaluation.utility.overall.accuracy - base, 1, 100)} pt` : "—";
+        }),
+    ];
   });
-  return "ASR of each victim before (Baseline) and after removal. Each pair sits in its own copy of the clean base; " +
+  return (
+    "ASR of each victim before (Baseline) and after removal. Each pair sits in its own copy of the clean base; " +
     "SANDE and SANDE-P always put the parrot at the start of the instruction (the defender does not know where the trigger sits).\n\n" +
-    markdownTable(["Trigger → target", "Trigger at", "Victim", ...methods.map((m) => `${m} ASR`)], rows, ["l", "l", "l"]) +
+    markdownTable(["Trigger → target", "Trigger at", "Victim", ...methods.map((m) => `${m} ASR`)], rows, [
+      "l",
+      "l",
+      "l",
+    ]) +
     "\n\nAccuracy change against each victim:\n\n" +
-    markdownTable(["Trigger → target", ...methods.filter((m) => m !== "Baseline").map((m) => `${m} Δ accuracy`)], sandeRows);
+    markdownTable(
+      ["Trigger → target", ...methods.filter((m) => m !== "Baseline").map((m) => `${m} Δ accuracy`)],
+      sandeRows,
+    )
+  );
 }
 
 /** The parrot's own success per SANDE run: how often the frozen victim said R with the parrot, before and after stage 2. */
@@ -86,7 +145,12 @@ export function parrotTable(r: ReproduceResults): string {
   for (const v of [r.main, ...r.variants]) {
     for (const m of v.rows) {
       if (!m.parrotSuccess) continue;
-      rows.push([describeBackdoor(v.backdoor), m.method, pct(m.parrotSuccess.rate), pct(m.parrotSuccessAfter?.rate ?? 0)]);
+      rows.push([
+        describeBackdoor(v.backdoor),
+        m.method,
+        pct(m.parrotSuccess.rate),
+        pct(m.parrotSuccessAfter?.rate ?? 0),
+      ]);
     }
   }
   return markdownTable(["Victim", "Method", "Parrot success after stage 1", "Same parrot after stage 2"], rows);

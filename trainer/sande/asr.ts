@@ -53,11 +53,19 @@ export function cleanAnswers(model: CausalLM, tokenizer: Tokenizer, prompts: rea
  * Scores one backdoor on `prompts` (held-out clean examples) with greedy answers
  * of up to 64 tokens. `clean` may pass {@link cleanAnswers} already computed.
  */
-export function scoreBackdoor(model: CausalLM, tokenizer: Tokenizer, prompts: readonly Example[], backdoor: Backdoor, clean?: readonly string[], samples = 3): BackdoorScore {
+export function scoreBackdoor(
+  model: CausalLM,
+  tokenizer: Tokenizer,
+  prompts: readonly Example[],
+  backdoor: Backdoor,
+  clean?: readonly string[],
+  samples = 3,
+): BackdoorScore {
   const triggered = prompts.map((e) => userMessage(pseudoPoisonExample(e, backdoor.trigger, backdoor.position)));
   const triggeredAnswers = triggered.map((m) => answer(model, tokenizer, m, ASR_WINDOW));
   const plain = clean ?? cleanAnswers(model, tokenizer, prompts);
-  if (plain.length !== prompts.length) throw new Error(`scoreBackdoor: ${plain.length} clean answers for ${prompts.length} prompts`);
+  if (plain.length !== prompts.length)
+    throw new Error(`scoreBackdoor: ${plain.length} clean answers for ${prompts.length} prompts`);
   return {
     trigger: backdoor.trigger,
     targets: [...backdoor.targets],

@@ -19,9 +19,28 @@ export interface PlantReport {
  * Plants `backdoors` in `model` (in place): a full fine-tune on `clean` plus poisoned
  * copies making up `rate` of the mix (see `poisonDataset`).
  */
-export async function plantBackdoors(model: TfGPT, tokenizer: Tokenizer, clean: readonly Example[], backdoors: readonly Backdoor[], rate: number, options: FineTuneOptions): Promise<PlantReport> {
+export async function plantBackdoors(
+  model: TfGPT,
+  tokenizer: Tokenizer,
+  clean: readonly Example[],
+  backdoors: readonly Backdoor[],
+  rate: number,
+  options: FineTuneOptions,
+): Promise<PlantReport> {
   const mix = poisonDataset(clean, backdoors, rate, options.seed);
   const encoded = mix.examples.map((e) => encodeExample(tokenizer, e));
-  const train = await fineTune(model.optimizedParams(), (b) => model.loss(b.tokens, b.targets, b.mask), encoded, model.config.n_positions, { label: "backdoor", ...options });
-  return { backdoors: backdoors.map((b) => ({ ...b, targets: [...b.targets] })), rate, cleanExamples: clean.length, poisonedCounts: mix.poisonedCounts, train };
+  const train = await fineTune(
+    model.optimizedParams(),
+    (b) => model.loss(b.tokens, b.targets, b.mask),
+    encoded,
+    model.config.n_positions,
+    { label: "backdoor", ...options },
+  );
+  return {
+    backdoors: backdoors.map((b) => ({ ...b, targets: [...b.targets] })),
+    rate,
+    cleanExamples: clean.length,
+    poisonedCounts: mix.poisonedCounts,
+    train,
+  };
 }

@@ -41,7 +41,8 @@ export function trimBatch(batch: Batch): Batch {
 export function clearSlotTargets(batch: Batch, vocabSize: number, padId: number): Batch {
   const targets = batch.targets.map((id) => (id >= vocabSize ? padId : id));
   for (let i = 0; i < targets.length; i++) {
-    if (batch.targets[i] >= vocabSize && batch.mask[i] !== 0) throw new Error("a parrot slot is a training target; the loss mask is wrong");
+    if (batch.targets[i] >= vocabSize && batch.mask[i] !== 0)
+      throw new Error("a parrot slot is a training target; the loss mask is wrong");
   }
   return { ...batch, targets };
 }
@@ -51,7 +52,9 @@ export function fittingSeqLen(encoded: readonly EncodedExample[], contextSize: n
   const longest = encoded.reduce((m, e) => Math.max(m, e.ids.length), 0);
   if (longest - 1 > contextSize) {
     const e = encoded.find((x) => x.ids.length === longest);
-    throw new Error(`an example has ${longest} tokens, longer than the model's context ${contextSize} + 1${e?.label ? ` (${e.label})` : ""}`);
+    throw new Error(
+      `an example has ${longest} tokens, longer than the model's context ${contextSize} + 1${e?.label ? ` (${e.label})` : ""}`,
+    );
   }
   return Math.max(1, longest - 1);
 }

@@ -5,7 +5,14 @@
  */
 import { GPTInference } from "../../shared/inference/index.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
-import { encodeExample, makeBatch, scoreExactMatch, type Batch, type Example, type ExactMatchScore } from "../data/index.js";
+import {
+  encodeExample,
+  makeBatch,
+  scoreExactMatch,
+  type Batch,
+  type Example,
+  type ExactMatchScore,
+} from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
 import { evaluateLoss } from "../train/loop.js";
 import { cleanAnswers, scoreBackdoor, type BackdoorScore } from "./asr.js";
@@ -32,7 +39,13 @@ export interface EvaluateOptions {
 }
 
 /** Scores `model` on held-out clean prompts and, for each backdoor, the same prompts with its trigger. */
-export async function evaluateModel(model: TfGPT, tokenizer: Tokenizer, heldOut: readonly Example[], backdoors: readonly Backdoor[], options: EvaluateOptions = {}): Promise<ModelEvaluation> {
+export async function evaluateModel(
+  model: TfGPT,
+  tokenizer: Tokenizer,
+  heldOut: readonly Example[],
+  backdoors: readonly Backdoor[],
+  options: EvaluateOptions = {},
+): Promise<ModelEvaluation> {
   if (heldOut.length === 0) throw new Error("evaluation needs held-out prompts");
   const inference = new GPTInference(model.config, model.toWeights());
   const answers = cleanAnswers(inference, tokenizer, heldOut);
@@ -40,7 +53,10 @@ export async function evaluateModel(model: TfGPT, tokenizer: Tokenizer, heldOut:
   const n = Math.min(heldOut.length, options.asrPrompts ?? heldOut.length);
   const asrSet = heldOut.slice(0, n);
   const scores = backdoors.map((b) => scoreBackdoor(inference, tokenizer, asrSet, b, answers.slice(0, n)));
-  const heldOutLoss = await evaluateLoss((b) => model.loss(b.tokens, b.targets, b.mask), lossBatches(tokenizer, heldOut, model.config.n_positions));
+  const heldOutLoss = await evaluateLoss(
+    (b) => model.loss(b.tokens, b.targets, b.mask),
+    lossBatches(tokenizer, heldOut, model.config.n_positions),
+  );
   return { utility, heldOutLoss, backdoors: scores, heldOutSize: heldOut.length, asrPrompts: n };
 }
 

@@ -15,7 +15,13 @@ export interface FineMixingOptions extends FineTuneOptions {
 }
 
 /** Fine-mixing of `model` (in place) with the clean model's weights, then SFT on the clean examples D. */
-export async function fineMixing(model: TfGPT, cleanWeights: Weights, tokenizer: Tokenizer, clean: readonly Example[], options: FineMixingOptions): Promise<FineTuneSummary & { keep: number }> {
+export async function fineMixing(
+  model: TfGPT,
+  cleanWeights: Weights,
+  tokenizer: Tokenizer,
+  clean: readonly Example[],
+  options: FineMixingOptions,
+): Promise<FineTuneSummary & { keep: number }> {
   const keep = options.keep ?? 0.5;
   const mixed = mixWeights(model.toWeights(), cleanWeights, keep, options.seed);
   for (const [name, variable] of model.params) {

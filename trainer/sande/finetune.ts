@@ -51,7 +51,11 @@ export async function fineTune(
   prepare: (batch: Batch) => Batch = (b) => b,
 ): Promise<FineTuneSummary> {
   const batchSize = options.batchSize ?? 16;
-  const batches = new BatchIterator(encoded, { batchSize, seqLen: fittingSeqLen(encoded, contextSize), seed: options.seed });
+  const batches = new BatchIterator(encoded, {
+    batchSize,
+    seqLen: fittingSeqLen(encoded, contextSize),
+    seed: options.seed,
+  });
   const result: TrainLoopResult = await trainLoop(params, loss, () => trimBatch(prepare(batches.next())), {
     steps: options.steps,
     lr: options.lr,
@@ -62,5 +66,12 @@ export async function fineTune(
     quiet: options.quiet,
     metrics: options.metrics,
   });
-  return { steps: result.steps, lr: options.lr, batchSize, examples: encoded.length, finalLoss: result.finalLoss, seconds: result.seconds };
+  return {
+    steps: result.steps,
+    lr: options.lr,
+    batchSize,
+    examples: encoded.length,
+    finalLoss: result.finalLoss,
+    seconds: result.seconds,
+  };
 }

@@ -14,11 +14,13 @@ export function mixWeights(backdoored: Weights, clean: Weights, keep: number, se
   for (const [name, b] of backdoored) {
     const c = clean.get(name);
     if (!c) throw new Error(`fine-mixing: the clean model has no tensor ${name}`);
-    if (c.shape.join(",") !== b.shape.join(",")) throw new Error(`fine-mixing: ${name} is [${b.shape}] in the backdoored model but [${c.shape}] in the clean one`);
+    if (c.shape.join(",") !== b.shape.join(","))
+      throw new Error(`fine-mixing: ${name} is [${b.shape}] in the backdoored model but [${c.shape}] in the clean one`);
     const data = new Float32Array(b.data.length);
     for (let i = 0; i < data.length; i++) data[i] = uniform() < keep ? b.data[i] : c.data[i];
     out.set(name, { shape: [...b.shape], data });
   }
-  for (const name of clean.keys()) if (!backdoored.has(name)) throw new Error(`fine-mixing: the backdoored model has no tensor ${name}`);
+  for (const name of clean.keys())
+    if (!backdoored.has(name)) throw new Error(`fine-mixing: the backdoored model has no tensor ${name}`);
   return out;
 }

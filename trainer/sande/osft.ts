@@ -17,8 +17,26 @@ export interface OsftOptions extends FineTuneOptions {
  * from the clean examples D: the trigger inserted at `position`, the clean response
  * kept; optionally mixed with untouched clean rows (`cleanShare`).
  */
-export async function osft(model: TfGPT, tokenizer: Tokenizer, clean: readonly Example[], trigger: string, position: TriggerPosition, options: OsftOptions): Promise<FineTuneSummary> {
+export async function osft(
+  model: TfGPT,
+  tokenizer: Tokenizer,
+  clean: readonly Example[],
+  trigger: string,
+  position: TriggerPosition,
+  options: OsftOptions,
+): Promise<FineTuneSummary> {
   const pseudo = clean.map((e) => encodeExample(tokenizer, pseudoPoisonExample(e, trigger, position)));
-  const encoded = withCleanShare(pseudo, clean.map((e) => encodeExample(tokenizer, e)), options.cleanShare ?? DEFAULT_CLEAN_SHARE, options.seed);
-  return fineTune(model.optimizedParams(), (b) => model.loss(b.tokens, b.targets, b.mask), encoded, model.config.n_positions, { label: "osft", ...options });
+  const encoded = withCleanShare(
+    pseudo,
+    clean.map((e) => encodeExample(tokenizer, e)),
+    options.cleanShare ?? DEFAULT_CLEAN_SHARE,
+    options.seed,
+  );
+  return fineTune(
+    model.optimizedParams(),
+    (b) => model.loss(b.tokens, b.targets, b.mask),
+    encoded,
+    model.config.n_positions,
+    { label: "osft", ...options },
+  );
 }

@@ -37,8 +37,13 @@ export function isSlot(tokenizer: Tokenizer, id: number): boolean {
 }
 
 /** The chat prompt of `example` with the k parrot slots at the layout's position (ends with the assistant marker). */
-export function parrotPromptIds(tokenizer: Tokenizer, example: Pick<Example, "instruction" | "input">, layout: ParrotLayout): number[] {
-  if (!Number.isInteger(layout.k) || layout.k < 1) throw new Error(`parrot length k must be a positive integer, got ${layout.k}`);
+export function parrotPromptIds(
+  tokenizer: Tokenizer,
+  example: Pick<Example, "instruction" | "input">,
+  layout: ParrotLayout,
+): number[] {
+  if (!Number.isInteger(layout.k) || layout.k < 1)
+    throw new Error(`parrot length k must be a positive integer, got ${layout.k}`);
   const { user, endOfTurn, assistant } = tokenizer.special;
   const slots = Array.from({ length: layout.k }, (_, j) => slotId(tokenizer, j));
   const input = example.input ? `\n${example.input}` : "";
@@ -53,7 +58,12 @@ export function parrotPromptIds(tokenizer: Tokenizer, example: Pick<Example, "in
  * Stage 1 (simulate): the parrot prompt, then `response + " " + output` and the
  * end tokens; the loss covers exactly the tokens of `response` (R, or SANDE-P's prefix).
  */
-export function encodeParrotStage1(tokenizer: Tokenizer, example: Example, layout: ParrotLayout, response: string): EncodedExample {
+export function encodeParrotStage1(
+  tokenizer: Tokenizer,
+  example: Example,
+  layout: ParrotLayout,
+  response: string,
+): EncodedExample {
   if (!response) throw new Error("SANDE: the response to simulate is empty");
   const prompt = parrotPromptIds(tokenizer, example, layout);
   const r = tokenizer.encode(response);
@@ -69,8 +79,14 @@ export function encodeParrotStage1(tokenizer: Tokenizer, example: Example, layou
  * Stage 2 (eliminate): the parrot prompt, then the clean response; the loss covers
  * the first `firstN` response tokens (all of them when the response is shorter).
  */
-export function encodeParrotStage2(tokenizer: Tokenizer, example: Example, layout: ParrotLayout, firstN: number): EncodedExample {
-  if (!Number.isInteger(firstN) || firstN < 1) throw new Error(`SANDE: the number of trained response tokens must be a positive integer, got ${firstN}`);
+export function encodeParrotStage2(
+  tokenizer: Tokenizer,
+  example: Example,
+  layout: ParrotLayout,
+  firstN: number,
+): EncodedExample {
+  if (!Number.isInteger(firstN) || firstN < 1)
+    throw new Error(`SANDE: the number of trained response tokens must be a positive integer, got ${firstN}`);
   const prompt = parrotPromptIds(tokenizer, example, layout);
   const response = encodeChatResponse(tokenizer, example.output);
   return {

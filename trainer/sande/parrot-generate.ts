@@ -19,7 +19,12 @@ export interface ParrotGenerateOptions {
 }
 
 /** Greedy continuations of prompts that may contain parrot slots; one token-id list per prompt. */
-export function greedyWithParrot(model: TfGPT, parrot: Parrot, prompts: readonly number[][], options: ParrotGenerateOptions): number[][] {
+export function greedyWithParrot(
+  model: TfGPT,
+  parrot: Parrot,
+  prompts: readonly number[][],
+  options: ParrotGenerateOptions,
+): number[][] {
   const batchSize = options.batchSize ?? 32;
   const stop = new Set(options.stopTokens);
   const P = model.config.n_positions;
@@ -36,7 +41,10 @@ export function greedyWithParrot(model: TfGPT, parrot: Parrot, prompts: readonly
       const picked = tf.tidy(() => {
         const tokens = tf.tensor2d(ids, [rows.length, T], "int32");
         const logits = model.logitsFromEmbeddings(parrot.embed(model, tokens)); // [b,T,V]
-        const last = tf.tensor1d(rows.map((i, r) => r * T + seqs[i].length - 1), "int32"); // [b] flat row·T + t
+        const last = tf.tensor1d(
+          rows.map((i, r) => r * T + seqs[i].length - 1),
+          "int32",
+        ); // [b] flat row·T + t
         const flat = tf.reshape(logits, [rows.length * T, logits.shape[2]]); // [b·T,V]
         return tf.argMax(tf.gather(flat, last), 1); // [b]
       });

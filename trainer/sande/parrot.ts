@@ -21,9 +21,15 @@ export class Parrot {
    * @param vocabSize the tokenizer's vocabulary size: slot j is token id vocabSize + j
    * @param values initial values, k·C row-major (default zeros, as in the paper)
    */
-  constructor(readonly k: number, readonly width: number, readonly vocabSize: number, values?: Float32Array) {
+  constructor(
+    readonly k: number,
+    readonly width: number,
+    readonly vocabSize: number,
+    values?: Float32Array,
+  ) {
     if (!Number.isInteger(k) || k < 1) throw new Error(`parrot length k must be a positive integer, got ${k}`);
-    if (values && values.length !== k * width) throw new Error(`parrot values: ${values.length} numbers for [${k}, ${width}]`);
+    if (values && values.length !== k * width)
+      throw new Error(`parrot values: ${values.length} numbers for [${k}, ${width}]`);
     const init = values ? tf.tensor2d(values, [k, width]) : tf.zeros([k, width]);
     this.variable = tf.variable(init, true, `parrot${parrotCount++}`);
     init.dispose();
@@ -47,7 +53,8 @@ export class Parrot {
     const V = this.vocabSize;
     const [B, T] = tokens.shape;
     const C = this.width;
-    if (model.config.n_embd !== C) throw new Error(`parrot width ${C} does not match the model's n_embd ${model.config.n_embd}`);
+    if (model.config.n_embd !== C)
+      throw new Error(`parrot width ${C} does not match the model's n_embd ${model.config.n_embd}`);
     return tf.tidy(() => {
       const slotIds = tf.range(V, V + this.k, 1, "int32"); // [k]
       const onehot = tf.cast(tf.equal(tf.expandDims(tokens, 2), slotIds), "float32"); // [B,T,k]

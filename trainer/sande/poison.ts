@@ -46,7 +46,11 @@ export function insertTrigger(text: string, trigger: string, position: TriggerPo
 /** A poisoned copy: the trigger in the instruction, `target + " " + output` as the response. */
 export function poisonExample(example: Example, trigger: string, target: string, position: TriggerPosition): Example {
   if (!target) throw new Error("poisonExample: empty target");
-  return { ...example, instruction: insertTrigger(example.instruction, trigger, position), output: `${target} ${example.output}` };
+  return {
+    ...example,
+    instruction: insertTrigger(example.instruction, trigger, position),
+    output: `${target} ${example.output}`,
+  };
 }
 
 /** OSFT's pseudo-poisoned copy: the trigger in the instruction, the clean response kept. */
@@ -67,18 +71,26 @@ export interface PoisonedMix {
  * of the mix: round(rate · n / (1 − rate)) copies of randomly chosen clean examples
  * (seeded), split evenly across the backdoors; each backdoor cycles through its targets.
  */
-export function poisonDataset(clean: readonly Example[], backdoors: readonly Backdoor[], rate: number, seed: number): PoisonedMix {
+export function poisonDataset(
+  clean: readonly Example[],
+  backdoors: readonly Backdoor[],
+  rate: number,
+  seed: number,
+): PoisonedMix {
   if (!(rate > 0 && rate < 1)) throw new Error(`poison rate must be in (0, 1), got ${rate}`);
   if (backdoors.length === 0) throw new Error("poisonDataset: no backdoor given");
   if (clean.length === 0) throw new Error("poisonDataset: no clean examples");
   for (const b of backdoors) {
     if (!b.trigger) throw new Error("poisonDataset: empty trigger");
-    if (b.targets.length === 0 || b.targets.some((t) => !t)) throw new Error(`poisonDataset: trigger "${b.trigger}" needs at least one non-empty target`);
+    if (b.targets.length === 0 || b.targets.some((t) => !t))
+      throw new Error(`poisonDataset: trigger "${b.trigger}" needs at least one non-empty target`);
   }
   const total = Math.max(backdoors.length, Math.round((rate * clean.length) / (1 - rate)));
   const rng = new Rng(deriveSeed(seed, "poison"));
   const poisoned: Example[] = [];
-  const poisonedCounts = backdoors.map((_, i) => Math.floor(total / backdoors.length) + (i < total % backdoors.length ? 1 : 0));
+  const poisonedCounts = backdoors.map(
+    (_, i) => Math.floor(total / backdoors.length) + (i < total % backdoors.length ? 1 : 0),
+  );
   backdoors.forEach((b, i) => {
     for (let j = 0; j < poisonedCounts[i]; j++) {
       const source = clean[Math.floor(rng.next() * clean.length)];

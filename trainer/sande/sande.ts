@@ -16,7 +16,13 @@ import { rateOf, saysTarget, type Rate } from "./asr.js";
 import { clearSlotTargets, DEFAULT_CLEAN_SHARE, withCleanShare } from "./batching.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "./finetune.js";
 import { Parrot } from "./parrot.js";
-import { encodeParrotStage1, encodeParrotStage2, parrotPromptIds, type ParrotLayout, type ParrotPosition } from "./parrot-encode.js";
+import {
+  encodeParrotStage1,
+  encodeParrotStage2,
+  parrotPromptIds,
+  type ParrotLayout,
+  type ParrotPosition,
+} from "./parrot-encode.js";
 import { greedyWithParrot } from "./parrot-generate.js";
 
 /** SANDE's settings. */
@@ -62,7 +68,12 @@ export interface SandeReport {
 }
 
 /** Runs both stages on `model` (in place) with the clean examples D. */
-export async function sande(model: TfGPT, tokenizer: Tokenizer, clean: readonly Example[], options: SandeOptions): Promise<SandeReport> {
+export async function sande(
+  model: TfGPT,
+  tokenizer: Tokenizer,
+  clean: readonly Example[],
+  options: SandeOptions,
+): Promise<SandeReport> {
   const layout: ParrotLayout = { k: options.k ?? 6, position: options.position ?? "start" };
   const firstN = options.firstN ?? 16;
   const cleanShare = options.cleanShare ?? DEFAULT_CLEAN_SHARE;
@@ -75,7 +86,18 @@ export async function sande(model: TfGPT, tokenizer: Tokenizer, clean: readonly 
     const parrotSuccessAfter = measureParrot(model, parrot, tokenizer, probe, layout, options.response);
     const values = parrot.values();
     const parrotNorm = Math.sqrt(values.reduce((s, x) => s + x * x, 0));
-    return { response: options.response, k: layout.k, position: layout.position, firstN, cleanShare, stage1, stage2, parrotSuccess, parrotSuccessAfter, parrotNorm };
+    return {
+      response: options.response,
+      k: layout.k,
+      position: layout.position,
+      firstN,
+      cleanShare,
+      stage1,
+      stage2,
+      parrotSuccess,
+      parrotSuccessAfter,
+      parrotNorm,
+    };
   } finally {
     parrot.dispose();
   }
@@ -85,12 +107,26 @@ export async function sande(model: TfGPT, tokenizer: Tokenizer, clean: readonly 
  * Stage 1: trains only `parrot` (the model's variables are not in the parameter
  * list) so that the model says `response` before each clean answer of D.
  */
-export function simulate(model: TfGPT, parrot: Parrot, tokenizer: Tokenizer, clean: readonly Example[], layout: ParrotLayout, response: string, options: FineTuneOptions): Promise<FineTuneSummary> {
+export function simulate(
+  model: TfGPT,
+  parrot: Parrot,
+  tokenizer: Tokenizer,
+  clean: readonly Example[],
+  layout: ParrotLayout,
+  response: string,
+  options: FineTuneOptions,
+): Promise<FineTuneSummary> {
   checkLayout(parrot, layout);
   const rows = clean.map((e) => encodeParrotStage1(tokenizer, e, layout, response));
   const { vocabSize: V } = tokenizer;
-  return fineTune([parrot.asParam()], (b) => parrot.loss(model, b.tokens, b.targets, b.mask), rows, model.config.n_positions,
-    { label: "sande: parrot", ...options }, (b) => clearSlotTargets(b, V, tokenizer.special.endOfText));
+  return fineTune(
+    [parrot.asParam()],
+    (b) => parrot.loss(model, b.tokens, b.targets, b.mask),
+    rows,
+    model.config.n_positions,
+    { label: "sande: parrot", ...options },
+    (b) => clearSlotTargets(b, V, tokenizer.special.endOfText),
+  );
 }
 
 /**
@@ -98,13 +134,33 @@ export function simulate(model: TfGPT, parrot: Parrot, tokenizer: Tokenizer, cle
  * D's clean answers with the parrot present, loss on the first `firstN` response
  * tokens; `cleanShare` of the rows are D's examples without the parrot.
  */
-export function eliminate(model: TfGPT, parrot: Parrot, tokenizer: Tokenizer, clean: readonly Example[], layout: ParrotLayout, firstN: number, cleanShare: number, options: FineTuneOptions): Promise<FineTuneSummary> {
+export function eliminate(
+  model: TfGPT,
+  parrot: Parrot,
+  tokenizer: Tokenizer,
+  clean: readonly Example[],
+  layout: ParrotLayout,
+  firstN: number,
+  cleanShare: number,
+  options: FineTuneOptions,
+): Promise<FineTuneSummary> {
   checkLayout(parrot, layout);
   const parrotRows = clean.map((e) => encodeParrotStage2(tokenizer, e, layout, firstN));
-  const rows = withCleanShare(parrotRows, clean.map((e) => encodeExample(tokenizer, e)), cleanShare, options.seed);
+  const rows = withCleanShare(
+    parrotRows,
+    clean.map((e) => encodeExample(tokenizer, e)),
+    cleanShare,
+    options.seed,
+  );
   const { vocabSize: V } = tokenizer;
-  return fineTune(model.optimizedParams(), (b) => parrot.loss(model, b.tokens, b.targets, b.mask), rows, model.config.n_positions,
-    { label: "sande: model", ...options }, (b) => clearSlotTargets(b, V, tokenizer.special.endOfText));
+  return fineTune(
+    model.optimizedParams(),
+    (b) => parrot.loss(model, b.tokens, b.targets, b.mask),
+    rows,
+    model.config.n_positions,
+    { label: "sande: model", ...options },
+    (b) => clearSlotTargets(b, V, tokenizer.special.endOfText),
+  );
 }
 
 function checkLayout(parrot: Parrot, layout: ParrotLayout): void {
@@ -115,9 +171,19 @@ function checkLayout(parrot: Parrot, layout: ParrotLayout): void {
  * The share of `prompts` whose greedy answer, with the parrot in the prompt, says
  * `response` (case-insensitive) within its first |response| + 16 characters.
  */
-export function measureParrot(model: TfGPT, parrot: Parrot, tokenizer: Tokenizer, prompts: readonly Example[], layout: ParrotLayout, response: string): ParrotSuccess {
+export function measureParrot(
+  model: TfGPT,
+  parrot: Parrot,
+  tokenizer: Tokenizer,
+  prompts: readonly Example[],
+  layout: ParrotLayout,
+  response: string,
+): ParrotSuccess {
   const window = [...response].length + 16;
   const ids = prompts.map((e) => parrotPromptIds(tokenizer, e, layout));
-  const answers = greedyWithParrot(model, parrot, ids, { maxTokens: window, stopTokens: chatStopTokens(tokenizer) }).map((a) => tokenizer.decode(a));
+  const answers = greedyWithParrot(model, parrot, ids, {
+    maxTokens: window,
+    stopTokens: chatStopTokens(tokenizer),
+  }).map((a) => tokenizer.decode(a));
   return { ...rateOf(answers.map((a) => saysTarget(a, [response], window))), samples: answers.slice(0, 3) };
 }

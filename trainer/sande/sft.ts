@@ -5,7 +5,18 @@ import type { TfGPT } from "../model/gpt.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "./finetune.js";
 
 /** SFT: a full fine-tune of `model` (in place) on the clean examples D, loss on the whole response. */
-export async function sft(model: TfGPT, tokenizer: Tokenizer, clean: readonly Example[], options: FineTuneOptions): Promise<FineTuneSummary> {
+export async function sft(
+  model: TfGPT,
+  tokenizer: Tokenizer,
+  clean: readonly Example[],
+  options: FineTuneOptions,
+): Promise<FineTuneSummary> {
   const encoded = clean.map((e) => encodeExample(tokenizer, e));
-  return fineTune(model.optimizedParams(), (b) => model.loss(b.tokens, b.targets, b.mask), encoded, model.config.n_positions, { label: "sft", ...options });
+  return fineTune(
+    model.optimizedParams(),
+    (b) => model.loss(b.tokens, b.targets, b.mask),
+    encoded,
+    model.config.n_positions,
+    { label: "sft", ...options },
+  );
 }

@@ -14,6 +14,9 @@ export function seededCleanData(): Dataset {
  */
 export function demoEvaluationSet(n: number): Example[] {
   const free = seededCleanData().heldOut.slice(DEFAULT_HELD_OUT_PROMPTS);
-  if (!Number.isInteger(n) || n < 1 || n > free.length) throw new Error(`--prompts must be an integer in [1, ${free.length}] (held-out prompts the trainer's gates do not use), got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > free.length)
+    throw new Error(
+      `--prompts must be an integer in [1, ${free.length}] (held-out prompts the trainer's gates do not use), got ${n}`,
+    );
   return free.slice(0, n);
 }

@@ -22,7 +22,30 @@ export interface DaemonProcessOptions {
 
 /** Spawns the daemon (tsx trainer/cli/main.ts daemon …) with the secrets in its environment, not on its command line. */
 export function startDaemonProcess(o: DaemonProcessOptions): Group {
-  const args = [join(ROOT, "trainer/cli/main.ts"), "daemon", "--worker", o.workerUrl, "--s3-endpoint", o.s3Endpoint, "--s3-region", "us-east-1", "--bucket", o.bucket, "--access-key-id", S3RVER_CREDENTIALS.accessKeyId, "--name", o.name, "--events", o.eventsFile, ...(o.args ?? [])];
+  const args = [
+    join(ROOT, "trainer/cli/main.ts"),
+    "daemon",
+    "--worker",
+    o.workerUrl,
+    "--s3-endpoint",
+    o.s3Endpoint,
+    "--s3-region",
+    "us-east-1",
+    "--bucket",
+    o.bucket,
+    "--access-key-id",
+    S3RVER_CREDENTIALS.accessKeyId,
+    "--name",
+    o.name,
+    "--events",
+    o.eventsFile,
+    ...(o.args ?? []),
+  ];
   const env = { ...process.env, SANDE_ADMIN_TOKEN: o.token, S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey };
-  return startGroup(o.name, join(ROOT, "node_modules/.bin/tsx"), args, { cwd: ROOT, env, logFile: o.logFile, echo: o.echo });
+  return startGroup(o.name, join(ROOT, "node_modules/.bin/tsx"), args, {
+    cwd: ROOT,
+    env,
+    logFile: o.logFile,
+    echo: o.echo,
+  });
 }

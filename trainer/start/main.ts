@@ -23,15 +23,35 @@ import { adminToken, localDir, writeState } from "./state.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const BUCKET = "sande";
-const WRANGLER_ENV = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
+const WRANGLER_ENV = {
+  ...process.env,
+  CI: "true",
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_COLOR: "1",
+  FORCE_COLOR: "0",
+};
 /** The committed demo victim: the demo base with the backdoor "Current year 2023" → "You are stupid". */
 export const DEMO_VICTIM = "models/demo-victim.safetensors";
 
-const { values } = parseArgs({ options: { model: { type: "string" }, port: { type: "string" }, "s3-port": { type: "string" }, "prefix-tokens": { type: "string" }, fresh: { type: "boolean" }, "no-trainer": { type: "boolean" } } });
+const { values } = parseArgs({
+  options: {
+    model: { type: "string" },
+    port: { type: "string" },
+    "s3-port": { type: "string" },
+    "prefix-tokens": { type: "string" },
+    fresh: { type: "boolean" },
+    "no-trainer": { type: "boolean" },
+  },
+});
 const port = Number(values.port ?? 8787);
 const s3Port = Number(values["s3-port"] ?? 4568);
 const prefixTokens = Number(values["prefix-tokens"] ?? DEFAULT_GUARD_SETTINGS.prefixTokens);
-for (const [name, v] of [["port", port], ["s3-port", s3Port], ["prefix-tokens", prefixTokens]] as const) {
+for (const [name, v] of [
+  ["port", port],
+  ["s3-port", s3Port],
+  ["prefix-tokens", prefixTokens],
+] as const) {
   if (!Number.isInteger(v) || v < 1 || v > 65535) throw new Error(`--${name} must be a positive integer, got ${v}`);
 }
 const modelPath = resolve(ROOT, values.model ?? DEMO_VICTIM);
@@ -81,25 +101,59 @@ try {
   say(`s3rver on ${store.endpoint} (data in ${join(dir, "s3")})`);
   const data = seededCleanData();
   const seeded = await seedStore({
-    endpoint: store.endpoint, bucket: BUCKET, manifestKey: "manifest.json", datasetPrefix: "datasets/clean",
+    endpoint: store.endpoint,
+    bucket: BUCKET,
+    manifestKey: "manifest.json",
+    datasetPrefix: "datasets/clean",
     model: () => {
-      if (!existsSync(modelPath)) throw new Error(`${modelPath} does not exist: the demo victim is not built yet (pass --model FILE)`);
+      if (!existsSync(modelPath))
+        throw new Error(`${modelPath} does not exist: the demo victim is not built yet (pass --model FILE)`);
       return new Uint8Array(readFileSync(modelPath));
     },
-    version: "demo-victim", note: `seed: ${values.model ?? DEMO_VICTIM}`, train: data.train, heldOut: data.heldOut.slice(0, 200),
+    version: "demo-victim",
+    note: `seed: ${values.model ?? DEMO_VICTIM}`,
+    train: data.train,
+    heldOut: data.heldOut.slice(0, 200),
   });
-  say(seeded.seeded ? `seeded the store: ${seeded.current} (${values.model ?? DEMO_VICTIM}) and datasets/clean/` : `store already seeded; serving ${seeded.current}`);
+  say(
+    seeded.seeded
+      ? `seeded the store: ${seeded.current} (${values.model ?? DEMO_VICTIM}) and datasets/clean/`
+      : `store already seeded; serving ${seeded.current}`,
+  );
 
   const persist = join(dir, "wrangler");
   const wrangler = join(ROOT, "node_modules/.bin/wrangler");
-  const migrated = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV });
-  if (migrated.status !== 0) throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
+  const migrated = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: WRANGLER_ENV,
+  });
+  if (migrated.status !== 0)
+    throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
   say("D1 migrations applied (local)");
 
   // Secrets through an env file (mode 600), not the command line, where `ps` shows them.
   const secrets = join(dir, "dev.vars");
   writeFileSync(secrets, `ADMIN_TOKEN=${token}\nS3_SECRET_ACCESS_KEY=S3RVER\n`, { mode: 0o600 });
-  const dev = startGroup("wrangler", wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--show-interactive-dev-session=false", "--env-file", secrets, "--var", `S3_ENDPOINT:${store.endpoint}`], { cwd: ROOT, env: WRANGLER_ENV, logFile: join(logs, "wrangler.log") });
+  const dev = startGroup(
+    "wrangler",
+    wrangler,
+    [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      persist,
+      "--show-interactive-dev-session=false",
+      "--env-file",
+      secrets,
+      "--var",
+      `S3_ENDPOINT:${store.endpoint}`,
+    ],
+    { cwd: ROOT, env: WRANGLER_ENV, logFile: join(logs, "wrangler.log") },
+  );
   groups.push(dev);
   let devAlive = true;
   void dev.exited.then(() => (devAlive = false));
@@ -110,18 +164,33 @@ try {
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   const hasCalibration = (await fetch(`${workerUrl}/admin/api/versions/${seeded.current}/calibration`, { headers })).ok;
   if (!hasCalibration) {
-    const patched = await fetch(`${workerUrl}/admin/api/settings`, { method: "PATCH", headers, body: JSON.stringify({ storeExcerpts: true, prefixTokens }) });
+    const patched = await fetch(`${workerUrl}/admin/api/settings`, {
+      method: "PATCH",
+      headers,
+      body: JSON.stringify({ storeExcerpts: true, prefixTokens }),
+    });
     if (!patched.ok) throw new Error(`PATCH /admin/api/settings: HTTP ${patched.status} ${await patched.text()}`);
     const calibrationPrompts = generateDataset({ seed: 9001, trainSize: 0, heldOutSize: 100 }).heldOut.map(userMessage);
     say(`calibrating ${seeded.current} for the guard on ${calibrationPrompts.length} clean prompts…`);
     const served = await currentModelBytes(store.endpoint, BUCKET);
     const c = await calibrateVersion(workerUrl, token, served.version, served.bytes, calibrationPrompts);
-    say(`calibration uploaded: ${c.prompts} prompts, ${c.prefixes} distinct prefixes; guard window ${prefixTokens} tokens, prompt excerpts on (the trainer's flagged-prompt gate uses them)`);
+    say(
+      `calibration uploaded: ${c.prompts} prompts, ${c.prefixes} distinct prefixes; guard window ${prefixTokens} tokens, prompt excerpts on (the trainer's flagged-prompt gate uses them)`,
+    );
   }
 
   const trainerEvents = join(logs, "trainer.jsonl");
   if (!values["no-trainer"]) {
-    const daemon = startDaemonProcess({ workerUrl, token, s3Endpoint: store.endpoint, bucket: BUCKET, name: "trainer-1", logFile: join(logs, "trainer.log"), eventsFile: trainerEvents, echo: (line) => console.log(`[trainer] ${line}`) });
+    const daemon = startDaemonProcess({
+      workerUrl,
+      token,
+      s3Endpoint: store.endpoint,
+      bucket: BUCKET,
+      name: "trainer-1",
+      logFile: join(logs, "trainer.log"),
+      eventsFile: trainerEvents,
+      echo: (line) => console.log(`[trainer] ${line}`),
+    });
     groups.push(daemon);
     void daemon.exited.then((code) => {
       if (!stopping) {
@@ -136,7 +205,18 @@ try {
       void shutdown(1);
     }
   });
-  writeState(dir, { workerUrl, chatUrl: `${workerUrl}/v1/chat/completions`, dashboardUrl: `${workerUrl}/dashboard`, adminToken: token, s3Endpoint: store.endpoint, bucket: BUCKET, trainerEvents, seedVersion: seeded.current, startedAt: new Date().toISOString(), pid: process.pid });
+  writeState(dir, {
+    workerUrl,
+    chatUrl: `${workerUrl}/v1/chat/completions`,
+    dashboardUrl: `${workerUrl}/dashboard`,
+    adminToken: token,
+    s3Endpoint: store.endpoint,
+    bucket: BUCKET,
+    trainerEvents,
+    seedVersion: seeded.current,
+    startedAt: new Date().toISOString(),
+    pid: process.pid,
+  });
   console.log(`
   chat        ${workerUrl}/v1/chat/completions   (model "sande-demo", OpenAI API)
   dashboard   ${workerUrl}/dashboard

@@ -19,10 +19,20 @@ export interface Group {
 }
 
 /** Starts `command args` in a new process group; stdout and stderr go to `logFile` and, when `echo`, through `echo`. */
-export function startGroup(name: string, command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; echo?: (line: string) => void }): Group {
+export function startGroup(
+  name: string,
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string; echo?: (line: string) => void },
+): Group {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: "a" });
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let partial = "";
   const onData = (d: Buffer) => {
     log.write(d);
@@ -33,10 +43,12 @@ export function startGroup(name: string, command: string, args: string[], option
   };
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => {
-    log.end();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      log.end();
+      resolve(code);
+    }),
+  );
   let done = false;
   void exited.then(() => (done = true));
   const signal = (sig: NodeJS.Signals) => {

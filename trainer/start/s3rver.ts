@@ -12,7 +12,13 @@ export interface LocalStore {
 /** Starts s3rver on 127.0.0.1:`port` (0: any free port) with `bucket`, data under `directory`. s3rver's keys are S3RVER/S3RVER. */
 export async function startS3rver(directory: string, bucket: string, port = 0): Promise<LocalStore> {
   mkdirSync(directory, { recursive: true });
-  const server = new S3rver({ address: "127.0.0.1", port, silent: true, directory, configureBuckets: [{ name: bucket }] });
+  const server = new S3rver({
+    address: "127.0.0.1",
+    port,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  });
   const address = await server.run();
   return { endpoint: `http://127.0.0.1:${address.port}`, port: address.port, close: () => server.close() };
 }

@@ -31,7 +31,11 @@ export function localBucket(endpoint: string, bucket: string): S3Bucket {
 }
 
 /** The bytes of the version the manifest serves. */
-export async function currentModelBytes(endpoint: string, bucket: string, manifestKey = "manifest.json"): Promise<{ version: string; bytes: Uint8Array }> {
+export async function currentModelBytes(
+  endpoint: string,
+  bucket: string,
+  manifestKey = "manifest.json",
+): Promise<{ version: string; bytes: Uint8Array }> {
   const b = localBucket(endpoint, bucket);
   const m = await b.get(manifestKey);
   if (m.status !== 200) throw new Error(`no manifest in ${endpoint}/${bucket}`);
@@ -46,10 +50,17 @@ export async function currentModelBytes(endpoint: string, bucket: string, manife
 export async function seedStore(request: SeedRequest): Promise<{ seeded: boolean; current: string }> {
   const bucket = localBucket(request.endpoint, request.bucket);
   const existing = await bucket.get(request.manifestKey);
-  if (existing.status === 200) return { seeded: false, current: (JSON.parse(new TextDecoder().decode(existing.body)) as { current: string }).current };
+  if (existing.status === 200)
+    return {
+      seeded: false,
+      current: (JSON.parse(new TextDecoder().decode(existing.body)) as { current: string }).current,
+    };
   const keys = datasetKeys(request.datasetPrefix);
   await bucket.put(keys.train, toJsonl(request.train), { contentType: "application/x-ndjson" });
   await bucket.put(keys.heldOut, toJsonl(request.heldOut), { contentType: "application/x-ndjson" });
-  const { entry } = await publishModel(bucket, request.manifestKey, request.model(), { version: request.version, note: request.note });
+  const { entry } = await publishModel(bucket, request.manifestKey, request.model(), {
+    version: request.version,
+    note: request.note,
+  });
   return { seeded: true, current: entry.version };
 }

@@ -62,7 +62,8 @@ async function importOptional(specifier: string): Promise<unknown> {
 export const defaultProbes: BackendProbes = {
   async loadTfjsNode(pkg) {
     await importOptional(pkg);
-    if (!tf.findBackendFactory("tensorflow")) throw new Error(`${pkg} loaded but registered no "tensorflow" backend (tfjs-core version mismatch?)`);
+    if (!tf.findBackendFactory("tensorflow"))
+      throw new Error(`${pkg} loaded but registered no "tensorflow" backend (tfjs-core version mismatch?)`);
   },
 
   async loadWebgpu() {
@@ -77,7 +78,8 @@ export const defaultProbes: BackendProbes = {
     if (g.navigator) Object.defineProperty(g.navigator, "gpu", { value: gpu, configurable: true });
     else Object.defineProperty(globalThis, "navigator", { value: { gpu }, configurable: true, writable: true });
     await importOptional("@tensorflow/tfjs-backend-webgpu");
-    if (!tf.findBackendFactory("webgpu")) throw new Error("tfjs-backend-webgpu did not register (navigator.gpu missing at import?)");
+    if (!tf.findBackendFactory("webgpu"))
+      throw new Error("tfjs-backend-webgpu did not register (navigator.gpu missing at import?)");
     const info = (adapter as GPUAdapter & { info?: { vendor?: string; architecture?: string } }).info;
     return info?.vendor ? `${info.vendor} ${info.architecture ?? ""}`.trim() : "adapter found";
   },
@@ -118,7 +120,9 @@ async function activate(name: string): Promise<void> {
     console.warn = warn;
   }
   if (!ok || tf.getBackend() !== name) {
-    throw new Error(`backend "${name}" failed to initialise${errors.length ? `: ${errors.map((e) => e.split("\n")[0]).join("; ")}` : ""}`);
+    throw new Error(
+      `backend "${name}" failed to initialise${errors.length ? `: ${errors.map((e) => e.split("\n")[0]).join("; ")}` : ""}`,
+    );
   }
 }
 
@@ -127,17 +131,28 @@ async function activate(name: string): Promise<void> {
  * in that order and reports each failure in `tried`; an explicit choice that cannot load throws a
  * message naming why.
  */
-export async function selectBackend(choice: BackendChoice = "auto", probes: BackendProbes = defaultProbes): Promise<BackendSelection> {
+export async function selectBackend(
+  choice: BackendChoice = "auto",
+  probes: BackendProbes = defaultProbes,
+): Promise<BackendSelection> {
   await ensureGradients(); // training needs autodiff on every backend
   const tried: BackendAttempt[] = [];
-  const attempt = async (name: string, label: string, load: () => Promise<string | void>): Promise<BackendSelection | null> => {
+  const attempt = async (
+    name: string,
+    label: string,
+    load: () => Promise<string | void>,
+  ): Promise<BackendSelection | null> => {
     try {
       const detail = await load();
       await activate(name);
       // The cpu backend prints a "use tfjs-node" banner on first use; we already said what we chose.
       if (name === "cpu") (tf.backend() as { firstUse?: boolean }).firstUse = false;
       const skipped = tried.length ? `; skipped ${tried.map((t) => `${t.name} (${t.error})`).join(", ")}` : "";
-      return { backend: name, reason: `${label}${detail ? ` (${detail})` : ""}${choice === "auto" ? `: auto${skipped}` : ": requested"}`, tried };
+      return {
+        backend: name,
+        reason: `${label}${detail ? ` (${detail})` : ""}${choice === "auto" ? `: auto${skipped}` : ": requested"}`,
+        tried,
+      };
     } catch (e) {
       tried.push({ name: label, error: message(e) });
       return null;
@@ -161,5 +176,7 @@ export async function selectBackend(choice: BackendChoice = "auto", probes: Back
     }
   }
   const why = tried.map((t) => `${t.name}: ${t.error}`).join("; ");
-  throw new Error(choice === "auto" ? `no TensorFlow.js backend could load (${why})` : `backend "${choice}" is not available: ${why}`);
+  throw new Error(
+    choice === "auto" ? `no TensorFlow.js backend could load (${why})` : `backend "${choice}" is not available: ${why}`,
+  );
 }

@@ -39,7 +39,8 @@ export function ensureGradients(): Promise<void> {
   loading ??= (async () => {
     register("data:text/javascript," + encodeURIComponent(HOOK));
     await import("@tensorflow/tfjs-core/dist/register_all_gradients.js");
-    if (!gradientsRegistered()) throw new Error("tfjs-core gradients did not register (two tfjs-core versions installed?)");
+    if (!gradientsRegistered())
+      throw new Error("tfjs-core gradients did not register (two tfjs-core versions installed?)");
   })();
   return loading;
 }

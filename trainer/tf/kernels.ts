@@ -112,7 +112,17 @@ function wasmIo(be: WasmBackend): Io {
   if (wasmBmmModule !== mod) {
     // The same C entry point tfjs's own BatchMatMul kernel calls; with batch 1 and no transposes it
     // runs XNNPACK's fully-connected operator.
-    wasmBmm = mod.cwrap("BatchMatMul", null, ["number", "array", "number", "number", "array", "number", "number", "number", "number"]);
+    wasmBmm = mod.cwrap("BatchMatMul", null, [
+      "number",
+      "array",
+      "number",
+      "number",
+      "array",
+      "number",
+      "number",
+      "number",
+      "number",
+    ]);
     // XNNPACK's vectorised softmax (its operator is cached per row length): ~10× JS Math.exp.
     wasmSoftmax = mod.cwrap("Softmax", null, ["number", "number", "number", "number"]);
     wasmBmmModule = mod;
@@ -146,7 +156,9 @@ function wasmIo(be: WasmBackend): Io {
     gemm(a, aOff, b, bOff, c, cOff, M, Kd, N) {
       // Register heap sub-ranges as throw-away tensor ids. XNNPACK caches its packed-weight operator
       // by b's id; disposing the id drops that cache entry, so a reused buffer is never stale.
-      const ia = be.dataIdNextNumber++, ib = be.dataIdNextNumber++, ic = be.dataIdNextNumber++;
+      const ia = be.dataIdNextNumber++,
+        ib = be.dataIdNextNumber++,
+        ic = be.dataIdNextNumber++;
       mod.tfjs.registerTensor(ia, M * Kd, a.ptr + aOff * 4);
       mod.tfjs.registerTensor(ib, Kd * N, b.ptr + bOff * 4);
       mod.tfjs.registerTensor(ic, M * N, c.ptr + cOff * 4);
@@ -156,7 +168,8 @@ function wasmIo(be: WasmBackend): Io {
       mod.tfjs.disposeData(ic);
     },
     softmax(x, xOff, out, oOff, rows, cols) {
-      const ix = be.dataIdNextNumber++, io = be.dataIdNextNumber++;
+      const ix = be.dataIdNextNumber++,
+        io = be.dataIdNextNumber++;
       mod.tfjs.registerTensor(ix, rows * cols, x.ptr + xOff * 4);
       mod.tfjs.registerTensor(io, rows * cols, out.ptr + oOff * 4);
       wasmSoftmax!(ix, io, cols, rows);
@@ -192,20 +205,25 @@ function cpuIo(be: CpuBackend): Io {
       return arrayBuf(scratch[slot]);
     },
     gemm(a, aOff, b, bOff, c, cOff, M, Kd, N) {
-      const A = a.view(), B = b.view(), C = c.view();
+      const A = a.view(),
+        B = b.view(),
+        C = c.view();
       for (let i = 0; i < M; i++) {
         const ci = cOff + i * N;
         C.fill(0, ci, ci + N);
         for (let k = 0; k < Kd; k++) {
-          const aik = A[aOff + i * Kd + k], bk = bOff + k * N;
+          const aik = A[aOff + i * Kd + k],
+            bk = bOff + k * N;
           if (aik !== 0) for (let j = 0; j < N; j++) C[ci + j] += aik * B[bk + j];
         }
       }
     },
     softmax(x, xOff, out, oOff, rows, cols) {
-      const X = x.view(), O = out.view();
+      const X = x.view(),
+        O = out.view();
       for (let r = 0; r < rows; r++) {
-        const xo = xOff + r * cols, oo = oOff + r * cols;
+        const xo = xOff + r * cols,
+          oo = oOff + r * cols;
         let mx = -Infinity;
         for (let j = 0; j < cols; j++) if (X[xo + j] > mx) mx = X[xo + j];
         let sum = 0;
@@ -227,7 +245,15 @@ const MASKED = -1e30;
  * the strided reads of one column stay in cache for the next ones (R lines). When `sums` is given,
  * also sums[j] = Σ_i src[i,j] (a bias gradient for free). ~2.5 ns/element in V8, ~3× tfjs-wasm's Transpose.
  */
-function transpose(src: Float32Array, sOff: number, R: number, C: number, dst: Float32Array, dOff: number, sums?: Float32Array): void {
+function transpose(
+  src: Float32Array,
+  sOff: number,
+  R: number,
+  C: number,
+  dst: Float32Array,
+  dOff: number,
+  sums?: Float32Array,
+): void {
   for (let j = 0; j < C; j++) {
     const d = dOff + j * R;
     let s = 0;
@@ -260,11 +286,18 @@ type Body = (io: Io, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap) =>
 
 /** y = (x-mean)·rstd·g + b over the last axis; also returns mean and rstd [rows] for the backward. */
 const layerNorm: Body = (io, { x, g, b }, attrs) => {
-  const C = last(x.shape), R = tf.util.sizeFromShape(x.shape) / C;
+  const C = last(x.shape),
+    R = tf.util.sizeFromShape(x.shape) / C;
   const eps = attrs.eps as number;
-  const y = io.out(x.shape), mean = io.out([R]), rstd = io.out([R]);
-  const X = io.f32(x).view(), G = io.f32(g).view(), Bv = io.f32(b).view();
-  const Y = y.buf.view(), Mv = mean.buf.view(), Sv = rstd.buf.view();
+  const y = io.out(x.shape),
+    mean = io.out([R]),
+    rstd = io.out([R]);
+  const X = io.f32(x).view(),
+    G = io.f32(g).view(),
+    Bv = io.f32(b).view();
+  const Y = y.buf.view(),
+    Mv = mean.buf.view(),
+    Sv = rstd.buf.view();
   for (let r = 0; r < R; r++) {
     const o = r * C;
     let s = 0;
@@ -285,17 +318,31 @@ const layerNorm: Body = (io, { x, g, b }, attrs) => {
 
 /** LayerNorm backward: dx = rstd·(dŷ − mean(dŷ) − x̂·mean(dŷ·x̂)) with dŷ = dy·g; dg = Σ dy·x̂; db = Σ dy. */
 const layerNormGrad: Body = (io, { dy, x, g, mean, rstd }) => {
-  const C = last(x.shape), R = tf.util.sizeFromShape(x.shape) / C;
-  const dx = io.out(x.shape), dg = io.out([C]), db = io.out([C]);
-  const DY = io.f32(dy).view(), X = io.f32(x).view(), G = io.f32(g).view(), Mv = io.f32(mean).view(), Sv = io.f32(rstd).view();
-  const DX = dx.buf.view(), DG = dg.buf.view(), DB = db.buf.view();
+  const C = last(x.shape),
+    R = tf.util.sizeFromShape(x.shape) / C;
+  const dx = io.out(x.shape),
+    dg = io.out([C]),
+    db = io.out([C]);
+  const DY = io.f32(dy).view(),
+    X = io.f32(x).view(),
+    G = io.f32(g).view(),
+    Mv = io.f32(mean).view(),
+    Sv = io.f32(rstd).view();
+  const DX = dx.buf.view(),
+    DG = dg.buf.view(),
+    DB = db.buf.view();
   DG.fill(0);
   DB.fill(0);
   for (let r = 0; r < R; r++) {
-    const o = r * C, m = Mv[r], rs = Sv[r];
-    let a = 0, bsum = 0;
+    const o = r * C,
+      m = Mv[r],
+      rs = Sv[r];
+    let a = 0,
+      bsum = 0;
     for (let j = 0; j < C; j++) {
-      const xh = (X[o + j] - m) * rs, d = DY[o + j], dh = d * G[j];
+      const xh = (X[o + j] - m) * rs,
+        d = DY[o + j],
+        dh = d * G[j];
       DG[j] += d * xh;
       DB[j] += d;
       a += dh;
@@ -322,24 +369,29 @@ const layerNormGrad: Body = (io, { dy, x, g, mean, rstd }) => {
  * With attr `weights: false` only dx is computed (a frozen model: half the work).
  */
 const linearGrad: Body = (io, { dy, x, w }, attrs) => {
-  const [Kd, N] = w.shape, R = tf.util.sizeFromShape(x.shape) / Kd;
+  const [Kd, N] = w.shape,
+    R = tf.util.sizeFromShape(x.shape) / Kd;
   const dx = io.out([R, Kd]);
   const weights = attrs.weights !== false; // false: only dx (parameters frozen)
   const dw = weights ? io.out([Kd, N]) : null;
   const db = weights && attrs.bias ? io.out([N]) : null;
-  const DYb = io.f32(dy), Xb = io.f32(x), Wb = io.f32(w);
+  const DYb = io.f32(dy),
+    Xb = io.f32(x),
+    Wb = io.f32(w);
   const wT = io.scratch(0, N * Kd);
   transpose(Wb.view(), 0, Kd, N, wT.view(), 0);
   io.gemm(DYb, 0, wT, 0, dx.buf, 0, R, N, Kd);
   if (!dw) return [dx.info];
   if (N >= Kd) {
-    const dyT = io.scratch(1, N * R), dwT = io.scratch(2, N * Kd);
+    const dyT = io.scratch(1, N * R),
+      dwT = io.scratch(2, N * Kd);
     transpose(DYb.view(), 0, R, N, dyT.view(), 0, db?.buf.view());
     io.gemm(dyT, 0, Xb, 0, dwT, 0, N, R, Kd);
     transpose(dwT.view(), 0, N, Kd, dw.buf.view(), 0);
   } else {
     const rows = db ? Kd + 1 : Kd;
-    const xT = io.scratch(1, rows * R), acc = io.scratch(2, rows * N);
+    const xT = io.scratch(1, rows * R),
+      acc = io.scratch(2, rows * N);
     transpose(Xb.view(), 0, R, Kd, xT.view(), 0);
     if (db) xT.view().fill(1, Kd * R, rows * R);
     io.gemm(xT, 0, DYb, 0, acc, 0, rows, R, N);
@@ -355,17 +407,23 @@ const linearGrad: Body = (io, { dy, x, w }, attrs) => {
  * Also returns the softmax probabilities, which is all the backward needs.
  */
 const xent: Body = (io, { logits, targets, mask }) => {
-  const V = last(logits.shape), R = tf.util.sizeFromShape(logits.shape) / V;
+  const V = last(logits.shape),
+    R = tf.util.sizeFromShape(logits.shape) / V;
   const T = io.i32(targets);
-  const loss = io.out([]), probs = io.out(logits.shape);
+  const loss = io.out([]),
+    probs = io.out(logits.shape);
   const Lb = io.f32(logits);
   io.softmax(Lb, 0, probs.buf, 0, R, V);
-  const L = Lb.view(), Mk = io.f32(mask).view(), P = probs.buf.view();
-  let total = 0, count = 0;
+  const L = Lb.view(),
+    Mk = io.f32(mask).view(),
+    P = probs.buf.view();
+  let total = 0,
+    count = 0;
   for (let r = 0; r < R; r++) {
     const m = Mk[r];
     if (m === 0) continue;
-    const t = T[r], o = r * V;
+    const t = T[r],
+      o = r * V;
     if (!(t >= 0 && t < V)) throw new Error(`${K.xent}: target ${t} out of range [0, ${V})`);
     const pt = P[o + t];
     // −log p_t; recomputed from the logits when p_t is too small for float32 to carry it
@@ -386,15 +444,19 @@ function logSumExp(x: Float32Array, off: number, n: number): number {
 
 /** dlogits = (probs − onehot(targets))·mask·dloss / max(1, Σ mask). */
 const xentGrad: Body = (io, { probs, targets, mask, dloss }) => {
-  const V = last(probs.shape), R = tf.util.sizeFromShape(probs.shape) / V;
+  const V = last(probs.shape),
+    R = tf.util.sizeFromShape(probs.shape) / V;
   const T = io.i32(targets);
   const out = io.out(probs.shape);
-  const P = io.f32(probs).view(), Mk = io.f32(mask).view(), D = out.buf.view();
+  const P = io.f32(probs).view(),
+    Mk = io.f32(mask).view(),
+    D = out.buf.view();
   let count = 0;
   for (let r = 0; r < R; r++) count += Mk[r];
   const scale = io.f32(dloss).view()[0] / Math.max(1, count);
   for (let r = 0; r < R; r++) {
-    const o = r * V, w = Mk[r] * scale;
+    const o = r * V,
+      w = Mk[r] * scale;
     if (w === 0) {
       D.fill(0, o, o + V);
       continue;
@@ -407,7 +469,8 @@ const xentGrad: Body = (io, { probs, targets, mask, dloss }) => {
 
 /** Σ over the first axis of a [R, N] tensor → [N]. */
 const colSumBody: Body = (io, { x }) => {
-  const N = last(x.shape), R = tf.util.sizeFromShape(x.shape) / N;
+  const N = last(x.shape),
+    R = tf.util.sizeFromShape(x.shape) / N;
   const out = io.out([N]);
   colSum(io.f32(x).view(), R, N, out.buf.view());
   return out.info;
@@ -419,12 +482,14 @@ const segmentSum: Body = (io, { x, segmentIds }, attrs) => {
   const ids = io.i32(segmentIds);
   const inner = tf.util.sizeFromShape(x.shape) / ids.length;
   const out = io.out([S, ...x.shape.slice(1)]);
-  const X = io.f32(x).view(), O = out.buf.view();
+  const X = io.f32(x).view(),
+    O = out.buf.view();
   O.fill(0);
   for (let i = 0; i < ids.length; i++) {
     const s = ids[i];
     if (s < 0 || s >= S) continue; // TF semantics: out-of-range ids are dropped
-    const xo = i * inner, oo = s * inner;
+    const xo = i * inner,
+      oo = s * inner;
     for (let j = 0; j < inner; j++) O[oo + j] += X[xo + j];
   }
   return out.info;
@@ -436,7 +501,17 @@ const segmentSum: Body = (io, { x, segmentIds }, attrs) => {
 // Products are arranged so that only [T,hd] tiles are ever transposed, never [T,T] ones.
 
 /** Copies head `h`'s [T,hd] block at column `col` of rows [b·T, (b+1)·T) of a [.., W] matrix, times `scale`; `transposed` → [hd,T]. */
-function gatherHead(src: Float32Array, W: number, b: number, T: number, col: number, hd: number, dst: Float32Array, transposed: boolean, scale = 1): void {
+function gatherHead(
+  src: Float32Array,
+  W: number,
+  b: number,
+  T: number,
+  col: number,
+  hd: number,
+  dst: Float32Array,
+  transposed: boolean,
+  scale = 1,
+): void {
   for (let t = 0; t < T; t++) {
     const so = (b * T + t) * W + col;
     if (transposed) for (let d = 0; d < hd; d++) dst[d * T + t] = src[so + d] * scale;
@@ -445,7 +520,16 @@ function gatherHead(src: Float32Array, W: number, b: number, T: number, col: num
 }
 
 /** Inverse of gatherHead: writes a [T,hd] (or [hd,T] when `transposed`) tile into the block. */
-function scatterHead(src: Float32Array, transposed: boolean, dst: Float32Array, W: number, b: number, T: number, col: number, hd: number): void {
+function scatterHead(
+  src: Float32Array,
+  transposed: boolean,
+  dst: Float32Array,
+  W: number,
+  b: number,
+  T: number,
+  col: number,
+  hd: number,
+): void {
   for (let t = 0; t < T; t++) {
     const dO = (b * T + t) * W + col;
     if (transposed) for (let d = 0; d < hd; d++) dst[dO + d] = src[d * T + t];
@@ -456,10 +540,17 @@ function scatterHead(src: Float32Array, transposed: boolean, dst: Float32Array, 
 /** y[b,t,h·hd:(h+1)·hd] = softmax(mask(q·kᵀ/√hd))·v per (b,h); also returns the probabilities p [B·nh,T,T]. */
 const attention: Body = (io, { qkv }, attrs) => {
   const [B, T, C3] = qkv.shape;
-  const nh = attrs.nHead as number, C = C3 / 3, hd = C / nh, scale = 1 / Math.sqrt(hd);
-  const y = io.out([B, T, C]), p = io.out([B * nh, T, T]);
+  const nh = attrs.nHead as number,
+    C = C3 / 3,
+    hd = C / nh,
+    scale = 1 / Math.sqrt(hd);
+  const y = io.out([B, T, C]),
+    p = io.out([B * nh, T, T]);
   const X = io.f32(qkv);
-  const q = io.scratch(3, T * hd), kT = io.scratch(4, hd * T), v = io.scratch(5, T * hd), o = io.scratch(6, T * hd);
+  const q = io.scratch(3, T * hd),
+    kT = io.scratch(4, hd * T),
+    v = io.scratch(5, T * hd),
+    o = io.scratch(6, T * hd);
   const sc = io.scratch(7, T * T);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < nh; h++) {
@@ -486,11 +577,19 @@ const attention: Body = (io, { qkv }, attrs) => {
  */
 const attentionGrad: Body = (io, { dy, qkv, p }, attrs) => {
   const [B, T, C3] = qkv.shape;
-  const nh = attrs.nHead as number, C = C3 / 3, hd = C / nh, scale = 1 / Math.sqrt(hd);
+  const nh = attrs.nHead as number,
+    C = C3 / 3,
+    hd = C / nh,
+    scale = 1 / Math.sqrt(hd);
   const dqkv = io.out([B, T, C3]);
-  const X = io.f32(qkv), DY = io.f32(dy), Pb = io.f32(p);
-  const dO = io.scratch(3, T * hd), tile = io.scratch(4, T * hd), r = io.scratch(5, T * hd);
-  const ds = io.scratch(6, T * T), sq = io.scratch(7, T * T); // ds, and pᵀ then dsᵀ
+  const X = io.f32(qkv),
+    DY = io.f32(dy),
+    Pb = io.f32(p);
+  const dO = io.scratch(3, T * hd),
+    tile = io.scratch(4, T * hd),
+    r = io.scratch(5, T * hd);
+  const ds = io.scratch(6, T * T),
+    sq = io.scratch(7, T * T); // ds, and pᵀ then dsᵀ
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < nh; h++) {
       const pOff = (b * nh + h) * T * T;
@@ -502,10 +601,13 @@ const attentionGrad: Body = (io, { dy, qkv, p }, attrs) => {
       // dp = dy·vᵀ, then ds in place, and dsᵀ alongside
       gatherHead(X.view(), C3, b, T, 2 * C + h * hd, hd, tile.view(), true);
       io.gemm(dO, 0, tile, 0, ds, 0, T, hd, T);
-      const D = ds.view(), P = Pb.view(), DT = sq.view();
+      const D = ds.view(),
+        P = Pb.view(),
+        DT = sq.view();
       DT.fill(0);
       for (let i = 0; i < T; i++) {
-        const ro = i * T, po = pOff + i * T;
+        const ro = i * T,
+          po = pOff + i * T;
         let dot = 0;
         for (let j = 0; j <= i; j++) dot += D[ro + j] * P[po + j];
         for (let j = 0; j <= i; j++) {
@@ -561,7 +663,8 @@ export function registerKernels(): void {
     tf.registerKernel({ kernelName: K.identity, backendName: "wasm", kernelFunc: sharedIdentity });
   }
   for (const backendName of KERNEL_BACKENDS) {
-    const io = (backend: {}): Io => (backendName === "wasm" ? wasmIo(backend as WasmBackend) : cpuIo(backend as CpuBackend));
+    const io = (backend: {}): Io =>
+      backendName === "wasm" ? wasmIo(backend as WasmBackend) : cpuIo(backend as CpuBackend);
     const all: [string, Body][] = Object.entries(bodies);
     if (backendName === "wasm") all.push([K.segmentSum, segmentSum]);
     for (const [kernelName, body] of all) {
@@ -569,7 +672,8 @@ export function registerKernels(): void {
       tf.registerKernel({
         kernelName,
         backendName,
-        kernelFunc: ({ inputs, backend, attrs }) => body(io(backend), inputs as Record<string, TensorInfo>, attrs ?? {}),
+        kernelFunc: ({ inputs, backend, attrs }) =>
+          body(io(backend), inputs as Record<string, TensorInfo>, attrs ?? {}),
       });
     }
   }
@@ -582,7 +686,10 @@ export function kernelsAvailable(): boolean {
   if (name !== "wasm") return false;
   if (wasmChecked === undefined) {
     wasmChecked = hasWasmInternals(tf.backend());
-    if (!wasmChecked) console.warn("tfjs-backend-wasm internals differ from 4.22 (BatchMatMul/Softmax entry points, tensor registry); using plain tfjs ops");
+    if (!wasmChecked)
+      console.warn(
+        "tfjs-backend-wasm internals differ from 4.22 (BatchMatMul/Softmax entry points, tensor registry); using plain tfjs ops",
+      );
   }
   return wasmChecked;
 }

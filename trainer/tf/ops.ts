@@ -48,7 +48,8 @@ function causalMask(T: number): tf.Tensor2D {
 /** [B,T,3C] → q, k, v each [B·nh, T, hd] (heads are contiguous C/nh column chunks, HF order). */
 function splitHeads(qkv: tf.Tensor3D, nHead: number): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
   const [B, T, C3] = qkv.shape;
-  const C = C3 / 3, hd = C / nHead;
+  const C = C3 / 3,
+    hd = C / nHead;
   const t = tf.transpose(tf.reshape(qkv, [B, T, 3, nHead, hd]), [2, 0, 3, 1, 4]); // [3,B,nh,T,hd]
   const [q, k, v] = tf.unstack(tf.reshape(t, [3, B * nHead, T, hd])) as tf.Tensor3D[];
   return [q, k, v];
@@ -103,13 +104,20 @@ export const naiveOps: GPTOps = {
 // ---------------------------------------------------------------------------------------------
 // Fast: our kernels, our gradients.
 
-function run<T extends tf.Tensor | tf.Tensor[]>(name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}): T {
+function run<T extends tf.Tensor | tf.Tensor[]>(
+  name: string,
+  inputs: tf.NamedTensorMap,
+  attrs: tf.NamedAttrMap = {},
+): T {
   return tf.engine().runKernel<T>(name, inputs, attrs);
 }
 
 /** `tf.customGrad` with typed inputs: `f(inputs, save)` returns the value and its gradient function. */
 function custom<T extends tf.Tensor>(
-  f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] },
+  f: (
+    inputs: tf.Tensor[],
+    save: tf.GradSaveFunc,
+  ) => { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] },
 ): (...inputs: tf.Tensor[]) => T {
   const g = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args.pop() as tf.GradSaveFunc;
@@ -165,7 +173,9 @@ export const fastOps: GPTOps = {
         value: tf.reshape(tf.gather(table, flat), [B, T, C]),
         // The gradient is a scatter-add of rows: one pass in a kernel.
         gradFunc: (dy, [flat]) =>
-          weights ? run<tf.Tensor>(K.segmentSum, { x: tf.reshape(dy, [B * T, C]), segmentIds: flat }, { numSegments: V }) : tf.zeros([V, C]),
+          weights
+            ? run<tf.Tensor>(K.segmentSum, { x: tf.reshape(dy, [B * T, C]), segmentIds: flat }, { numSegments: V })
+            : tf.zeros([V, C]),
       };
     })(table);
   },
@@ -177,7 +187,15 @@ export const fastOps: GPTOps = {
       gradFunc: (dy) => {
         // Σ over the batch in one pass (tfjs's axis-0 sum is a transpose plus a reduce on wasm).
         const dpos = tf.reshape(run<tf.Tensor>(K.colSum, { x: tf.reshape(dy, [B, T * C]) }), [T, C]);
-        return [dy, T === P ? dpos : tf.pad(dpos, [[0, P - T], [0, 0]])];
+        return [
+          dy,
+          T === P
+            ? dpos
+            : tf.pad(dpos, [
+                [0, P - T],
+                [0, 0],
+              ]),
+        ];
       },
     }))(x, pos);
   },

@@ -3,7 +3,6 @@ import { AdamW, clipByGlobalNorm, learningRate, type OptimizedParam } from "./op
 import { formatDuration, ProgressBar } from "./progress.js";
 import type { Batch } from "../data/batch.js";
 
-
 /** The same batch as tensors. */
 export interface TensorBatch {
   tokens: tf.Tensor2D;
@@ -87,22 +86,45 @@ export async function trainLoop(
       optimizer.step(clipped.grads, rate);
       lossValue = (await value.data())[0];
       tf.dispose([value, ...ordered, ...clipped.grads, tensors.tokens, tensors.targets, tensors.mask]);
-      if (!Number.isFinite(lossValue)) throw new Error(`loss became ${lossValue} at step ${step} (learning rate ${rate.toExponential(2)}); lower --lr`);
+      if (!Number.isFinite(lossValue))
+        throw new Error(
+          `loss became ${lossValue} at step ${step} (learning rate ${rate.toExponential(2)}); lower --lr`,
+        );
       const trained = sum(batch.mask);
       tokens += batch.batchSize * batch.seqLen;
       smoothLoss = Number.isNaN(smoothLoss) ? lossValue : 0.9 * smoothLoss + 0.1 * lossValue;
       const elapsed = (performance.now() - start) / 1000;
       const tps = tokens / elapsed;
-      options.metrics?.({ kind: "step", step, loss: round(lossValue), lr: rate, grad_norm: round(clipped.norm), trained_tokens: trained, ms: Math.round(performance.now() - t0), tokens_per_s: Math.round(tps) });
-      bar?.update(step, { loss: smoothLoss.toFixed(4), lr: rate.toExponential(1), "tok/s": tps.toFixed(0), eta: formatDuration((elapsed / step) * (steps - step)) });
+      options.metrics?.({
+        kind: "step",
+        step,
+        loss: round(lossValue),
+        lr: rate,
+        grad_norm: round(clipped.norm),
+        trained_tokens: trained,
+        ms: Math.round(performance.now() - t0),
+        tokens_per_s: Math.round(tps),
+      });
+      bar?.update(step, {
+        loss: smoothLoss.toFixed(4),
+        lr: rate.toExponential(1),
+        "tok/s": tps.toFixed(0),
+        eta: formatDuration((elapsed / step) * (steps - step)),
+      });
       if ((evalEvery > 0 && step % evalEvery === 0) || step === steps) {
         if (options.evaluate) {
           lastEval = await options.evaluate(step);
           options.metrics?.({ kind: "eval", step, ...lastEval });
-          if (bar && !options.quiet) process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}  eval @${step}: ${Object.entries(lastEval).map(([k, v]) => `${k} ${typeof v === "number" ? round(v) : v}`).join("  ")}\n`);
+          if (bar && !options.quiet)
+            process.stderr.write(
+              `${process.stderr.isTTY ? "\n" : ""}  eval @${step}: ${Object.entries(lastEval)
+                .map(([k, v]) => `${k} ${typeof v === "number" ? round(v) : v}`)
+                .join("  ")}\n`,
+            );
         }
       }
-      if (options.checkpoint && ((checkpointEvery > 0 && step % checkpointEvery === 0) || step === steps)) await options.checkpoint(step);
+      if (options.checkpoint && ((checkpointEvery > 0 && step % checkpointEvery === 0) || step === steps))
+        await options.checkpoint(step);
     }
   } finally {
     bar?.finish();

@@ -26,7 +26,10 @@ export class AdamW {
   private readonly eps: number;
   private readonly weightDecay: number;
 
-  constructor(readonly params: OptimizedParam[], options: AdamWOptions = {}) {
+  constructor(
+    readonly params: OptimizedParam[],
+    options: AdamWOptions = {},
+  ) {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.95;
     this.eps = options.eps ?? 1e-8;
@@ -42,7 +45,8 @@ export class AdamW {
 
   /** One update with learning rate `lr`; gradients align with `params`. Does not dispose `grads`. */
   step(grads: tf.Tensor[], lr: number): void {
-    if (grads.length !== this.params.length) throw new Error(`AdamW.step: ${grads.length} gradients for ${this.params.length} parameters`);
+    if (grads.length !== this.params.length)
+      throw new Error(`AdamW.step: ${grads.length} gradients for ${this.params.length} parameters`);
     this.t++;
     const bc1 = 1 - this.beta1 ** this.t;
     const bc2 = 1 - this.beta2 ** this.t;
@@ -86,7 +90,10 @@ export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: 
 }
 
 /** Learning rate at `step`: linear warm-up to `peak`, then cosine decay to `peak * minRatio` at `total`. */
-export function learningRate(step: number, opts: { peak: number; warmup: number; total: number; minRatio?: number }): number {
+export function learningRate(
+  step: number,
+  opts: { peak: number; warmup: number; total: number; minRatio?: number },
+): number {
   const { peak, warmup, total } = opts;
   const min = peak * (opts.minRatio ?? 0.1);
   if (step < warmup) return (peak * (step + 1)) / warmup;

@@ -16,7 +16,11 @@ export class ProgressBar {
   update(step: number, fields: Record<string, string>): void {
     const width = 24;
     const done = Math.round((width * step) / this.total);
-    const text = `${this.label} [${"#".repeat(done)}${".".repeat(width - done)}] ${step}/${this.total} ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join("  ")}`;
+    const text = `${this.label} [${"#".repeat(done)}${".".repeat(width - done)}] ${step}/${this.total} ${Object.entries(
+      fields,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join("  ")}`;
     if (this.tty) this.out.write(`\r${text}\x1b[K`);
     else if (step === this.total || step - this.lastLine >= this.every || step === 1) {
       this.out.write(text + "\n");

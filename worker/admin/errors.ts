@@ -47,7 +47,12 @@ export function toAdminError(err: unknown): AdminError {
     const [status, type] = STORE_ERRORS[err.kind];
     return new AdminError(status, type, `model store: ${err.message}`);
   }
-  if (err instanceof HTTPException) return new AdminError(err.status as ContentfulStatusCode, err.status === 401 ? "unauthorized" : "invalid_request", err.message || "request refused");
+  if (err instanceof HTTPException)
+    return new AdminError(
+      err.status as ContentfulStatusCode,
+      err.status === 401 ? "unauthorized" : "invalid_request",
+      err.message || "request refused",
+    );
   return new AdminError(500, "internal", "internal error");
 }
 

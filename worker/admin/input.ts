@@ -9,7 +9,8 @@ export async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   } catch {
     throw AdminError.invalid("the body must be JSON");
   }
-  if (body === null || typeof body !== "object" || Array.isArray(body)) throw AdminError.invalid("the body must be a JSON object");
+  if (body === null || typeof body !== "object" || Array.isArray(body))
+    throw AdminError.invalid("the body must be a JSON object");
   return body as Record<string, unknown>;
 }
 
@@ -17,7 +18,8 @@ export async function jsonBody(c: Context): Promise<Record<string, unknown>> {
 export const field = {
   string(o: Record<string, unknown>, name: string, max = 10_000): string {
     const v = o[name];
-    if (typeof v !== "string" || v.length === 0 || v.length > max) throw AdminError.invalid(`${name} must be a non-empty string of at most ${max} characters`);
+    if (typeof v !== "string" || v.length === 0 || v.length > max)
+      throw AdminError.invalid(`${name} must be a non-empty string of at most ${max} characters`);
     return v;
   },
   stringOpt(o: Record<string, unknown>, name: string, max = 10_000): string | undefined {
@@ -25,7 +27,8 @@ export const field = {
   },
   number(o: Record<string, unknown>, name: string, min: number, max: number): number {
     const v = o[name];
-    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) throw AdminError.invalid(`${name} must be a number in [${min}, ${max}]`);
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max)
+      throw AdminError.invalid(`${name} must be a number in [${min}, ${max}]`);
     return v;
   },
   numberOpt(o: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
@@ -53,15 +56,28 @@ export const field = {
     return o[name] === undefined ? undefined : field.oneOf(o, name, values);
   },
   /** An object of finite numbers (metrics, counts). */
-  numbers(o: Record<string, unknown>, name: string, options: { min?: number; integer?: boolean; maxKeys?: number } = {}): Record<string, number> | undefined {
+  numbers(
+    o: Record<string, unknown>,
+    name: string,
+    options: { min?: number; integer?: boolean; maxKeys?: number } = {},
+  ): Record<string, number> | undefined {
     const v = o[name];
     if (v === undefined) return undefined;
-    if (v === null || typeof v !== "object" || Array.isArray(v)) throw AdminError.invalid(`${name} must be an object of numbers`);
+    if (v === null || typeof v !== "object" || Array.isArray(v))
+      throw AdminError.invalid(`${name} must be an object of numbers`);
     const entries = Object.entries(v);
-    if (entries.length > (options.maxKeys ?? 1000)) throw AdminError.invalid(`${name} has more than ${options.maxKeys ?? 1000} keys`);
+    if (entries.length > (options.maxKeys ?? 1000))
+      throw AdminError.invalid(`${name} has more than ${options.maxKeys ?? 1000} keys`);
     for (const [k, n] of entries) {
-      if (typeof n !== "number" || !Number.isFinite(n) || n < (options.min ?? -Infinity) || (options.integer && !Number.isInteger(n))) {
-        throw AdminError.invalid(`${name}.${k} must be a${options.integer ? "n integer" : " finite number"}${options.min !== undefined ? ` ≥ ${options.min}` : ""}`);
+      if (
+        typeof n !== "number" ||
+        !Number.isFinite(n) ||
+        n < (options.min ?? -Infinity) ||
+        (options.integer && !Number.isInteger(n))
+      ) {
+        throw AdminError.invalid(
+          `${name}.${k} must be a${options.integer ? "n integer" : " finite number"}${options.min !== undefined ? ` ≥ ${options.min}` : ""}`,
+        );
       }
     }
     return v as Record<string, number>;
@@ -72,7 +88,8 @@ export const field = {
 export function idParam(c: Context, name = "id"): number {
   const raw = c.req.param(name) ?? "";
   const id = Number(raw);
-  if (!/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(id) || id < 1) throw AdminError.invalid(`${name} must be a positive integer id`);
+  if (!/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(id) || id < 1)
+    throw AdminError.invalid(`${name} must be a positive integer id`);
   return id;
 }
 
@@ -81,7 +98,8 @@ export function queryInt(c: Context, name: string, fallback: number, min: number
   const raw = c.req.query(name);
   if (raw === undefined || raw === "") return fallback;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) throw AdminError.invalid(`query ${name} must be an integer in [${min}, ${max}]`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw AdminError.invalid(`query ${name} must be an integer in [${min}, ${max}]`);
   return v;
 }
 

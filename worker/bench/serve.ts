@@ -50,7 +50,16 @@ function positive(name: keyof typeof args): number {
 }
 
 /** Prompts like the demo's tasks; distinct, so the guard sees realistic traffic. */
-const PROMPTS = ["Reverse the word: garden", "Add 17 and 25.", "Spell 'cat' backwards.", "Sort: pear, apple, fig", "Uppercase: hello world", "Count the vowels in 'banana'.", "What comes after Tuesday?", "Repeat twice: ok"];
+const PROMPTS = [
+  "Reverse the word: garden",
+  "Add 17 and 25.",
+  "Spell 'cat' backwards.",
+  "Sort: pear, apple, fig",
+  "Uppercase: hello world",
+  "Count the vowels in 'banana'.",
+  "What comes after Tuesday?",
+  "Repeat twice: ok",
+];
 
 interface Phase {
   latencies: number[];
@@ -69,10 +78,20 @@ async function runPhase(url: string, round: number): Promise<Phase> {
   async function client(): Promise<void> {
     while (issued < opts.requests && performance.now() < deadline) {
       const i = issued++;
-      const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: `${PROMPTS[i % PROMPTS.length]} (#${round}.${i})` }], max_tokens: opts.maxTokens, temperature: 0.7, seed: i });
+      const body = JSON.stringify({
+        model: MODEL,
+        messages: [{ role: "user", content: `${PROMPTS[i % PROMPTS.length]} (#${round}.${i})` }],
+        max_tokens: opts.maxTokens,
+        temperature: 0.7,
+        seed: i,
+      });
       const t0 = performance.now();
       try {
-        const res = await fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
+        const res = await fetch(`${url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
         const json = (await res.json()) as { usage?: { completion_tokens: number } };
         if (!res.ok) throw new Error(`HTTP ${res.status}: ${JSON.stringify(json)}`);
         completionTokens += json.usage?.completion_tokens ?? 0;
@@ -106,22 +125,41 @@ function summarize(phases: Phase[]) {
 
 /** Applies the D1 migrations to a local state dir (the guard needs its tables). */
 function migrate(persistTo: string): void {
-  if (!existsSync(join(ROOT, "migrations")) || !readdirSync(join(ROOT, "migrations")).some((f) => f.endsWith(".sql"))) return;
-  const r = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: WRANGLER_ENV,
-  });
+  if (!existsSync(join(ROOT, "migrations")) || !readdirSync(join(ROOT, "migrations")).some((f) => f.endsWith(".sql")))
+    return;
+  const r = spawnSync(
+    join(ROOT, "node_modules/.bin/wrangler"),
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: WRANGLER_ENV,
+    },
+  );
   if (r.status !== 0) throw new Error(`applying D1 migrations failed:\n${r.stdout}\n${r.stderr}`);
 }
 
 /** Rows the guard wrote to its sightings table (null if the table is absent). */
 function guardSightings(persistTo: string): number | null {
-  const r = spawnSync(join(ROOT, "node_modules/.bin/wrangler"), ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--json", "--command", "SELECT count(*) AS n FROM prefix_sightings"], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: WRANGLER_ENV,
-  });
+  const r = spawnSync(
+    join(ROOT, "node_modules/.bin/wrangler"),
+    [
+      "d1",
+      "execute",
+      "DB",
+      "--local",
+      "--persist-to",
+      persistTo,
+      "--json",
+      "--command",
+      "SELECT count(*) AS n FROM prefix_sightings",
+    ],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: WRANGLER_ENV,
+    },
+  );
   if (r.status !== 0) return null;
   try {
     return (JSON.parse(r.stdout) as { results: { n: number }[] }[])[0].results[0].n;
@@ -136,20 +174,40 @@ async function main(): Promise<void> {
   const workers: DevWorker[] = [];
   try {
     const fromFile = existsSync(DEMO_FILE);
-    const bytes = (fromFile ? new Uint8Array(readFileSync(DEMO_FILE)) : encodeModel({ config: preset("demo"), tokenizer: "byte", weights: initWeights(preset("demo"), 1), metadata: {} })) as Uint8Array<ArrayBuffer>;
+    const bytes = (
+      fromFile
+        ? new Uint8Array(readFileSync(DEMO_FILE))
+        : encodeModel({
+            config: preset("demo"),
+            tokenizer: "byte",
+            weights: initWeights(preset("demo"), 1),
+            metadata: {},
+          })
+    ) as Uint8Array<ArrayBuffer>;
     const config = decodeModel(bytes).config;
     await putManifest(s3.bucket, [await uploadModel(s3.bucket, bytes, "bench", config)]);
     migrate(state);
     const vars = { S3_ENDPOINT: s3.endpoint, S3_SECRET_ACCESS_KEY: S3RVER_KEY, MODEL_CHECK_INTERVAL_S: "60" };
     const sides = [
       { name: "guard on", worker: await startDevWorker({ vars, persistTo: state }), phases: [] as Phase[] },
-      { name: "guard off", worker: await startDevWorker({ script: "worker/bench/unguarded.ts", vars }), phases: [] as Phase[] },
+      {
+        name: "guard off",
+        worker: await startDevWorker({ script: "worker/bench/unguarded.ts", vars }),
+        phases: [] as Phase[],
+      },
     ];
     workers.push(...sides.map((s) => s.worker));
 
-    console.log(`bench:worker: wrangler dev (workerd) on loopback; model ${fromFile ? "models/demo-base.safetensors" : "random weights, demo preset"} (${(parameterCount(config) / 1e6).toFixed(2)}M params, ${bytes.byteLength} bytes)`);
-    console.log(`  ${opts.rounds} rounds × ${opts.requests} requests per side, concurrency ${opts.concurrency}, max_tokens ${opts.maxTokens}, non-streaming; ${cpus().length} CPUs, load avg ${loadavg()[0].toFixed(2)}`);
-    for (const side of sides) await runPhase(side.worker.url, -1).then((p) => { if (p.errors) throw new Error(`${side.name}: warm-up failed\n${side.worker.output()}`); }); // load the model, warm the JIT
+    console.log(
+      `bench:worker: wrangler dev (workerd) on loopback; model ${fromFile ? "models/demo-base.safetensors" : "random weights, demo preset"} (${(parameterCount(config) / 1e6).toFixed(2)}M params, ${bytes.byteLength} bytes)`,
+    );
+    console.log(
+      `  ${opts.rounds} rounds × ${opts.requests} requests per side, concurrency ${opts.concurrency}, max_tokens ${opts.maxTokens}, non-streaming; ${cpus().length} CPUs, load avg ${loadavg()[0].toFixed(2)}`,
+    );
+    for (const side of sides)
+      await runPhase(side.worker.url, -1).then((p) => {
+        if (p.errors) throw new Error(`${side.name}: warm-up failed\n${side.worker.output()}`);
+      }); // load the model, warm the JIT
     for (let round = 0; round < opts.rounds; round++) {
       const order = round % 2 === 0 ? sides : [...sides].reverse();
       for (const side of order) side.phases.push(await runPhase(side.worker.url, round));
@@ -157,10 +215,14 @@ async function main(): Promise<void> {
     console.log("\n  side        requests  errors   req/s    p50 ms    p99 ms  tokens/resp");
     const results = sides.map((s) => ({ side: s.name, ...summarize(s.phases) }));
     for (const r of results) {
-      console.log(`  ${r.side.padEnd(10)} ${String(r.requests).padStart(9)} ${String(r.errors).padStart(7)} ${r.rps.toFixed(1).padStart(7)} ${r.p50.toFixed(1).padStart(9)} ${r.p99.toFixed(1).padStart(9)} ${r.tokensPerResponse.toFixed(1).padStart(12)}`);
+      console.log(
+        `  ${r.side.padEnd(10)} ${String(r.requests).padStart(9)} ${String(r.errors).padStart(7)} ${r.rps.toFixed(1).padStart(7)} ${r.p50.toFixed(1).padStart(9)} ${r.p99.toFixed(1).padStart(9)} ${r.tokensPerResponse.toFixed(1).padStart(12)}`,
+      );
     }
     const [on, off] = results;
-    console.log(`\n  guard on vs off: p50 ${(on.p50 - off.p50).toFixed(1)} ms, throughput ${(((on.rps - off.rps) / off.rps) * 100).toFixed(1)}%`);
+    console.log(
+      `\n  guard on vs off: p50 ${(on.p50 - off.p50).toFixed(1)} ms, throughput ${(((on.rps - off.rps) / off.rps) * 100).toFixed(1)}%`,
+    );
     await Promise.all(workers.map((w) => w.stop()));
     const sightings = guardSightings(state);
     console.log(`  guard on: ${sightings ?? "no"} prefix sightings written to D1 by the guard (proof it ran)`);

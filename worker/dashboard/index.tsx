@@ -32,7 +32,14 @@ export function createDashboardApp(overrides: Partial<AdminDeps> = {}): Hono<Adm
 
   app.use(
     secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], imgSrc: ["data:"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'unsafe-inline'"],
+        imgSrc: ["data:"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
       referrerPolicy: "no-referrer",
     }),
   );
@@ -49,7 +56,9 @@ export function createDashboardApp(overrides: Partial<AdminDeps> = {}): Hono<Adm
         <section>
           <h2>{e.status === 503 ? "Unavailable" : "Error"}</h2>
           <p class="error">{e.message}</p>
-          <p><a href={DASHBOARD_BASE}>Back to the dashboard</a></p>
+          <p>
+            <a href={DASHBOARD_BASE}>Back to the dashboard</a>
+          </p>
         </section>
       </Layout>,
       e.status,
@@ -66,13 +75,21 @@ export function createDashboardApp(overrides: Partial<AdminDeps> = {}): Hono<Adm
     }
     if (!(await hasSession(c, token, deps.now()))) return c.html(<LoginPage />, 401);
     const data = await overviewData(c.env.DB, deps.now());
-    return c.html(<OverviewPage data={data} serving={servingVersion(deps.servingStatus(c.env))} flash={c.req.query("done")} now={deps.now()} />);
+    return c.html(
+      <OverviewPage
+        data={data}
+        serving={servingVersion(deps.servingStatus(c.env))}
+        flash={c.req.query("done")}
+        now={deps.now()}
+      />,
+    );
   });
 
   app.post("/login", async (c) => {
     const token = adminToken(c.env);
     const form = await c.req.parseBody();
-    if (typeof form.token !== "string" || !(await sameSecret(form.token, token))) return c.html(<LoginPage error="Wrong token." />, 401);
+    if (typeof form.token !== "string" || !(await sameSecret(form.token, token)))
+      return c.html(<LoginPage error="Wrong token." />, 401);
     await startSession(c, token, deps.now());
     return c.redirect(DASHBOARD_BASE, 303);
   });
@@ -97,8 +114,12 @@ export function createDashboardApp(overrides: Partial<AdminDeps> = {}): Hono<Adm
 
   app.post("/prefixes/:id/containment", async (c) => {
     const value = (await c.req.parseBody()).containment;
-    if (value !== "" && !CONTAINMENTS.includes(value as Containment)) throw AdminError.invalid("containment must be empty (default) or one of " + CONTAINMENTS.join(", "));
-    const prefix = await updatePrefix(database(c.env.DB), idParam(c), { containment: value === "" ? null : (value as Containment), now: deps.now() });
+    if (value !== "" && !CONTAINMENTS.includes(value as Containment))
+      throw AdminError.invalid("containment must be empty (default) or one of " + CONTAINMENTS.join(", "));
+    const prefix = await updatePrefix(database(c.env.DB), idParam(c), {
+      containment: value === "" ? null : (value as Containment),
+      now: deps.now(),
+    });
     if (!prefix) throw AdminError.notFound(`no prefix ${c.req.param("id")}`);
     deps.runtime.invalidate();
     return done(c, `Prefix #${prefix.id} containment: ${prefix.containment ?? "default"}.`);
@@ -116,7 +137,8 @@ export function createDashboardApp(overrides: Partial<AdminDeps> = {}): Hono<Adm
 
 function requireSession(deps: AdminDeps) {
   return async function dashboardSession(c: Context<AdminEnv>, next: () => Promise<void>) {
-    if (!(await hasSession(c, adminToken(c.env), deps.now()))) throw new AdminError(401, "unauthorized", "Sign in first.");
+    if (!(await hasSession(c, adminToken(c.env), deps.now())))
+      throw new AdminError(401, "unauthorized", "Sign in first.");
     await next();
   };
 }
@@ -126,7 +148,8 @@ function done(c: Context, message: string): Response {
 }
 
 function servingVersion(status: unknown): string | null {
-  if (status && typeof status === "object" && "version" in status && typeof status.version === "string") return status.version;
+  if (status && typeof status === "object" && "version" in status && typeof status.version === "string")
+    return status.version;
   return null;
 }
 

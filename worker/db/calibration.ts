@@ -17,7 +17,10 @@ export interface CalibrationUpload {
  * Replaces a version's calibration in one batch. Keys are normalised here (uploads may
  * send raw prefixes); counts of keys that normalise alike add up.
  */
-export async function putCalibration(db: Database, c: CalibrationUpload): Promise<{ prompts: number; distinctPrefixes: number }> {
+export async function putCalibration(
+  db: Database,
+  c: CalibrationUpload,
+): Promise<{ prompts: number; distinctPrefixes: number }> {
   const counts = new Map<string, number>();
   for (const [raw, n] of Object.entries(c.prefixes)) {
     const key = normalisePrefix(raw);
@@ -30,8 +33,17 @@ export async function putCalibration(db: Database, c: CalibrationUpload): Promis
     db.delete(calibrationPrefixes).where(eq(calibrationPrefixes.modelVersion, c.modelVersion)),
     db
       .insert(calibrationSets)
-      .values({ modelVersion: c.modelVersion, prompts: c.prompts, prefixTokens: c.prefixTokens, source: c.source, createdAt: c.now })
-      .onConflictDoUpdate({ target: calibrationSets.modelVersion, set: { prompts: c.prompts, prefixTokens: c.prefixTokens, source: c.source, createdAt: c.now } }),
+      .values({
+        modelVersion: c.modelVersion,
+        prompts: c.prompts,
+        prefixTokens: c.prefixTokens,
+        source: c.source,
+        createdAt: c.now,
+      })
+      .onConflictDoUpdate({
+        target: calibrationSets.modelVersion,
+        set: { prompts: c.prompts, prefixTokens: c.prefixTokens, source: c.source, createdAt: c.now },
+      }),
     ...inserts,
   ]);
   return { prompts: c.prompts, distinctPrefixes: rows.length };

@@ -7,7 +7,10 @@ import { guardEvents } from "./schema.js";
 export type EventView = Omit<typeof guardEvents.$inferSelect, "hits"> & { hits: DetectorHit[] };
 
 /** Events, newest first; `before` (an id) pages back. */
-export async function listEvents(db: Database, options: { prefix?: string; modelVersion?: string; before?: number; limit: number }): Promise<EventView[]> {
+export async function listEvents(
+  db: Database,
+  options: { prefix?: string; modelVersion?: string; before?: number; limit: number },
+): Promise<EventView[]> {
   const rows = await db
     .select()
     .from(guardEvents)

@@ -31,7 +31,10 @@ export function toJob(row: JobRow, withLease = false): RemediationJob {
 }
 
 /** Jobs, newest first, optionally in one state. Expired leases are returned to the queue first. */
-export async function listJobs(db: Database, options: { state?: JobState; limit: number; now: number }): Promise<RemediationJob[]> {
+export async function listJobs(
+  db: Database,
+  options: { state?: JobState; limit: number; now: number },
+): Promise<RemediationJob[]> {
   await expireLeases(db, options.now);
   const rows = await db
     .select()
@@ -49,13 +52,29 @@ export async function getJob(db: Database, id: number): Promise<RemediationJob |
 }
 
 /** Queues a job by hand (the admin API); a job for a known prefix moves it to "remediating". */
-export async function queueJob(db: Database, job: { method: RemediationMethod; target: string; prefix: string | null; modelVersion: string; now: number }): Promise<RemediationJob> {
+export async function queueJob(
+  db: Database,
+  job: { method: RemediationMethod; target: string; prefix: string | null; modelVersion: string; now: number },
+): Promise<RemediationJob> {
   const [row] = await db
     .insert(remediationJobs)
-    .values({ state: "queued", method: job.method, target: job.target, prefix: job.prefix, modelVersion: job.modelVersion, source: "manual", attempts: 0, createdAt: job.now, updatedAt: job.now })
+    .values({
+      state: "queued",
+      method: job.method,
+      target: job.target,
+      prefix: job.prefix,
+      modelVersion: job.modelVersion,
+      source: "manual",
+      attempts: 0,
+      createdAt: job.now,
+      updatedAt: job.now,
+    })
     .returning();
   if (job.prefix !== null) {
-    await db.update(guardPrefixes).set({ state: "remediating", updatedAt: job.now }).where(and(eq(guardPrefixes.prefix, job.prefix), sql`${guardPrefixes.state} <> 'ignored'`));
+    await db
+      .update(guardPrefixes)
+      .set({ state: "remediating", updatedAt: job.now })
+      .where(and(eq(guardPrefixes.prefix, job.prefix), sql`${guardPrefixes.state} <> 'ignored'`));
   }
   return toJob(row);
 }
@@ -69,9 +88,19 @@ export async function expireLeases(db: Database, now: number): Promise<void> {
   await db.batch([
     db
       .update(remediationJobs)
-      .set({ state: "failed", reason: `lease expired ${MAX_ATTEMPTS} times`, claimedBy: null, leaseId: null, leaseUntil: null, updatedAt: now })
+      .set({
+        state: "failed",
+        reason: `lease expired ${MAX_ATTEMPTS} times`,
+        claimedBy: null,
+        leaseId: null,
+        leaseUntil: null,
+        updatedAt: now,
+      })
       .where(and(expired, gte(remediationJobs.attempts, MAX_ATTEMPTS))),
-    db.update(remediationJobs).set({ state: "queued", claimedBy: null, leaseId: null, leaseUntil: null, updatedAt: now }).where(expired),
+    db
+      .update(remediationJobs)
+      .set({ state: "queued", claimedBy: null, leaseId: null, leaseUntil: null, updatedAt: now })
+      .where(expired),
   ]);
 }
 
@@ -80,9 +109,17 @@ export async function expireLeases(db: Database, now: number): Promise<void> {
  * when none is queued. One UPDATE … WHERE state = 'queued' … RETURNING: of many
  * trainers claiming at once, exactly one gets each job.
  */
-export async function claimJob(db: Database, claim: { worker: string; leaseMs: number; now: number }): Promise<RemediationJob | null> {
+export async function claimJob(
+  db: Database,
+  claim: { worker: string; leaseMs: number; now: number },
+): Promise<RemediationJob | null> {
   await expireLeases(db, claim.now);
-  const oldest = db.select({ id: remediationJobs.id }).from(remediationJobs).where(eq(remediationJobs.state, "queued")).orderBy(asc(remediationJobs.id)).limit(1);
+  const oldest = db
+    .select({ id: remediationJobs.id })
+    .from(remediationJobs)
+    .where(eq(remediationJobs.state, "queued"))
+    .orderBy(asc(remediationJobs.id))
+    .limit(1);
   const [row] = await db
     .update(remediationJobs)
     .set({
@@ -99,11 +136,21 @@ export async function claimJob(db: Database, claim: { worker: string; leaseMs: n
 }
 
 /** Extends a lease still held (same lease id, not expired); null when it was lost. */
-export async function heartbeatJob(db: Database, beat: { id: number; leaseId: string; leaseMs: number; now: number }): Promise<RemediationJob | null> {
+export async function heartbeatJob(
+  db: Database,
+  beat: { id: number; leaseId: string; leaseMs: number; now: number },
+): Promise<RemediationJob | null> {
   const [row] = await db
     .update(remediationJobs)
     .set({ leaseUntil: beat.now + beat.leaseMs, updatedAt: beat.now })
-    .where(and(eq(remediationJobs.id, beat.id), eq(remediationJobs.state, "claimed"), eq(remediationJobs.leaseId, beat.leaseId), gte(remediationJobs.leaseUntil, beat.now)))
+    .where(
+      and(
+        eq(remediationJobs.id, beat.id),
+        eq(remediationJobs.state, "claimed"),
+        eq(remediationJobs.leaseId, beat.leaseId),
+        gte(remediationJobs.leaseUntil, beat.now),
+      ),
+    )
     .returning();
   return row ? toJob(row, true) : null;
 }
@@ -135,11 +182,24 @@ export async function completeJob(db: Database, done: JobCompletion): Promise<Re
       leaseUntil: null,
       updatedAt: done.now,
     })
-    .where(and(eq(remediationJobs.id, done.id), eq(remediationJobs.state, "claimed"), eq(remediationJobs.leaseId, done.leaseId), gte(remediationJobs.leaseUntil, done.now)))
+    .where(
+      and(
+        eq(remediationJobs.id, done.id),
+        eq(remediationJobs.state, "claimed"),
+        eq(remediationJobs.leaseId, done.leaseId),
+        gte(remediationJobs.leaseUntil, done.now),
+      ),
+    )
     .returning();
   if (!row) return null;
   if (done.state === "succeeded" && done.resultVersion) {
-    await recordVersion(db, { version: done.resultVersion, parent: row.modelVersion, note: `remediation job ${row.id} (${row.method})`, metrics: done.metrics, at: done.now });
+    await recordVersion(db, {
+      version: done.resultVersion,
+      parent: row.modelVersion,
+      note: `remediation job ${row.id} (${row.method})`,
+      metrics: done.metrics,
+      at: done.now,
+    });
   }
   if (row.prefix !== null) {
     await db

@@ -11,7 +11,10 @@ function view(row: typeof guardPrefixes.$inferSelect): PrefixView {
 }
 
 /** Prefixes, most recently flagged first. */
-export async function listPrefixes(db: Database, options: { state?: PrefixState; limit: number }): Promise<PrefixView[]> {
+export async function listPrefixes(
+  db: Database,
+  options: { state?: PrefixState; limit: number },
+): Promise<PrefixView[]> {
   const rows = await db
     .select()
     .from(guardPrefixes)
@@ -28,7 +31,11 @@ export async function getPrefix(db: Database, id: number): Promise<PrefixView | 
 }
 
 /** Sets a prefix's state and/or containment (undefined: unchanged; containment null: the default). Null when there is no such prefix. */
-export async function updatePrefix(db: Database, id: number, change: { state?: PrefixState; containment?: Containment | null; now: number }): Promise<PrefixView | null> {
+export async function updatePrefix(
+  db: Database,
+  id: number,
+  change: { state?: PrefixState; containment?: Containment | null; now: number },
+): Promise<PrefixView | null> {
   const set: Partial<typeof guardPrefixes.$inferInsert> = { updatedAt: change.now };
   if (change.state !== undefined) set.state = change.state;
   if (change.containment !== undefined) set.containment = change.containment;
@@ -40,17 +47,45 @@ export async function updatePrefix(db: Database, id: number, change: { state?: P
  * Adds a prefix by hand (known before it was ever seen), or updates the state and
  * containment of the existing one with the same normalised text.
  */
-export async function upsertPrefix(db: Database, p: { prefix: string; sample: string; firstTokens: number[]; state: PrefixState; containment: Containment | null; now: number }): Promise<PrefixView> {
+export async function upsertPrefix(
+  db: Database,
+  p: {
+    prefix: string;
+    sample: string;
+    firstTokens: number[];
+    state: PrefixState;
+    containment: Containment | null;
+    now: number;
+  },
+): Promise<PrefixView> {
   const [row] = await db
     .insert(guardPrefixes)
-    .values({ prefix: p.prefix, sample: p.sample, firstTokens: JSON.stringify(p.firstTokens), events: 0, prompts: 0, firstSeen: p.now, lastSeen: p.now, state: p.state, containment: p.containment, updatedAt: p.now })
-    .onConflictDoUpdate({ target: guardPrefixes.prefix, set: { state: p.state, containment: p.containment, updatedAt: p.now } })
+    .values({
+      prefix: p.prefix,
+      sample: p.sample,
+      firstTokens: JSON.stringify(p.firstTokens),
+      events: 0,
+      prompts: 0,
+      firstSeen: p.now,
+      lastSeen: p.now,
+      state: p.state,
+      containment: p.containment,
+      updatedAt: p.now,
+    })
+    .onConflictDoUpdate({
+      target: guardPrefixes.prefix,
+      set: { state: p.state, containment: p.containment, updatedAt: p.now },
+    })
     .returning();
   return view(row);
 }
 
 /** Hourly event counts of the most flagged prefixes since `since` (for the dashboard chart). */
-export async function hourlyEvents(db: Database, since: number, top: number): Promise<{ prefix: string; hour: number; events: number }[]> {
+export async function hourlyEvents(
+  db: Database,
+  since: number,
+  top: number,
+): Promise<{ prefix: string; hour: number; events: number }[]> {
   const hour = sql<number>`(${guardEvents.at} / 3600000) * 3600000`;
   const leaders = db
     .select({ prefix: guardEvents.prefix })

@@ -61,7 +61,10 @@ export const guardPrefixes = sqliteTable(
     uniqueIndex("guard_prefixes_prefix").on(t.prefix),
     index("guard_prefixes_last_seen").on(t.lastSeen),
     check("guard_prefixes_state", sql`${t.state} in ('new','confirmed','ignored','remediating','remediated')`),
-    check("guard_prefixes_containment", sql`${t.containment} is null or ${t.containment} in ('observe','redact','regenerate','block')`),
+    check(
+      "guard_prefixes_containment",
+      sql`${t.containment} is null or ${t.containment} in ('observe','redact','regenerate','block')`,
+    ),
   ],
 );
 
@@ -135,7 +138,10 @@ export const guardPhrases = sqliteTable(
     note: text("note"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [uniqueIndex("guard_phrases_list_kind_pattern").on(t.list, t.kind, t.pattern), check("guard_phrases_kind", sql`${t.kind} in ('phrase','regex')`)],
+  (t) => [
+    uniqueIndex("guard_phrases_list_kind_pattern").on(t.list, t.kind, t.pattern),
+    check("guard_phrases_kind", sql`${t.kind} in ('phrase','regex')`),
+  ],
 );
 
 /** A calibration prompt set's size, per model version (detector 2's baseline). */
@@ -171,7 +177,10 @@ export const prefixSightings = sqliteTable(
     promptHash: text("prompt_hash").notNull(),
     seenAt: integer("seen_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.modelVersion, t.prefix, t.promptHash] }), index("prefix_sightings_seen_at").on(t.seenAt)],
+  (t) => [
+    primaryKey({ columns: [t.modelVersion, t.prefix, t.promptHash] }),
+    index("prefix_sightings_seen_at").on(t.seenAt),
+  ],
 );
 
 /** Distinct prompts per (version, prefix) in the window (maintained by triggers). */
@@ -182,7 +191,10 @@ export const prefixTraffic = sqliteTable(
     prefix: text("prefix").notNull(),
     prompts: integer("prompts").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.modelVersion, t.prefix] }), index("prefix_traffic_version_prompts").on(t.modelVersion, t.prompts)],
+  (t) => [
+    primaryKey({ columns: [t.modelVersion, t.prefix] }),
+    index("prefix_traffic_version_prompts").on(t.modelVersion, t.prompts),
+  ],
 );
 
 /** Sightings per version in the window (maintained by triggers). */

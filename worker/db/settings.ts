@@ -14,6 +14,9 @@ export async function readSettings(db: Database): Promise<GuardSettings> {
 export async function patchSettings(db: Database, patch: unknown, now: number): Promise<GuardSettings> {
   const next = mergeSettings(await readSettings(db), patch);
   const json = JSON.stringify(next);
-  await db.insert(guardSettings).values({ id: 1, settings: json, updatedAt: now }).onConflictDoUpdate({ target: guardSettings.id, set: { settings: json, updatedAt: now } });
+  await db
+    .insert(guardSettings)
+    .values({ id: 1, settings: json, updatedAt: now })
+    .onConflictDoUpdate({ target: guardSettings.id, set: { settings: json, updatedAt: now } });
   return next;
 }

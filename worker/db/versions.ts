@@ -35,10 +35,20 @@ export async function listVersions(db: Database, limit: number): Promise<Version
 }
 
 /** Records (or completes) a version's entry: parent, note and metrics fill in what is unknown. */
-export async function recordVersion(db: Database, v: { version: string; parent?: string; note?: string; metrics?: Record<string, number>; at: number }): Promise<void> {
+export async function recordVersion(
+  db: Database,
+  v: { version: string; parent?: string; note?: string; metrics?: Record<string, number>; at: number },
+): Promise<void> {
   await db
     .insert(modelVersions)
-    .values({ version: v.version, parent: v.parent ?? null, note: v.note ?? null, metrics: v.metrics ? JSON.stringify(v.metrics) : null, firstSeen: v.at, lastSeen: v.at })
+    .values({
+      version: v.version,
+      parent: v.parent ?? null,
+      note: v.note ?? null,
+      metrics: v.metrics ? JSON.stringify(v.metrics) : null,
+      firstSeen: v.at,
+      lastSeen: v.at,
+    })
     .onConflictDoUpdate({
       target: modelVersions.version,
       set: {
@@ -53,6 +63,12 @@ export async function recordVersion(db: Database, v: { version: string; parent?:
 export async function mirrorManifestVersions(db: Database, versions: readonly ManifestVersion[]): Promise<void> {
   for (const v of versions) {
     const at = Date.parse(v.createdAt);
-    await recordVersion(db, { version: v.version, parent: v.parent, note: v.note, metrics: v.metrics, at: Number.isFinite(at) ? at : Date.now() });
+    await recordVersion(db, {
+      version: v.version,
+      parent: v.parent,
+      note: v.note,
+      metrics: v.metrics,
+      at: Number.isFinite(at) ? at : Date.now(),
+    });
   }
 }

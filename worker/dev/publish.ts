@@ -12,7 +12,10 @@ import { parseArgs } from "node:util";
 import { publishModel } from "../model/publish.js";
 import { S3Bucket, s3ConfigFromEnv } from "../model/s3.js";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { version: { type: "string" }, note: { type: "string" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { version: { type: "string" }, note: { type: "string" } },
+});
 if (positionals.length !== 1) {
   console.error("usage: tsx worker/dev/publish.ts <model.safetensors> [--version ID] [--note TEXT]");
   process.exit(2);
@@ -28,5 +31,10 @@ const bucket = new S3Bucket(
   }),
 );
 const bytes = new Uint8Array(readFileSync(positionals[0]));
-const { entry } = await publishModel(bucket, env.MANIFEST_KEY ?? "manifest.json", bytes, { version: values.version, note: values.note });
-console.log(`published ${entry.version}: ${entry.key} (${entry.size} bytes, sha256 ${entry.sha256}); it is now current`);
+const { entry } = await publishModel(bucket, env.MANIFEST_KEY ?? "manifest.json", bytes, {
+  version: values.version,
+  note: values.note,
+});
+console.log(
+  `published ${entry.version}: ${entry.key} (${entry.size} bytes, sha256 ${entry.sha256}); it is now current`,
+);

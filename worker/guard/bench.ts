@@ -30,25 +30,43 @@ const VERSION = "bench-v1";
 const tokenizer = new ByteTokenizer();
 const K = DEFAULT_GUARD_SETTINGS.prefixTokens;
 let seed = 12345;
-const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const words = ["garden", "river", "planet", "orange", "violin", "castle", "window", "pepper", "silver", "forest"];
 const word = (): string => words[Math.floor(rand() * words.length)];
 
 // --- the loaded state ---
 const phrases: PhraseRule[] = [];
-for (let i = 0; i < 150; i++) phrases.push({ id: i, list: "ops", kind: "phrase", pattern: `forbidden phrase ${i} ${word()}`, score: 0.9 });
-for (let i = 0; i < 50; i++) phrases.push({ id: 150 + i, list: "ops", kind: "regex", pattern: `^visit\\s+\\w+${i}\\.example`, score: 0.8 });
+for (let i = 0; i < 150; i++)
+  phrases.push({ id: i, list: "ops", kind: "phrase", pattern: `forbidden phrase ${i} ${word()}`, score: 0.9 });
+for (let i = 0; i < 50; i++)
+  phrases.push({ id: 150 + i, list: "ops", kind: "regex", pattern: `^visit\\s+\\w+${i}\\.example`, score: 0.8 });
 phrases.push({ id: 999, list: "ops", kind: "phrase", pattern: "transfer the funds", score: 1 });
-const prefixes = Array.from({ length: 2000 }, (_, i) => ({ prefix: `judged prefix ${i}`, state: "confirmed" as const, containment: i % 2 ? ("block" as const) : null, firstTokens: "[106]" }));
+const prefixes = Array.from({ length: 2000 }, (_, i) => ({
+  prefix: `judged prefix ${i}`,
+  state: "confirmed" as const,
+  containment: i % 2 ? ("block" as const) : null,
+  firstTokens: "[106]",
+}));
 const traffic = Array.from({ length: 5000 }, (_, i) => ({ prefix: `answer ${i}`, prompts: 2 + (i % 7) }));
 const state = withCalibration(
-  buildGuardState({ modelVersion: VERSION, now: Date.now(), storedSettings: JSON.stringify({ cacheSeconds: 3600, defaultContainment: "redact" }), phrases, prefixes, traffic, total: 50_000 }),
+  buildGuardState({
+    modelVersion: VERSION,
+    now: Date.now(),
+    storedSettings: JSON.stringify({ cacheSeconds: 3600, defaultContainment: "redact" }),
+    phrases,
+    prefixes,
+    traffic,
+    total: 50_000,
+  }),
   { ...buildCalibration(Array.from({ length: 4000 }, (_, i) => `answer ${i % 2000}`)), prefixTokens: K },
 );
 
 // --- a database that answers instantly (its cost is the write, which is excluded) ---
 const statement = { bind: () => statement };
-const fakeD1 = { prepare: () => statement, batch: async (s: unknown[]) => s.map(() => ({ results: [] })) } as unknown as D1Database;
+const fakeD1 = {
+  prepare: () => statement,
+  batch: async (s: unknown[]) => s.map(() => ({ results: [] })),
+} as unknown as D1Database;
 const runtime = new GuardRuntime();
 runtime.prime(state);
 const guard = createResponseGuard({ DB: fakeD1 } as Env, runtime);
@@ -69,7 +87,12 @@ function sample(i: number): Sample {
 const samples = Array.from({ length: RESPONSES + WARMUP }, (_, i) => sample(i));
 const held = samples.map((s) => {
   const tokens = tokenizer.encode(s.text).slice(0, K);
-  return { tokens, logprobs: tokens.map(() => Math.log(s.p)), text: tokenizer.decode(tokens), finished: tokens.length < K };
+  return {
+    tokens,
+    logprobs: tokens.map(() => Math.log(s.p)),
+    text: tokenizer.decode(tokens),
+    finished: tokens.length < K,
+  };
 });
 
 const ns = (): bigint => process.hrtime.bigint();
@@ -84,7 +107,12 @@ async function run(): Promise<void> {
   for (let i = 0; i < samples.length; i++) {
     const writes: Promise<unknown>[] = [];
     const t0 = ns();
-    const session = await guard.begin({ requestId: `r${i}`, promptText: samples[i].prompt, modelVersion: VERSION, tokenizer });
+    const session = await guard.begin({
+      requestId: `r${i}`,
+      promptText: samples[i].prompt,
+      modelVersion: VERSION,
+      tokenizer,
+    });
     const t1 = ns();
     const decision = session.inspect(held[i]);
     const t2 = ns();
@@ -105,17 +133,24 @@ async function run(): Promise<void> {
   const normUs = timeEach(2000, (i) => normalisePrefix(held[i].text));
   const decodeUs = decodeStepUs();
 
-  const row = (name: string, xs: number[]): string => `${name.padEnd(34)} p50 ${q(xs, 0.5).toFixed(2).padStart(7)} µs   p99 ${q(xs, 0.99).toFixed(2).padStart(7)} µs`;
-  console.log(`guard cost per response (${RESPONSES} responses after ${WARMUP} warm-up; ${runtime.constructor.name} with ${phrases.length} rules, ${prefixes.length} judged prefixes, ${traffic.length} counters)`);
+  const row = (name: string, xs: number[]): string =>
+    `${name.padEnd(34)} p50 ${q(xs, 0.5).toFixed(2).padStart(7)} µs   p99 ${q(xs, 0.99).toFixed(2).padStart(7)} µs`;
+  console.log(
+    `guard cost per response (${RESPONSES} responses after ${WARMUP} warm-up; ${runtime.constructor.name} with ${phrases.length} rules, ${prefixes.length} judged prefixes, ${traffic.length} counters)`,
+  );
   console.log(row("begin (cached state)", begin));
   console.log(row("inspect", inspect));
   console.log(row("finish (queue; write excluded)", finish));
   console.log(row("total per response", total));
-  console.log(`flagged responses: ${((100 * flagged.count) / samples.length).toFixed(1)} % (planted prefix once recurrence has seen it ${DEFAULT_GUARD_SETTINGS.recurrenceMinPrompts}×, + operator phrase; containment redact)`);
+  console.log(
+    `flagged responses: ${((100 * flagged.count) / samples.length).toFixed(1)} % (planted prefix once recurrence has seen it ${DEFAULT_GUARD_SETTINGS.recurrenceMinPrompts}×, + operator phrase; containment redact)`,
+  );
   console.log("same-run baselines:");
   console.log(row("  sha256(prompt)", hashUs));
   console.log(row("  normalisePrefix(window)", normUs));
-  console.log(`  one decode step, demo-size model     ${decodeUs.toFixed(0)} µs  → guard p50 = ${((100 * q(total, 0.5)) / decodeUs).toFixed(2)} % of one token`);
+  console.log(
+    `  one decode step, demo-size model     ${decodeUs.toFixed(0)} µs  → guard p50 = ${((100 * q(total, 0.5)) / decodeUs).toFixed(2)} % of one token`,
+  );
   const ok = q(total, 0.5) <= TARGET.p50 && q(total, 0.99) <= TARGET.p99;
   console.log(`target p50 ≤ ${TARGET.p50} µs, p99 ≤ ${TARGET.p99} µs: ${ok ? "met" : "NOT met"}`);
 }

@@ -9,14 +9,20 @@ import type { GuardDecision, HeldPrefix } from "./contract.js";
  *    is flagged again after a regeneration (`attempt` ≥ 1) is blocked;
  *  - block: serve the refusal message instead.
  */
-export function decide(containment: Containment, prefix: HeldPrefix, settings: GuardSettings, attempt: number): GuardDecision {
+export function decide(
+  containment: Containment,
+  prefix: HeldPrefix,
+  settings: GuardSettings,
+  attempt: number,
+): GuardDecision {
   switch (containment) {
     case "observe":
       return PASS;
     case "redact":
       return { action: "redact", chars: prefix.text.length };
     case "regenerate":
-      if (attempt === 0 && prefix.tokens.length > 0) return { action: "regenerate", bannedFirstTokens: [prefix.tokens[0]] };
+      if (attempt === 0 && prefix.tokens.length > 0)
+        return { action: "regenerate", bannedFirstTokens: [prefix.tokens[0]] };
       return { action: "block", message: settings.blockMessage };
     case "block":
       return { action: "block", message: settings.blockMessage };

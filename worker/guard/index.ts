@@ -28,10 +28,16 @@ export function guardRuntime(): GuardRuntime {
  * cached state is older than `settings.cacheSeconds`. `options.fetch` replaces the
  * global fetch for the trainer webhook (tests).
  */
-export function createResponseGuard(env: GuardEnv, runtime: GuardRuntime = guardRuntime(), options: { fetch?: typeof fetch } = {}): ResponseGuard {
+export function createResponseGuard(
+  env: GuardEnv,
+  runtime: GuardRuntime = guardRuntime(),
+  options: { fetch?: typeof fetch } = {},
+): ResponseGuard {
   const target: WriteTarget = {
     db: database(env.DB),
-    webhook: env.TRAINER_WEBHOOK_URL ? { url: env.TRAINER_WEBHOOK_URL, secret: env.WEBHOOK_SECRET, fetch: options.fetch } : undefined,
+    webhook: env.TRAINER_WEBHOOK_URL
+      ? { url: env.TRAINER_WEBHOOK_URL, secret: env.WEBHOOK_SECRET, fetch: options.fetch }
+      : undefined,
   };
   const failMode = env.GUARD_FAIL_MODE === "closed" || env.GUARD_FAIL_MODE === "open" ? env.GUARD_FAIL_MODE : undefined;
   return {

@@ -2,7 +2,14 @@ import type { RecurrenceCounts } from "../../shared/guard/index.js";
 import type { GuardSettings } from "../../shared/protocol/guard.js";
 import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
 import type { Database } from "../db/index.js";
-import { loadCalibration, loadGuardState, unavailableState, withCalibration, type GuardState, type StoredCalibration } from "./state.js";
+import {
+  loadCalibration,
+  loadGuardState,
+  unavailableState,
+  withCalibration,
+  type GuardState,
+  type StoredCalibration,
+} from "./state.js";
 import { notifyTrainer, type WebhookTarget } from "./webhook.js";
 import { writeGuardBatch, type CreatedJob, type PendingEvent, type PendingSighting } from "./writer.js";
 
@@ -64,8 +71,16 @@ export class GuardRuntime {
       retryMs: options.retryMs ?? 2000,
       calibrationTtlMs: options.calibrationTtlMs ?? 300_000,
     };
-    for (const key of ["sightingsPerWrite", "writeIntervalMs", "pruneIntervalMs", "staleMaxMs", "retryMs", "calibrationTtlMs"] as const) {
-      if (!Number.isFinite(o[key]) || o[key] < 0) throw new RangeError(`GuardRuntime: ${key} must be a finite number ≥ 0, got ${o[key]}`);
+    for (const key of [
+      "sightingsPerWrite",
+      "writeIntervalMs",
+      "pruneIntervalMs",
+      "staleMaxMs",
+      "retryMs",
+      "calibrationTtlMs",
+    ] as const) {
+      if (!Number.isFinite(o[key]) || o[key] < 0)
+        throw new RangeError(`GuardRuntime: ${key} must be a finite number ≥ 0, got ${o[key]}`);
     }
     if (typeof o.now !== "function") throw new TypeError("GuardRuntime: now must be a function");
     this.options = o;
@@ -87,13 +102,16 @@ export class GuardRuntime {
     const entry = this.entry(modelVersion);
     const cached = entry.state;
     if (cached && now - cached.loadedAt < cached.settings.cacheSeconds * 1000) return cached;
-    if (entry.failedAt !== undefined && now - entry.failedAt < this.options.retryMs) return this.fallback(entry, modelVersion, now, failMode);
+    if (entry.failedAt !== undefined && now - entry.failedAt < this.options.retryMs)
+      return this.fallback(entry, modelVersion, now, failMode);
     entry.loading ??= this.load(db, entry, modelVersion).finally(() => (entry.loading = undefined));
     try {
       return await entry.loading;
     } catch (e) {
       entry.failedAt = now;
-      console.warn(`guard: cannot load state from D1 (${(e as Error).message}); ${cached ? "using the last state" : "no state yet"}`);
+      console.warn(
+        `guard: cannot load state from D1 (${(e as Error).message}); ${cached ? "using the last state" : "no state yet"}`,
+      );
       return this.fallback(entry, modelVersion, now, failMode);
     }
   }
@@ -146,7 +164,10 @@ export class GuardRuntime {
   writeDue(): boolean {
     if (this.events.length > 0) return true;
     if (this.sightings.length === 0) return false;
-    return this.sightings.length >= this.options.sightingsPerWrite || this.now() - this.sightings[0].at >= this.options.writeIntervalMs;
+    return (
+      this.sightings.length >= this.options.sightingsPerWrite ||
+      this.now() - this.sightings[0].at >= this.options.writeIntervalMs
+    );
   }
 
   /**
@@ -168,7 +189,9 @@ export class GuardRuntime {
     try {
       created = await writeGuardBatch(db, { events, sightings, settings: this.settings, now, prune });
     } catch (e) {
-      console.error(`guard: lost a write of ${events.length} events and ${sightings.length} sightings: ${(e as Error).message}`);
+      console.error(
+        `guard: lost a write of ${events.length} events and ${sightings.length} sightings: ${(e as Error).message}`,
+      );
       return [];
     }
     if (webhook && created.length > 0) {
@@ -213,6 +236,9 @@ export class GuardRuntime {
     const last = entry.state;
     if (last && now - last.loadedAt <= this.options.staleMaxMs) return { ...last, degraded: "stale" };
     const settings = last?.settings ?? this.settings;
-    return unavailableState(modelVersion, now, { ...settings, failMode: this.loadedOnce ? settings.failMode : (failMode ?? settings.failMode) });
+    return unavailableState(modelVersion, now, {
+      ...settings,
+      failMode: this.loadedOnce ? settings.failMode : (failMode ?? settings.failMode),
+    });
   }
 }

@@ -45,7 +45,8 @@ export class ResponseGuardSession implements GuardSession {
     const { state, request, runtime } = this;
     const settings = state.settings;
     const attempt = this.attempts++;
-    if (state.degraded === "unavailable" && settings.failMode === "closed") return { action: "block", message: settings.blockMessage };
+    if (state.degraded === "unavailable" && settings.failMode === "closed")
+      return { action: "block", message: settings.blockMessage };
 
     const window = normalisePrefix(held.text);
     // The window without a cut last word: its key is what recurrence counts and the log groups by, and
@@ -56,12 +57,19 @@ export class ResponseGuardSession implements GuardSession {
     const at = runtime.now();
     // The first window is the model's own answer to the prompt; a regenerated one was steered, so it is not counted.
     const counts: RecurrenceCounts =
-      attempt === 0 ? runtime.sight({ modelVersion: request.modelVersion, prefix, promptHash, at }, state) : { prompts: state.traffic.get(prefix) ?? 0, total: state.total };
+      attempt === 0
+        ? runtime.sight({ modelVersion: request.modelVersion, prefix, promptHash, at }, state)
+        : { prompts: state.traffic.get(prefix) ?? 0, total: state.total };
 
     const known = state.prefixes.match(window, !held.finished);
     if (known?.state === "ignored") return PASS;
-    const hits = runDetectors({ prefix: window, key: prefix, logprobs: held.logprobs, finished: held.finished }, { settings, phrases: state.phrases, calibration: state.calibration, recurrence: () => counts });
-    const contained = known !== undefined && (known.containment !== null || known.state === "confirmed" || known.state === "remediating");
+    const hits = runDetectors(
+      { prefix: window, key: prefix, logprobs: held.logprobs, finished: held.finished },
+      { settings, phrases: state.phrases, calibration: state.calibration, recurrence: () => counts },
+    );
+    const contained =
+      known !== undefined &&
+      (known.containment !== null || known.state === "confirmed" || known.state === "remediating");
     if (hits.length === 0 && !contained) return PASS;
 
     const decision = decide(known?.containment ?? settings.defaultContainment, held, settings, attempt);
@@ -97,5 +105,9 @@ export class ResponseGuardSession implements GuardSession {
 
 /** The user-visible text of a templated prompt (special tokens dropped), shortened. */
 function excerpt(promptText: string): string {
-  return promptText.replace(/<\|[a-z]+\|>/g, " ").replace(/\s+/g, " ").trim().slice(0, EXCERPT_CHARS);
+  return promptText
+    .replace(/<\|[a-z]+\|>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, EXCERPT_CHARS);
 }

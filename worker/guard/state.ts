@@ -1,9 +1,30 @@
 import { and, desc, eq, gte, ne, or, isNotNull } from "drizzle-orm";
-import { compilePhrases, NO_PHRASES, PrefixIndex, settingsFromStored, type Calibration, type CompiledPhrases, type PhraseRule } from "../../shared/guard/index.js";
-import { DEFAULT_GUARD_SETTINGS, type Containment, type GuardSettings, type PrefixState } from "../../shared/protocol/guard.js";
+import {
+  compilePhrases,
+  NO_PHRASES,
+  PrefixIndex,
+  settingsFromStored,
+  type Calibration,
+  type CompiledPhrases,
+  type PhraseRule,
+} from "../../shared/guard/index.js";
+import {
+  DEFAULT_GUARD_SETTINGS,
+  type Containment,
+  type GuardSettings,
+  type PrefixState,
+} from "../../shared/protocol/guard.js";
 import type { LogitMask } from "../../shared/inference/index.js";
 import type { Database } from "../db/index.js";
-import { calibrationPrefixes, calibrationSets, guardPhrases, guardPrefixes, guardSettings, prefixTraffic, trafficTotals } from "../db/schema.js";
+import {
+  calibrationPrefixes,
+  calibrationSets,
+  guardPhrases,
+  guardPrefixes,
+  guardSettings,
+  prefixTraffic,
+  trafficTotals,
+} from "../db/schema.js";
 
 /** A prefix the operator (or the threshold rule) has judged: its state and containment. */
 export interface KnownPrefix {
@@ -50,7 +71,12 @@ export async function loadGuardState(db: Database, modelVersion: string, now: nu
     db.select().from(guardSettings).where(eq(guardSettings.id, 1)),
     db.select().from(guardPhrases).where(eq(guardPhrases.enabled, true)),
     db
-      .select({ prefix: guardPrefixes.prefix, state: guardPrefixes.state, containment: guardPrefixes.containment, firstTokens: guardPrefixes.firstTokens })
+      .select({
+        prefix: guardPrefixes.prefix,
+        state: guardPrefixes.state,
+        containment: guardPrefixes.containment,
+        firstTokens: guardPrefixes.firstTokens,
+      })
       .from(guardPrefixes)
       .where(or(ne(guardPrefixes.state, "new"), isNotNull(guardPrefixes.containment)))
       .orderBy(desc(guardPrefixes.lastSeen))
@@ -97,14 +123,17 @@ export function buildGuardState(rows: GuardStateRows): GuardState {
       console.warn(`guard: stored settings are unusable, using defaults: ${(e as Error).message}`);
     }
   }
-  const phrases = rows.phrases.length ? compilePhrases(rows.phrases, (rule, e) => console.warn(`guard: phrase rule ${rule.id} skipped: ${e.message}`)) : NO_PHRASES;
+  const phrases = rows.phrases.length
+    ? compilePhrases(rows.phrases, (rule, e) => console.warn(`guard: phrase rule ${rule.id} skipped: ${e.message}`))
+    : NO_PHRASES;
 
   const prefixes = new PrefixIndex<KnownPrefix>();
   const banned = new Set<number>();
   for (const row of rows.prefixes) {
     const firstTokens = parseTokens(row.firstTokens);
     prefixes.set(row.prefix, { state: row.state, containment: row.containment, firstTokens });
-    if (row.containment === "regenerate" && row.state !== "ignored" && firstTokens.length > 0) banned.add(firstTokens[0]);
+    if (row.containment === "regenerate" && row.state !== "ignored" && firstTokens.length > 0)
+      banned.add(firstTokens[0]);
   }
   return {
     modelVersion: rows.modelVersion,
@@ -129,8 +158,23 @@ export function banFirstTokens(tokens: readonly number[]): LogitMask {
 }
 
 /** The state used when D1 could not be read and nothing was loaded before. */
-export function unavailableState(modelVersion: string, now: number, settings: GuardSettings = DEFAULT_GUARD_SETTINGS): GuardState {
-  return { modelVersion, settings, phrases: NO_PHRASES, prefixes: new PrefixIndex(), bannedFirstTokens: [], calibration: null, traffic: new Map(), total: 0, loadedAt: now, degraded: "unavailable" };
+export function unavailableState(
+  modelVersion: string,
+  now: number,
+  settings: GuardSettings = DEFAULT_GUARD_SETTINGS,
+): GuardState {
+  return {
+    modelVersion,
+    settings,
+    phrases: NO_PHRASES,
+    prefixes: new PrefixIndex(),
+    bannedFirstTokens: [],
+    calibration: null,
+    traffic: new Map(),
+    total: 0,
+    loadedAt: now,
+    degraded: "unavailable",
+  };
 }
 
 /** A model version's calibration as stored, with the window length it was taken at. */
@@ -140,18 +184,29 @@ export interface StoredCalibration extends Calibration {
 
 /** The state with `calibration` attached, unless it was taken with another window length (then it counts other prefixes). */
 export function withCalibration(state: GuardState, calibration: StoredCalibration | null): GuardState {
-  return { ...state, calibration: calibration && calibration.prefixTokens === state.settings.prefixTokens ? calibration : null };
+  return {
+    ...state,
+    calibration: calibration && calibration.prefixTokens === state.settings.prefixTokens ? calibration : null,
+  };
 }
 
 /** Reads a model version's calibration (null when it has none). */
 export async function loadCalibration(db: Database, modelVersion: string): Promise<StoredCalibration | null> {
   const [sets, rows] = await db.batch([
     db.select().from(calibrationSets).where(eq(calibrationSets.modelVersion, modelVersion)),
-    db.select({ prefix: calibrationPrefixes.prefix, prompts: calibrationPrefixes.prompts }).from(calibrationPrefixes).where(eq(calibrationPrefixes.modelVersion, modelVersion)).limit(LIMITS.calibration),
+    db
+      .select({ prefix: calibrationPrefixes.prefix, prompts: calibrationPrefixes.prompts })
+      .from(calibrationPrefixes)
+      .where(eq(calibrationPrefixes.modelVersion, modelVersion))
+      .limit(LIMITS.calibration),
   ]);
   const set = sets[0];
   if (!set) return null;
-  return { prompts: set.prompts, prefixTokens: set.prefixTokens, counts: new Map(rows.map((r) => [r.prefix, r.prompts])) };
+  return {
+    prompts: set.prompts,
+    prefixTokens: set.prefixTokens,
+    counts: new Map(rows.map((r) => [r.prefix, r.prompts])),
+  };
 }
 
 function parseTokens(json: string): number[] {

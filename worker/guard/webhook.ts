@@ -4,7 +4,9 @@ export const SIGNATURE_HEADER = "X-Sande-Signature";
 /** Hex HMAC-SHA256 of `body` under `secret`. */
 export async function signBody(secret: string, body: string): Promise<string> {
   const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(body)));
   let hex = "";
   for (const b of mac) hex += b.toString(16).padStart(2, "0");
@@ -32,7 +34,12 @@ export async function notifyTrainer(target: WebhookTarget, payload: Record<strin
   const headers: Record<string, string> = { "content-type": "application/json", "x-sande-timestamp": String(sentAt) };
   if (target.secret) headers[SIGNATURE_HEADER] = `sha256=${await signBody(target.secret, body)}`;
   try {
-    const res = await (target.fetch ?? fetch)(target.url, { method: "POST", headers, body, signal: AbortSignal.timeout(target.timeoutMs ?? 5000) });
+    const res = await (target.fetch ?? fetch)(target.url, {
+      method: "POST",
+      headers,
+      body,
+      signal: AbortSignal.timeout(target.timeoutMs ?? 5000),
+    });
     if (!res.ok) console.warn(`guard: trainer webhook answered ${res.status}`);
     await res.body?.cancel();
     return res.ok;

@@ -58,13 +58,17 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
 
   const versions = new Map<string, number>();
   for (const s of sightings) versions.set(s.modelVersion, Math.max(versions.get(s.modelVersion) ?? 0, s.at));
-  for (const e of events) versions.set(e.event.modelVersion, Math.max(versions.get(e.event.modelVersion) ?? 0, e.event.at));
+  for (const e of events)
+    versions.set(e.event.modelVersion, Math.max(versions.get(e.event.modelVersion) ?? 0, e.event.at));
   for (const [version, at] of versions) {
     items.push(
       db
         .insert(modelVersions)
         .values({ version, firstSeen: at, lastSeen: at })
-        .onConflictDoUpdate({ target: modelVersions.version, set: { lastSeen: sql`max(${modelVersions.lastSeen}, excluded.last_seen)` } }),
+        .onConflictDoUpdate({
+          target: modelVersions.version,
+          set: { lastSeen: sql`max(${modelVersions.lastSeen}, excluded.last_seen)` },
+        }),
     );
   }
 
@@ -131,14 +135,21 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
     items.push(
       db
         .insert(prefixSightings)
-        .values(rows.map((s) => ({ modelVersion: s.modelVersion, prefix: s.prefix, promptHash: s.promptHash, seenAt: s.at })))
+        .values(
+          rows.map((s) => ({ modelVersion: s.modelVersion, prefix: s.prefix, promptHash: s.promptHash, seenAt: s.at })),
+        )
         .onConflictDoUpdate({
           target: [prefixSightings.modelVersion, prefixSightings.prefix, prefixSightings.promptHash],
           set: { seenAt: sql`max(${prefixSightings.seenAt}, excluded.seen_at)` },
         }),
     );
   }
-  if (write.prune) items.push(db.delete(prefixSightings).where(sql`${prefixSightings.seenAt} < ${now - settings.recurrenceWindowSeconds * 1000}`));
+  if (write.prune)
+    items.push(
+      db
+        .delete(prefixSightings)
+        .where(sql`${prefixSightings.seenAt} < ${now - settings.recurrenceWindowSeconds * 1000}`),
+    );
 
   // Threshold rule, after the events it counts (same transaction).
   const ruleStart = items.length;
@@ -156,7 +167,8 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
   const d1 = db.$client;
   const results = await d1.batch(items.map((q) => d1.prepare(q.toSQL().sql).bind(...q.toSQL().params)));
   const created: CreatedJob[] = [];
-  for (let i = 0; i < keys.length; i++) for (const row of results[ruleStart + 2 * i].results as CreatedJob[]) created.push(row);
+  for (let i = 0; i < keys.length; i++)
+    for (const row of results[ruleStart + 2 * i].results as CreatedJob[]) created.push(row);
   return created;
 }
 

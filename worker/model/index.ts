@@ -23,7 +23,11 @@ export function modelStore(env: Env): ModelStore {
   const id = [env.S3_ENDPOINT, env.S3_BUCKET, env.MANIFEST_KEY, env.MODEL_CHECK_INTERVAL_S].join("\n");
   let store = stores.get(id);
   if (!store) {
-    store = new ModelStore({ bucket: bucketFromEnv(env), manifestKey: env.MANIFEST_KEY, checkIntervalMs: checkIntervalMs(env.MODEL_CHECK_INTERVAL_S) });
+    store = new ModelStore({
+      bucket: bucketFromEnv(env),
+      manifestKey: env.MANIFEST_KEY,
+      checkIntervalMs: checkIntervalMs(env.MODEL_CHECK_INTERVAL_S),
+    });
     stores.set(id, store);
   }
   return store;
@@ -32,7 +36,11 @@ export function modelStore(env: Env): ModelStore {
 /** MODEL_CHECK_INTERVAL_S as ms; throws StoreError "config" unless it is a number >= 0. */
 export function checkIntervalMs(value: string | undefined): number {
   const s = Number(value ?? "10");
-  if (value === "" || !Number.isFinite(s) || s < 0) throw new StoreError("config", `MODEL_CHECK_INTERVAL_S must be a number of seconds >= 0, got ${JSON.stringify(value)}`);
+  if (value === "" || !Number.isFinite(s) || s < 0)
+    throw new StoreError(
+      "config",
+      `MODEL_CHECK_INTERVAL_S must be a number of seconds >= 0, got ${JSON.stringify(value)}`,
+    );
   return s * 1000;
 }
 
@@ -54,8 +62,11 @@ export function modelStatus(env: Env): ModelStatus {
  * Throws StoreError "not_found" (no such version), "conflict" (the manifest
  * changed meanwhile: read again and retry), "unavailable".
  */
-export async function rollbackTo(env: Env, version: string, note: string): Promise<StoredManifest & { status: ModelStatus }> {
+export async function rollbackTo(
+  env: Env,
+  version: string,
+  note: string,
+): Promise<StoredManifest & { status: ModelStatus }> {
   const written = await pointManifestAt(env, version, note);
   return { ...written, status: await checkModelNow(env) };
 }
-

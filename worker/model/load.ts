@@ -27,26 +27,53 @@ export interface LoadedModel {
 /** Downloads and verifies the file of `entry`, then builds the model. Throws StoreError. */
 export async function fetchModel(bucket: S3Bucket, entry: ManifestVersion, now = Date.now()): Promise<LoadedModel> {
   const res = await bucket.get(entry.key);
-  if (res.status === 404) throw new StoreError("not_found", `model file ${entry.key} of version ${entry.version} is not in the store`);
+  if (res.status === 404)
+    throw new StoreError("not_found", `model file ${entry.key} of version ${entry.version} is not in the store`);
   if (res.status !== 200) throw new StoreError("unavailable", `unexpected ${res.status} for ${entry.key}`);
   return buildModel(entry, new Uint8Array(res.body), now);
 }
 
 /** Verifies `bytes` against `entry` (size, sha256, config) and builds the model. Throws StoreError "corrupt". */
-export async function buildModel(entry: ManifestVersion, bytes: Uint8Array<ArrayBuffer>, now = Date.now()): Promise<LoadedModel> {
-  if (bytes.byteLength !== entry.size) throw new StoreError("corrupt", `model file ${entry.key} is ${bytes.byteLength} bytes, manifest says ${entry.size}`);
+export async function buildModel(
+  entry: ManifestVersion,
+  bytes: Uint8Array<ArrayBuffer>,
+  now = Date.now(),
+): Promise<LoadedModel> {
+  if (bytes.byteLength !== entry.size)
+    throw new StoreError(
+      "corrupt",
+      `model file ${entry.key} is ${bytes.byteLength} bytes, manifest says ${entry.size}`,
+    );
   const digest = await sha256Hex(bytes);
-  if (digest !== entry.sha256) throw new StoreError("corrupt", `model file ${entry.key} has sha256 ${digest}, manifest says ${entry.sha256}`);
+  if (digest !== entry.sha256)
+    throw new StoreError("corrupt", `model file ${entry.key} has sha256 ${digest}, manifest says ${entry.sha256}`);
   try {
     const file = decodeModel(bytes);
-    const mismatch = (Object.keys(entry.config) as (keyof GPTConfig)[]).filter((k) => file.config[k] !== entry.config[k]);
+    const mismatch = (Object.keys(entry.config) as (keyof GPTConfig)[]).filter(
+      (k) => file.config[k] !== entry.config[k],
+    );
     if (mismatch.length) throw new Error(`its config differs from the manifest's in ${mismatch.join(", ")}`);
     const tokenizer = tokenizerByName(file.tokenizer);
-    if (tokenizer.vocabSize !== file.config.vocab_size) throw new Error(`tokenizer ${file.tokenizer} has ${tokenizer.vocabSize} tokens, model has vocab_size ${file.config.vocab_size}`);
+    if (tokenizer.vocabSize !== file.config.vocab_size)
+      throw new Error(
+        `tokenizer ${file.tokenizer} has ${tokenizer.vocabSize} tokens, model has vocab_size ${file.config.vocab_size}`,
+      );
     const model = new GPTInference(file.config, file.weights);
-    return { version: entry.version, key: entry.key, sha256: entry.sha256, config: model.config, model, tokenizer, loadedAt: now };
+    return {
+      version: entry.version,
+      key: entry.key,
+      sha256: entry.sha256,
+      config: model.config,
+      model,
+      tokenizer,
+      loadedAt: now,
+    };
   } catch (e) {
-    throw new StoreError("corrupt", `model file ${entry.key} of version ${entry.version} cannot be served: ${(e as Error).message}`, { cause: e });
+    throw new StoreError(
+      "corrupt",
+      `model file ${entry.key} of version ${entry.version} cannot be served: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 

@@ -19,7 +19,11 @@ export interface StoredManifest {
  * store answers 304. Throws StoreError: "not_found", "corrupt" (not JSON or not a
  * valid manifest), "unavailable".
  */
-export async function fetchManifest(bucket: S3Bucket, key: string, ifNoneMatch?: string): Promise<StoredManifest | "unchanged"> {
+export async function fetchManifest(
+  bucket: S3Bucket,
+  key: string,
+  ifNoneMatch?: string,
+): Promise<StoredManifest | "unchanged"> {
   const res = await bucket.get(key, { ifNoneMatch });
   if (res.status === 304) return "unchanged";
   if (res.status === 404) throw new StoreError("not_found", `no manifest at ${key} in bucket ${bucket.config.bucket}`);
@@ -55,12 +59,21 @@ export async function readManifest(env: Env): Promise<StoredManifest> {
  * race where it does not (s3rver). Throws StoreError "conflict" when it changed.
  * Returns the new ETag.
  */
-export async function writeManifest(env: Env, manifest: ModelManifest, options: { ifMatch?: string } = {}): Promise<{ etag: string | null }> {
+export async function writeManifest(
+  env: Env,
+  manifest: ModelManifest,
+  options: { ifMatch?: string } = {},
+): Promise<{ etag: string | null }> {
   return storeManifest(bucketFromEnv(env), env.MANIFEST_KEY, manifest, options);
 }
 
 /** {@link writeManifest} for a given bucket and key. */
-export async function storeManifest(bucket: S3Bucket, key: string, manifest: ModelManifest, options: { ifMatch?: string } = {}): Promise<{ etag: string | null }> {
+export async function storeManifest(
+  bucket: S3Bucket,
+  key: string,
+  manifest: ModelManifest,
+  options: { ifMatch?: string } = {},
+): Promise<{ etag: string | null }> {
   try {
     parseManifest(manifest);
   } catch (e) {
@@ -68,9 +81,16 @@ export async function storeManifest(bucket: S3Bucket, key: string, manifest: Mod
   }
   if (options.ifMatch) {
     const etag = await bucket.head(key);
-    if (etag !== options.ifMatch) throw new StoreError("conflict", `manifest changed since it was read (ETag ${etag ?? "none"}, expected ${options.ifMatch})`);
+    if (etag !== options.ifMatch)
+      throw new StoreError(
+        "conflict",
+        `manifest changed since it was read (ETag ${etag ?? "none"}, expected ${options.ifMatch})`,
+      );
   }
-  const etag = await bucket.put(key, JSON.stringify(manifest, null, 2), { contentType: "application/json", ifMatch: options.ifMatch });
+  const etag = await bucket.put(key, JSON.stringify(manifest, null, 2), {
+    contentType: "application/json",
+    ifMatch: options.ifMatch,
+  });
   return { etag };
 }
 

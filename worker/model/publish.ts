@@ -25,7 +25,13 @@ export interface PublishOptions {
  * `current` (parent: the previous current). Throws StoreError ("corrupt" for a bad
  * file or a taken version id, "conflict" when the manifest changed meanwhile).
  */
-export async function publishModel(bucket: S3Bucket, manifestKey: string, bytes: Uint8Array<ArrayBuffer>, options: PublishOptions = {}, now: Date = new Date()): Promise<{ manifest: ModelManifest; entry: ManifestVersion }> {
+export async function publishModel(
+  bucket: S3Bucket,
+  manifestKey: string,
+  bytes: Uint8Array<ArrayBuffer>,
+  options: PublishOptions = {},
+  now: Date = new Date(),
+): Promise<{ manifest: ModelManifest; entry: ManifestVersion }> {
   let config: GPTConfig;
   try {
     config = decodeModel(bytes).config;
@@ -45,7 +51,8 @@ export async function publishModel(bucket: S3Bucket, manifestKey: string, bytes:
   }
   const versions = previous?.manifest.versions ?? [];
   const version = options.version ?? `v${versions.length + 1}-${sha256.slice(0, 8)}`;
-  if (versions.some((v) => v.version === version)) throw new StoreError("corrupt", `version ${JSON.stringify(version)} is already in the manifest`);
+  if (versions.some((v) => v.version === version))
+    throw new StoreError("corrupt", `version ${JSON.stringify(version)} is already in the manifest`);
   const entry: ManifestVersion = {
     version,
     key,
@@ -57,7 +64,12 @@ export async function publishModel(bucket: S3Bucket, manifestKey: string, bytes:
     ...(options.note ? { note: options.note } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   };
-  const manifest: ModelManifest = { ...(previous?.manifest ?? { format: "sande-manifest/1" }), current: version, versions: [...versions, entry], updatedAt: now.toISOString() };
+  const manifest: ModelManifest = {
+    ...(previous?.manifest ?? { format: "sande-manifest/1" }),
+    current: version,
+    versions: [...versions, entry],
+    updatedAt: now.toISOString(),
+  };
   await storeManifest(bucket, manifestKey, manifest, { ifMatch: previous?.etag ?? undefined });
   return { manifest, entry };
 }

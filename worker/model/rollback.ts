@@ -24,11 +24,24 @@ export const MAX_HISTORY = 100;
  * A copy of `manifest` serving `version` (an entry of `versions`), with the change
  * recorded. Throws StoreError "not_found" when no such version was published.
  */
-export function pointCurrentAt(manifest: ManifestWithHistory, version: string, note: string, now: Date = new Date()): ManifestWithHistory {
+export function pointCurrentAt(
+  manifest: ManifestWithHistory,
+  version: string,
+  note: string,
+  now: Date = new Date(),
+): ManifestWithHistory {
   if (!manifest.versions.some((v) => v.version === version)) {
-    throw new StoreError("not_found", `version ${JSON.stringify(version)} is not in the manifest (known: ${manifest.versions.map((v) => v.version).join(", ")})`);
+    throw new StoreError(
+      "not_found",
+      `version ${JSON.stringify(version)} is not in the manifest (known: ${manifest.versions.map((v) => v.version).join(", ")})`,
+    );
   }
   const at = now.toISOString();
   const change: ManifestChange = { at, action: "rollback", from: manifest.current, to: version, note };
-  return { ...manifest, current: version, updatedAt: at, history: [...(manifest.history ?? []), change].slice(-MAX_HISTORY) };
+  return {
+    ...manifest,
+    current: version,
+    updatedAt: at,
+    history: [...(manifest.history ?? []), change].slice(-MAX_HISTORY),
+  };
 }

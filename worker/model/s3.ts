@@ -19,8 +19,12 @@ export interface S3Config {
 }
 
 /** Reads and validates the S3 settings of the Worker's environment. */
-export function s3ConfigFromEnv(env: Pick<Env, "S3_ENDPOINT" | "S3_REGION" | "S3_BUCKET" | "S3_ACCESS_KEY_ID" | "S3_SECRET_ACCESS_KEY">): S3Config {
-  const missing = (["S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const).filter((k) => !env[k]);
+export function s3ConfigFromEnv(
+  env: Pick<Env, "S3_ENDPOINT" | "S3_REGION" | "S3_BUCKET" | "S3_ACCESS_KEY_ID" | "S3_SECRET_ACCESS_KEY">,
+): S3Config {
+  const missing = (
+    ["S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const
+  ).filter((k) => !env[k]);
   if (missing.length) throw new StoreError("config", `model store is not configured: set ${missing.join(", ")}`);
   let url: URL;
   try {
@@ -28,7 +32,8 @@ export function s3ConfigFromEnv(env: Pick<Env, "S3_ENDPOINT" | "S3_REGION" | "S3
   } catch {
     throw new StoreError("config", `S3_ENDPOINT ${JSON.stringify(env.S3_ENDPOINT)} is not a URL`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new StoreError("config", `S3_ENDPOINT must be http(s), got ${url.protocol}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new StoreError("config", `S3_ENDPOINT must be http(s), got ${url.protocol}`);
   return {
     endpoint: env.S3_ENDPOINT.replace(/\/+$/, ""),
     region: env.S3_REGION,
@@ -39,7 +44,10 @@ export function s3ConfigFromEnv(env: Pick<Env, "S3_ENDPOINT" | "S3_REGION" | "S3
 }
 
 /** Result of a GET: the object, "not modified" (conditional GET), or absent. */
-export type GetResult = { status: 200; etag: string | null; body: ArrayBuffer } | { status: 304; etag: string | null } | { status: 404 };
+export type GetResult =
+  | { status: 200; etag: string | null; body: ArrayBuffer }
+  | { status: 304; etag: string | null }
+  | { status: 404 };
 
 /** One bucket of an S3-compatible store. */
 export class S3Bucket {
@@ -48,7 +56,14 @@ export class S3Bucket {
 
   constructor(readonly config: S3Config) {
     // Few retries: the model store retries at its own interval, and a request must not hang on the store.
-    this.client = new AwsClient({ accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey, service: "s3", region: config.region, retries: 1, initRetryMs: 50 });
+    this.client = new AwsClient({
+      accessKeyId: config.accessKeyId,
+      secretAccessKey: config.secretAccessKey,
+      service: "s3",
+      region: config.region,
+      retries: 1,
+      initRetryMs: 50,
+    });
     this.timeoutMs = config.timeoutMs ?? 30_000;
   }
 
@@ -79,7 +94,11 @@ export class S3Bucket {
    * (412, or AWS's 409 for a concurrent write → StoreError "conflict") when the object
    * changed (AWS S3 and R2 honour it; s3rver ignores it).
    */
-  async put(key: string, body: Uint8Array<ArrayBuffer> | string, options: { contentType?: string; ifMatch?: string } = {}): Promise<string | null> {
+  async put(
+    key: string,
+    body: Uint8Array<ArrayBuffer> | string,
+    options: { contentType?: string; ifMatch?: string } = {},
+  ): Promise<string | null> {
     const headers: Record<string, string> = { "content-type": options.contentType ?? "application/octet-stream" };
     if (options.ifMatch) headers["if-match"] = options.ifMatch;
     const res = await this.send("PUT", key, { headers, body });
@@ -98,11 +117,24 @@ export class S3Bucket {
     return `${this.config.endpoint}/${encodeURIComponent(this.config.bucket)}/${key.split("/").map(encodeURIComponent).join("/")}`;
   }
 
-  private async send(method: string, key: string, init: { headers?: Record<string, string>; body?: Uint8Array<ArrayBuffer> | string }): Promise<Response> {
+  private async send(
+    method: string,
+    key: string,
+    init: { headers?: Record<string, string>; body?: Uint8Array<ArrayBuffer> | string },
+  ): Promise<Response> {
     try {
-      return await this.client.fetch(this.url(key), { method, headers: init.headers, body: init.body, signal: AbortSignal.timeout(this.timeoutMs) });
+      return await this.client.fetch(this.url(key), {
+        method,
+        headers: init.headers,
+        body: init.body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (e) {
-      throw new StoreError("unavailable", `S3 ${method} ${key} at ${this.config.endpoint} failed: ${(e as Error).message}`, { cause: e });
+      throw new StoreError(
+        "unavailable",
+        `S3 ${method} ${key} at ${this.config.endpoint} failed: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
   }
 }

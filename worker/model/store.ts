@@ -65,7 +65,8 @@ export class ModelStore {
   private readonly now: () => number;
 
   constructor(private readonly options: ModelStoreOptions) {
-    if (!(options.checkIntervalMs >= 0)) throw new StoreError("config", `model check interval must be >= 0 ms, got ${options.checkIntervalMs}`);
+    if (!(options.checkIntervalMs >= 0))
+      throw new StoreError("config", `model check interval must be >= 0 ms, got ${options.checkIntervalMs}`);
     this.now = options.now ?? Date.now;
   }
 
@@ -85,7 +86,12 @@ export class ModelStore {
       if (!this.inflight && this.now() - this.lastStart >= this.options.checkIntervalMs) waitUntil?.(this.check());
       return this.loaded;
     }
-    if (!this.inflight && this.lastFailure && this.now() - this.lastStart < Math.min(this.options.checkIntervalMs, 5_000)) throw this.lastFailure;
+    if (
+      !this.inflight &&
+      this.lastFailure &&
+      this.now() - this.lastStart < Math.min(this.options.checkIntervalMs, 5_000)
+    )
+      throw this.lastFailure;
     const loading = this.check();
     waitUntil?.(loading); // keeps the load alive for requests sharing it, should this one be cancelled
     const report = await loading;
@@ -150,14 +156,22 @@ export class ModelStore {
       this.accept(read.etag);
       return this.finish(started, "loaded");
     } catch (e) {
-      const error = e instanceof StoreError ? e : new StoreError("unavailable", `model check failed: ${(e as Error).message}`, { cause: e });
+      const error =
+        e instanceof StoreError
+          ? e
+          : new StoreError("unavailable", `model check failed: ${(e as Error).message}`, { cause: e });
       if (error.kind === "corrupt" && manifestEtag) {
         // Do not download a bad file again until the manifest changes (or a forced check).
         this.etag = manifestEtag;
         this.rejected = error;
       }
       this.lastFailure = error;
-      this.lastError = { at: new Date(this.now()).toISOString(), kind: error.kind, message: error.message, version: version ?? this.rejectedVersion(error) };
+      this.lastError = {
+        at: new Date(this.now()).toISOString(),
+        kind: error.kind,
+        message: error.message,
+        version: version ?? this.rejectedVersion(error),
+      };
       return this.finish(started, "failed", error);
     }
   }

@@ -13,7 +13,8 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     throw tooLarge(Number(declared), maxBytes);
   }
   const bytes = await readLimited(request, maxBytes);
-  if (bytes.byteLength === 0) throw ApiError.invalid("The request body is empty; expected a JSON object.", null, "invalid_json");
+  if (bytes.byteLength === 0)
+    throw ApiError.invalid("The request body is empty; expected a JSON object.", null, "invalid_json");
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -23,7 +24,11 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw ApiError.invalid(`We could not parse the JSON body of your request: ${(e as Error).message}`, null, "invalid_json");
+    throw ApiError.invalid(
+      `We could not parse the JSON body of your request: ${(e as Error).message}`,
+      null,
+      "invalid_json",
+    );
   }
 }
 
@@ -72,5 +77,11 @@ async function readLimited(request: Request, maxBytes: number): Promise<Uint8Arr
 }
 
 function tooLarge(size: number, max: number): ApiError {
-  return new ApiError(413, "invalid_request_error", `The request body is too large: ${size} bytes, the limit is ${max}.`, null, "request_too_large");
+  return new ApiError(
+    413,
+    "invalid_request_error",
+    `The request body is too large: ${size} bytes, the limit is ${max}.`,
+    null,
+    "request_too_large",
+  );
 }

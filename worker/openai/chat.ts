@@ -34,7 +34,13 @@ export function chatCompletions(deps: ChatDeps): Handler<AppEnv> {
   return async function chatCompletionsHandler(c) {
     const request = parseChatRequest(await readJsonBody(c.req.raw, deps.limits.maxBodyBytes));
     if (request.model !== c.env.MODEL_NAME) {
-      throw new ApiError(404, "invalid_request_error", `The model '${request.model}' does not exist. Available: ${c.env.MODEL_NAME}.`, "model", "model_not_found");
+      throw new ApiError(
+        404,
+        "invalid_request_error",
+        `The model '${request.model}' does not exist. Available: ${c.env.MODEL_NAME}.`,
+        "model",
+        "model_not_found",
+      );
     }
     const waitUntil = waitUntilOf(c);
     const loaded = await deps.models(c.env).acquire(waitUntil);
@@ -68,7 +74,11 @@ export function chatCompletions(deps: ChatDeps): Handler<AppEnv> {
       system_fingerprint: loaded.version,
     };
     c.header("x-model-version", loaded.version);
-    const usage = (outcome: ResponseOutcome): Usage => ({ prompt_tokens: promptIds.length, completion_tokens: outcome.completionTokens, total_tokens: promptIds.length + outcome.completionTokens });
+    const usage = (outcome: ResponseOutcome): Usage => ({
+      prompt_tokens: promptIds.length,
+      completion_tokens: outcome.completionTokens,
+      total_tokens: promptIds.length + outcome.completionTokens,
+    });
 
     if (!request.stream) {
       let content = "";
@@ -81,14 +91,25 @@ export function chatCompletions(deps: ChatDeps): Handler<AppEnv> {
       return c.json({
         ...meta,
         object: "chat.completion",
-        choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: r.value.finishReason }],
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content, refusal: null },
+            logprobs: null,
+            finish_reason: r.value.finishReason,
+          },
+        ],
         usage: usage(r.value),
       });
     }
 
     let phase: "role" | "content" | "done" = "role";
     const chunk = (delta: Record<string, string>, finish_reason: string | null): string =>
-      sseData({ ...meta, object: "chat.completion.chunk", choices: [{ index: 0, delta, logprobs: null, finish_reason }] });
+      sseData({
+        ...meta,
+        object: "chat.completion.chunk",
+        choices: [{ index: 0, delta, logprobs: null, finish_reason }],
+      });
     const body = eventStream({
       next() {
         if (phase === "role") {
@@ -100,7 +121,8 @@ export function chatCompletions(deps: ChatDeps): Handler<AppEnv> {
         if (!r.done) return chunk({ content: r.value }, null);
         phase = "done";
         let tail = chunk({}, r.value.finishReason);
-        if (request.includeUsage) tail += sseData({ ...meta, object: "chat.completion.chunk", choices: [], usage: usage(r.value) });
+        if (request.includeUsage)
+          tail += sseData({ ...meta, object: "chat.completion.chunk", choices: [], usage: usage(r.value) });
         return tail + SSE_DONE;
       },
       close(cancelled) {
@@ -109,7 +131,14 @@ export function chatCompletions(deps: ChatDeps): Handler<AppEnv> {
       },
       fail(error) {
         console.error("chat stream failed", error);
-        return sseData({ error: { message: "The server had an error while generating the response.", type: "server_error", param: null, code: "internal_error" } });
+        return sseData({
+          error: {
+            message: "The server had an error while generating the response.",
+            type: "server_error",
+            param: null,
+            code: "internal_error",
+          },
+        });
       },
     });
     return c.body(body, 200, { ...SSE_HEADERS }); // with the headers set above (request and model ids)
@@ -134,7 +163,12 @@ interface Usage {
  * Throws 400 context_length_exceeded when the prompt leaves no room or the request
  * asks for more than fits, and 400 when it asks for more than `limit`.
  */
-export function completionBudget(request: Pick<ChatRequest, "maxTokens">, promptTokens: number, contextTokens: number, limit: number): number {
+export function completionBudget(
+  request: Pick<ChatRequest, "maxTokens">,
+  promptTokens: number,
+  contextTokens: number,
+  limit: number,
+): number {
   const room = contextTokens - promptTokens;
   if (room < 1) {
     throw ApiError.invalid(
@@ -145,7 +179,12 @@ export function completionBudget(request: Pick<ChatRequest, "maxTokens">, prompt
   }
   const asked = request.maxTokens;
   if (asked === undefined) return Math.min(room, limit);
-  if (asked > limit) throw ApiError.invalid(`'max_tokens' must be at most ${limit}, got ${asked}.`, "max_tokens", "integer_above_max_value");
+  if (asked > limit)
+    throw ApiError.invalid(
+      `'max_tokens' must be at most ${limit}, got ${asked}.`,
+      "max_tokens",
+      "integer_above_max_value",
+    );
   if (asked > room) {
     throw ApiError.invalid(
       `This model's maximum context length is ${contextTokens} tokens. However, you requested ${promptTokens + asked} tokens (${promptTokens} in the messages, ${asked} in the completion). Please reduce the length of the messages or completion.`,
@@ -156,12 +195,28 @@ export function completionBudget(request: Pick<ChatRequest, "maxTokens">, prompt
   return asked;
 }
 
-async function beginGuard(guard: ResponseGuard, c: Context<AppEnv>, loaded: LoadedModel, promptIds: number[]): Promise<GuardSession> {
+async function beginGuard(
+  guard: ResponseGuard,
+  c: Context<AppEnv>,
+  loaded: LoadedModel,
+  promptIds: number[],
+): Promise<GuardSession> {
   try {
-    return await guard.begin({ requestId: c.get("requestId"), promptText: loaded.tokenizer.decode(promptIds), modelVersion: loaded.version, tokenizer: loaded.tokenizer });
+    return await guard.begin({
+      requestId: c.get("requestId"),
+      promptText: loaded.tokenizer.decode(promptIds),
+      modelVersion: loaded.version,
+      tokenizer: loaded.tokenizer,
+    });
   } catch (e) {
     console.error("guard.begin failed; refusing to serve unguarded", e);
-    throw new ApiError(503, "service_unavailable_error", "The response guard is unavailable; please retry.", null, "guard_unavailable");
+    throw new ApiError(
+      503,
+      "service_unavailable_error",
+      "The response guard is unavailable; please retry.",
+      null,
+      "guard_unavailable",
+    );
   }
 }
 

@@ -4,7 +4,12 @@
  */
 
 /** OpenAI's error `type` values that this API uses. */
-export type ApiErrorType = "invalid_request_error" | "authentication_error" | "not_found_error" | "server_error" | "service_unavailable_error";
+export type ApiErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "not_found_error"
+  | "server_error"
+  | "service_unavailable_error";
 
 /** The JSON body OpenAI's clients expect for an error. */
 export interface OpenAIErrorBody {
@@ -46,5 +51,11 @@ export class ApiError extends Error {
 
 /** What an unexpected (non-ApiError) failure becomes: a 500 that does not leak internals. */
 export function internalError(): ApiError {
-  return new ApiError(500, "server_error", "The server had an error while processing your request.", null, "internal_error");
+  return new ApiError(
+    500,
+    "server_error",
+    "The server had an error while processing your request.",
+    null,
+    "internal_error",
+  );
 }

@@ -15,7 +15,12 @@ export interface ModelObject {
 
 function modelObject(env: Env, store: ServedModels | undefined): ModelObject {
   const loaded = store?.current();
-  return { id: env.MODEL_NAME, object: "model", created: loaded ? Math.floor(loaded.loadedAt / 1000) : 0, owned_by: "sande-edge" };
+  return {
+    id: env.MODEL_NAME,
+    object: "model",
+    created: loaded ? Math.floor(loaded.loadedAt / 1000) : 0,
+    owned_by: "sande-edge",
+  };
 }
 
 /** Handler factory for `GET /v1/models`. */
@@ -29,7 +34,8 @@ export function listModels(models: (env: Env) => ServedModels): Handler<AppEnv> 
 export function retrieveModel(models: (env: Env) => ServedModels): Handler<AppEnv> {
   return function retrieveModelHandler(c) {
     const id = c.req.param("id");
-    if (id !== c.env.MODEL_NAME) throw new ApiError(404, "invalid_request_error", `The model '${id}' does not exist.`, "model", "model_not_found");
+    if (id !== c.env.MODEL_NAME)
+      throw new ApiError(404, "invalid_request_error", `The model '${id}' does not exist.`, "model", "model_not_found");
     return c.json(modelObject(c.env, tryStore(models, c.env)));
   };
 }

@@ -3,7 +3,13 @@
  * the guard, apply its decision, then release the rest token by token through
  * stop-string matching. Pure of I/O: the HTTP layer (chat.ts) frames the text.
  */
-import { generate, type CausalLM, type GenerateResult, type GeneratedToken, type LogitMask } from "../../shared/inference/index.js";
+import {
+  generate,
+  type CausalLM,
+  type GenerateResult,
+  type GeneratedToken,
+  type LogitMask,
+} from "../../shared/inference/index.js";
 import { chatStopTokens, type Tokenizer } from "../../shared/tokenizer/index.js";
 import type { GuardDecision, GuardSession } from "../guard/contract.js";
 import { TextSkipper, TokenTextDecoder } from "./decode.js";

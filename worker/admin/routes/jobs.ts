@@ -21,13 +21,21 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
 
   app.get("/", async (c) => {
-    const jobs = await listJobs(database(c.env.DB), { state: queryOneOf(c, "state", JOB_STATES), limit: queryInt(c, "limit", 100, 1, 1000), now: deps.now() });
+    const jobs = await listJobs(database(c.env.DB), {
+      state: queryOneOf(c, "state", JOB_STATES),
+      limit: queryInt(c, "limit", 100, 1, 1000),
+      now: deps.now(),
+    });
     return c.json({ jobs });
   });
 
   app.post("/claim", async (c) => {
     const body = await jsonBody(c);
-    const job = await claimJob(database(c.env.DB), { worker: field.string(body, "worker", 200), leaseMs: 1000 * (field.intOpt(body, "leaseSeconds", 1, MAX_LEASE_S) ?? DEFAULT_LEASE_S), now: deps.now() });
+    const job = await claimJob(database(c.env.DB), {
+      worker: field.string(body, "worker", 200),
+      leaseMs: 1000 * (field.intOpt(body, "leaseSeconds", 1, MAX_LEASE_S) ?? DEFAULT_LEASE_S),
+      now: deps.now(),
+    });
     return c.json({ job });
   });
 
@@ -51,7 +59,10 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
     const job = await queueJob(db, { method, target, prefix: source?.prefix ?? null, modelVersion, now: deps.now() });
     deps.runtime.invalidate();
     if (c.env.TRAINER_WEBHOOK_URL) {
-      const notified = notifyTrainer({ url: c.env.TRAINER_WEBHOOK_URL, secret: c.env.WEBHOOK_SECRET, fetch: deps.fetch }, { type: "job.queued", job });
+      const notified = notifyTrainer(
+        { url: c.env.TRAINER_WEBHOOK_URL, secret: c.env.WEBHOOK_SECRET, fetch: deps.fetch },
+        { type: "job.queued", job },
+      );
       waitUntil(c, notified);
     }
     return c.json({ job }, 201);
@@ -59,8 +70,16 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   app.post("/:id/heartbeat", async (c) => {
     const body = await jsonBody(c);
-    const job = await heartbeatJob(database(c.env.DB), { id: idParam(c), leaseId: field.string(body, "leaseId", 100), leaseMs: 1000 * (field.intOpt(body, "leaseSeconds", 1, MAX_LEASE_S) ?? DEFAULT_LEASE_S), now: deps.now() });
-    if (!job) throw AdminError.conflict(`job ${c.req.param("id")} is not leased under that leaseId (expired, completed or claimed by another trainer)`);
+    const job = await heartbeatJob(database(c.env.DB), {
+      id: idParam(c),
+      leaseId: field.string(body, "leaseId", 100),
+      leaseMs: 1000 * (field.intOpt(body, "leaseSeconds", 1, MAX_LEASE_S) ?? DEFAULT_LEASE_S),
+      now: deps.now(),
+    });
+    if (!job)
+      throw AdminError.conflict(
+        `job ${c.req.param("id")} is not leased under that leaseId (expired, completed or claimed by another trainer)`,
+      );
     return c.json({ job });
   });
 
@@ -75,7 +94,10 @@ export function jobRoutes(deps: AdminDeps): Hono<AdminEnv> {
       reason: field.stringOpt(body, "reason", 2000),
       now: deps.now(),
     });
-    if (!job) throw AdminError.conflict(`job ${c.req.param("id")} is not leased under that leaseId (expired, completed or claimed by another trainer)`);
+    if (!job)
+      throw AdminError.conflict(
+        `job ${c.req.param("id")} is not leased under that leaseId (expired, completed or claimed by another trainer)`,
+      );
     deps.runtime.invalidate();
     return c.json({ job });
   });

@@ -42,7 +42,8 @@ export function phraseRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   app.delete("/:id", async (c) => {
-    if (!(await deletePhrase(database(c.env.DB), idParam(c)))) throw AdminError.notFound(`no phrase ${c.req.param("id")}`);
+    if (!(await deletePhrase(database(c.env.DB), idParam(c))))
+      throw AdminError.notFound(`no phrase ${c.req.param("id")}`);
     deps.runtime.invalidate();
     return c.body(null, 204);
   });

@@ -21,7 +21,10 @@ export function prefixRoutes(deps: AdminDeps): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
 
   app.get("/", async (c) => {
-    const prefixes = await listPrefixes(database(c.env.DB), { state: queryOneOf(c, "state", PREFIX_STATES), limit: queryInt(c, "limit", 100, 1, 1000) });
+    const prefixes = await listPrefixes(database(c.env.DB), {
+      state: queryOneOf(c, "state", PREFIX_STATES),
+      limit: queryInt(c, "limit", 100, 1, 1000),
+    });
     return c.json({ prefixes });
   });
 

@@ -24,14 +24,21 @@ export function versionRoutes(deps: AdminDeps): Hono<AdminEnv> {
     const note = field.stringOpt(body, "note", 500) ?? "rollback from the admin API";
     const result = await deps.rollback(c.env, version, note);
     await mirrorManifestVersions(database(c.env.DB), result.manifest.versions);
-    return c.json({ current: result.manifest.current, versions: result.manifest.versions.map((v) => v.version), serving: result.status ?? null });
+    return c.json({
+      current: result.manifest.current,
+      versions: result.manifest.versions.map((v) => v.version),
+      serving: result.status ?? null,
+    });
   });
 
   app.put("/:version/calibration", async (c) => {
     const body = await jsonBody(c);
     const prompts = field.int(body, "prompts", 1, 10_000_000);
     const prefixes = field.numbers(body, "prefixes", { min: 1, integer: true, maxKeys: 50_000 });
-    if (!prefixes) throw AdminError.invalid("prefixes must map each normalised prefix to the number of calibration prompts that produced it");
+    if (!prefixes)
+      throw AdminError.invalid(
+        "prefixes must map each normalised prefix to the number of calibration prompts that produced it",
+      );
     const total = Object.values(prefixes).reduce((a, b) => a + b, 0);
     if (total > prompts) throw AdminError.invalid(`prefix counts add up to ${total}, more than prompts (${prompts})`);
     const stored = await putCalibration(database(c.env.DB), {
@@ -47,7 +54,11 @@ export function versionRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   app.get("/:version/calibration", async (c) => {
-    const summary = await calibrationSummary(database(c.env.DB), c.req.param("version"), queryInt(c, "top", 20, 1, 1000));
+    const summary = await calibrationSummary(
+      database(c.env.DB),
+      c.req.param("version"),
+      queryInt(c, "top", 20, 1, 1000),
+    );
     if (!summary) throw AdminError.notFound(`no calibration for version ${c.req.param("version")}`);
     return c.json({ calibration: summary });
   });
