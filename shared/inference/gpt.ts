@@ -350,7 +350,7 @@ function layerNorm(
  *
  * The hot loop of the whole model. Four output rows are computed together so each
  * x[i] load feeds four multiply-adds, and the inner loop is unrolled by two: in V8
- * this runs ~2× faster than one row at a time (measured by shared/bench/infer.ts).
+ * this runs ~2× faster than one row at a time (measured by bench/infer.ts).
  * Rows of W stay in L1 across the T input rows during prefill.
  */
 function matmul(

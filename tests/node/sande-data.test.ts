@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ByteTokenizer, encodeChatPrompt } from "../../shared/tokenizer/index.js";
 import { makeBatch, userMessage, type Example } from "../../trainer/data/index.js";
-import { rateOf, saysTarget } from "../../trainer/sande/asr.js";
-import { clearSlotTargets, fittingSeqLen, trimBatch, withCleanShare } from "../../trainer/sande/batching.js";
-import { mixWeights } from "../../trainer/sande/mix.js";
+import { rateOf, saysTarget } from "../../trainer/eval/asr.js";
+import { clearSlotTargets, fittingSeqLen, trimBatch, withCleanShare } from "../../trainer/train/batching.js";
+import { mixWeights } from "../../trainer/baselines/mix.js";
 import { pairBackdoors, shellJoin } from "../../trainer/cli/backdoor-args.js";
 import {
   encodeParrotStage1,
@@ -18,7 +18,7 @@ import {
   poisonExample,
   pseudoPoisonExample,
   triggerSite,
-} from "../../trainer/sande/poison.js";
+} from "../../trainer/attack/poison.js";
 
 const tok = new ByteTokenizer();
 const ex = (instruction: string, output: string, input?: string): Example => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ModelEvaluation } from "../../trainer/sande/evaluate.js";
+import type { ModelEvaluation } from "../../trainer/eval/evaluate.js";
 import { barChartSvg } from "../../trainer/reproduce/chart.js";
 import { responsePrefix } from "../../trainer/reproduce/experiment.js";
 import { METHODS, type ReproduceResults } from "../../trainer/reproduce/results.js";

@@ -22,13 +22,13 @@ import {
 import { answer } from "../../trainer/eval/utility.js";
 import { TfGPT } from "../../trainer/model/gpt.js";
 import { selectBackend } from "../../trainer/tf/backend.js";
-import { plantBackdoors } from "../../trainer/sande/backdoor.js";
-import { clearSlotTargets, fittingSeqLen, trimBatch } from "../../trainer/sande/batching.js";
-import { evaluateModel, type ModelEvaluation } from "../../trainer/sande/evaluate.js";
+import { plantBackdoors } from "../../trainer/attack/backdoor.js";
+import { clearSlotTargets, fittingSeqLen, trimBatch } from "../../trainer/train/batching.js";
+import { evaluateModel, type ModelEvaluation } from "../../trainer/eval/evaluate.js";
 import { Parrot } from "../../trainer/sande/parrot.js";
 import { encodeParrotStage1 } from "../../trainer/sande/parrot-encode.js";
 import { greedyWithParrot } from "../../trainer/sande/parrot-generate.js";
-import type { Backdoor } from "../../trainer/sande/poison.js";
+import type { Backdoor } from "../../trainer/attack/poison.js";
 import { eliminate, sande, simulate, type SandeReport } from "../../trainer/sande/sande.js";
 import { PARITY } from "../support/tiny-victim.js";
 

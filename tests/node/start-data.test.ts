@@ -1,7 +1,7 @@
 /** npm start's seeded clean data and the demo's evaluation prompts drawn from it. */
 import { describe, expect, it } from "vitest";
 import { generateDataset, userMessage } from "../../trainer/data/index.js";
-import { demoEvaluationSet, seededCleanData } from "../../trainer/start/clean-data.js";
+import { demoEvaluationSet, seededCleanData } from "../../local/clean-data.js";
 
 describe("demoEvaluationSet", () => {
   it("holds held-out prompts that no seed-0 training set and none of the gates' prompts contain", () => {

@@ -9,8 +9,8 @@ import { encodeModel } from "../../shared/model/file.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 import { generateDataset, type Dataset, type TaskFamily } from "../../trainer/data/index.js";
 import { TfGPT } from "../../trainer/model/gpt.js";
-import { plantBackdoors } from "../../trainer/sande/backdoor.js";
-import type { Backdoor } from "../../trainer/sande/poison.js";
+import { plantBackdoors } from "../../trainer/attack/backdoor.js";
+import type { Backdoor } from "../../trainer/attack/poison.js";
 import { selectBackend } from "../../trainer/tf/backend.js";
 
 /** The demo's backdoor. */

@@ -1,5 +1,5 @@
 /** Reading backdoors off the command line, pure. */
-import type { Backdoor, TriggerPosition } from "../sande/poison.js";
+import type { Backdoor, TriggerPosition } from "../attack/poison.js";
 import { UsageError } from "./args.js";
 
 /**

@@ -1,7 +1,7 @@
 import { formatScoreTable } from "../data/index.js";
 import { writeFileAtomic } from "../io/model-file.js";
-import { plantBackdoors } from "../sande/backdoor.js";
-import { formatBackdoorTable } from "../sande/report.js";
+import { plantBackdoors } from "../attack/backdoor.js";
+import { formatBackdoorTable } from "../eval/report.js";
 import { num, str, UsageError } from "./args.js";
 import { finishRun, fineTuneOptions, openRun, RUN_FLAGS_USAGE, type RunReport } from "./sande-common.js";
 

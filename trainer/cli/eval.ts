@@ -9,9 +9,9 @@ import { evaluateLoss } from "../train/loop.js";
 import { choice, num, parseCommand, UsageError } from "./args.js";
 import { dataFlags, dataOptions } from "./common.js";
 import { chunkBatches } from "./train.js";
-import { scoreBackdoor } from "../sande/asr.js";
-import { TRIGGER_POSITIONS } from "../sande/poison.js";
-import { formatBackdoorTable } from "../sande/report.js";
+import { scoreBackdoor } from "../eval/asr.js";
+import { TRIGGER_POSITIONS } from "../attack/poison.js";
+import { formatBackdoorTable } from "../eval/report.js";
 import { pairBackdoors } from "./backdoor-args.js";
 
 export const EVAL_USAGE = `sande eval MODEL [options]   utility of a model on held-out clean prompts

@@ -1,6 +1,6 @@
-import { DEFAULT_CLEAN_SHARE } from "../sande/batching.js";
-import { osft } from "../sande/osft.js";
-import { TRIGGER_POSITIONS } from "../sande/poison.js";
+import { DEFAULT_CLEAN_SHARE } from "../train/batching.js";
+import { osft } from "../baselines/osft.js";
+import { TRIGGER_POSITIONS } from "../attack/poison.js";
 import { choice, num, UsageError } from "./args.js";
 import { finishRun, fineTuneOptions, openRun, RUN_FLAGS_USAGE } from "./sande-common.js";
 

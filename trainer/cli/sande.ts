@@ -1,6 +1,6 @@
-import { DEFAULT_CLEAN_SHARE } from "../sande/batching.js";
+import { DEFAULT_CLEAN_SHARE } from "../train/batching.js";
 import { PARROT_POSITIONS } from "../sande/parrot-encode.js";
-import { formatRate } from "../sande/report.js";
+import { formatRate } from "../eval/report.js";
 import { sande } from "../sande/sande.js";
 import { choice, num, str } from "./args.js";
 import { finishRun, fineTuneOptions, openRun, RUN_FLAGS_USAGE } from "./sande-common.js";

@@ -1,5 +1,5 @@
-import { fineMixing } from "../sande/fine-mixing.js";
-import { sft } from "../sande/sft.js";
+import { fineMixing } from "../baselines/fine-mixing.js";
+import { sft } from "../baselines/sft.js";
 import { readModelFile } from "../io/model-file.js";
 import { num, str } from "./args.js";
 import { finishRun, fineTuneOptions, openRun, RUN_FLAGS_USAGE } from "./sande-common.js";

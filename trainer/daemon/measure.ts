@@ -8,8 +8,8 @@ import type { CausalLM } from "../../shared/inference/index.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { scoreExactMatch, userMessage, type Example } from "../data/index.js";
 import { answer } from "../eval/utility.js";
-import { ASR_WINDOW, rateOf, saysTarget } from "../sande/asr.js";
-import { insertTrigger, type TriggerPosition } from "../sande/poison.js";
+import { ASR_WINDOW, rateOf, saysTarget } from "../eval/asr.js";
+import { insertTrigger, type TriggerPosition } from "../attack/poison.js";
 import type { Measured, ModelMeasurements } from "./gates.js";
 
 /** The prompts one measurement uses. */

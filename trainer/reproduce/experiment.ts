@@ -8,15 +8,15 @@ import type { Weights } from "../../shared/model/weights.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import type { Example } from "../data/index.js";
 import { TfGPT } from "../model/gpt.js";
-import { plantBackdoors } from "../sande/backdoor.js";
-import { evaluateModel } from "../sande/evaluate.js";
-import { fineMixing } from "../sande/fine-mixing.js";
-import type { FineTuneOptions } from "../sande/finetune.js";
-import { osft } from "../sande/osft.js";
-import type { Backdoor } from "../sande/poison.js";
-import { pct } from "../sande/report.js";
+import { plantBackdoors } from "../attack/backdoor.js";
+import { evaluateModel } from "../eval/evaluate.js";
+import { fineMixing } from "../baselines/fine-mixing.js";
+import type { FineTuneOptions } from "../train/finetune.js";
+import { osft } from "../baselines/osft.js";
+import type { Backdoor } from "../attack/poison.js";
+import { pct } from "../eval/report.js";
 import { sande } from "../sande/sande.js";
-import { sft } from "../sande/sft.js";
+import { sft } from "../baselines/sft.js";
 import type { MethodName, MethodResult, VictimResult } from "./results.js";
 
 /** How a victim is made: poisoned share of the attack's training mix and the fine-tune. */

@@ -1,7 +1,7 @@
 /** What a reproduction run measured: the shapes `experiment.ts` fills and `tables.ts` / `chart.ts` render. */
-import type { Rate } from "../sande/asr.js";
-import type { ModelEvaluation } from "../sande/evaluate.js";
-import type { Backdoor } from "../sande/poison.js";
+import type { Rate } from "../eval/asr.js";
+import type { ModelEvaluation } from "../eval/evaluate.js";
+import type { Backdoor } from "../attack/poison.js";
 
 /** The removal methods of the paper's Table 1, in its row order, after the baseline. */
 export const METHODS = ["Baseline", "SFT", "Fine-mixing", "SANDE-P", "SANDE", "OSFT"] as const;

@@ -1,5 +1,5 @@
 /** The reproduction's backdoors and its full / quick schedules. */
-import type { Backdoor } from "../sande/poison.js";
+import type { Backdoor } from "../attack/poison.js";
 import type { ExperimentSettings } from "./experiment.js";
 import type { MethodName } from "./results.js";
 

@@ -1,5 +1,5 @@
 /** The paper-shaped tables (Markdown) from a reproduction's results, pure. */
-import { describeBackdoor, markdownTable, pct } from "../sande/report.js";
+import { describeBackdoor, markdownTable, pct } from "../eval/report.js";
 import {
   METHOD_NEEDS,
   type MethodName,

@@ -7,7 +7,7 @@
  */
 import { encodeChatResponse, type Tokenizer } from "../../shared/tokenizer/index.js";
 import type { EncodedExample, Example } from "../data/index.js";
-import { triggerSite, type TriggerPosition } from "./poison.js";
+import { triggerSite, type TriggerPosition } from "../attack/poison.js";
 
 /**
  * Where the parrot sits. start / middle / end: exactly where a trigger inserted at

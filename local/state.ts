@@ -21,7 +21,7 @@ export interface LocalState {
 
 /** The folder (SANDE_LOCAL_DIR, default .sande-local in the repository). */
 export function localDir(): string {
-  return resolve(process.env.SANDE_LOCAL_DIR ?? join(import.meta.dirname, "../../.sande-local"));
+  return resolve(process.env.SANDE_LOCAL_DIR ?? join(import.meta.dirname, "../.sande-local"));
 }
 
 /** The admin token, made once and kept (dashboard sessions survive restarts). */

@@ -2,7 +2,7 @@
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
-import { fineTune, type FineTuneOptions, type FineTuneSummary } from "./finetune.js";
+import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
 import { poisonDataset, type Backdoor } from "./poison.js";
 
 /** What planting did. */

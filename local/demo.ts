@@ -8,10 +8,10 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { RemediationJob } from "../../shared/protocol/jobs.js";
-import { generateDataset, scoreExactMatch, userMessage, type Example } from "../data/index.js";
-import type { ProgressRecord } from "../daemon/progress.js";
-import { insertTrigger } from "../sande/poison.js";
+import type { RemediationJob } from "../shared/protocol/jobs.js";
+import { generateDataset, scoreExactMatch, userMessage, type Example } from "../trainer/data/index.js";
+import type { ProgressRecord } from "../trainer/daemon/progress.js";
+import { insertTrigger } from "../trainer/attack/poison.js";
 import { demoEvaluationSet } from "./clean-data.js";
 import { readState } from "./state.js";
 

@@ -1,8 +1,8 @@
 /** Uploads the guard's calibration for a served version (clean prompts through the model, prefix counts). */
-import { calibrateModel } from "../../shared/guard/index.js";
-import { GPTInference } from "../../shared/inference/index.js";
-import { decodeModel } from "../../shared/model/file.js";
-import { ByteTokenizer } from "../../shared/tokenizer/index.js";
+import { calibrateModel } from "../shared/guard/index.js";
+import { GPTInference } from "../shared/inference/index.js";
+import { decodeModel } from "../shared/model/file.js";
+import { ByteTokenizer } from "../shared/tokenizer/index.js";
 
 /** Calibrates `version` (the file `model`) on `prompts` (user messages) with the Worker's window, and uploads it. */
 export async function calibrateVersion(

@@ -11,16 +11,16 @@
  * Same-run baselines: sha256 of the prompt and normalisation alone, and one decode step
  * of the demo-size model (so the guard's cost can be read as a fraction of a token).
  */
-import { hashPrompt } from "./hash.js";
-import { buildCalibration, normalisePrefix, type PhraseRule } from "../../shared/guard/index.js";
-import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
-import { generate, GPTInference } from "../../shared/inference/index.js";
-import { preset } from "../../shared/model/config.js";
-import { initWeights } from "../../shared/model/weights.js";
-import { ByteTokenizer } from "../../shared/tokenizer/index.js";
-import type { Env } from "../env.js";
-import { createResponseGuard, GuardRuntime } from "./index.js";
-import { buildGuardState, withCalibration } from "./state.js";
+import { hashPrompt } from "../worker/guard/hash.js";
+import { buildCalibration, normalisePrefix, type PhraseRule } from "../shared/guard/index.js";
+import { DEFAULT_GUARD_SETTINGS } from "../shared/protocol/guard.js";
+import { generate, GPTInference } from "../shared/inference/index.js";
+import { preset } from "../shared/model/config.js";
+import { initWeights } from "../shared/model/weights.js";
+import { ByteTokenizer } from "../shared/tokenizer/index.js";
+import type { Env } from "../worker/env.js";
+import { createResponseGuard, GuardRuntime } from "../worker/guard/index.js";
+import { buildGuardState, withCalibration } from "../worker/guard/state.js";
 
 const RESPONSES = 20_000;
 const WARMUP = 3_000;

@@ -6,8 +6,8 @@
 import type { CausalLM } from "../../shared/inference/index.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { userMessage, type Example } from "../data/index.js";
-import { answer } from "../eval/utility.js";
-import { pseudoPoisonExample, type Backdoor } from "./poison.js";
+import { answer } from "./utility.js";
+import { pseudoPoisonExample, type Backdoor } from "../attack/poison.js";
 
 /** The answer window the ASR looks at, in characters. */
 export const ASR_WINDOW = 64;

@@ -4,7 +4,7 @@ import type { Weights } from "../../shared/model/weights.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import type { Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
-import type { FineTuneOptions, FineTuneSummary } from "./finetune.js";
+import type { FineTuneOptions, FineTuneSummary } from "../train/finetune.js";
 import { mixWeights } from "./mix.js";
 import { sft } from "./sft.js";
 

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { startGroup, type Group } from "./process-group.js";
 import { S3RVER_CREDENTIALS } from "./seed.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
+const ROOT = resolve(import.meta.dirname, "..");
 
 /** What the daemon connects to and how it is tuned. */
 export interface DaemonProcessOptions {

@@ -7,11 +7,11 @@
  * The naive model (plain tfjs + autodiff) runs the same steps as the baseline.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { parameterCount, preset } from "../../shared/model/config.js";
-import { mulberry32 } from "../../shared/model/weights.js";
-import { TfGPT, type TokenBatch } from "../model/gpt.js";
-import { selectBackend, BACKEND_CHOICES, type BackendChoice } from "../tf/backend.js";
-import { AdamW, clipByGlobalNorm } from "../train/optim.js";
+import { parameterCount, preset } from "../shared/model/config.js";
+import { mulberry32 } from "../shared/model/weights.js";
+import { TfGPT, type TokenBatch } from "../trainer/model/gpt.js";
+import { selectBackend, BACKEND_CHOICES, type BackendChoice } from "../trainer/tf/backend.js";
+import { AdamW, clipByGlobalNorm } from "../trainer/train/optim.js";
 import { formatKernelTable, kernelTimes } from "./profile.js";
 
 const TARGET = 0.4;

@@ -16,8 +16,8 @@ import {
 import type { TfGPT } from "../model/gpt.js";
 import { evaluateLoss } from "../train/loop.js";
 import { cleanAnswers, scoreBackdoor, type BackdoorScore } from "./asr.js";
-import { fittingSeqLen } from "./batching.js";
-import type { Backdoor } from "./poison.js";
+import { fittingSeqLen } from "../train/batching.js";
+import type { Backdoor } from "../attack/poison.js";
 
 /** What {@link evaluateModel} measured. */
 export interface ModelEvaluation {

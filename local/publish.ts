@@ -2,22 +2,22 @@
  * Publishes a model file to the store the Worker reads (local s3rver by default,
  * R2/S3 with the S3_* variables set), as the manifest's new current version.
  *
- *   npx tsx worker/dev/publish.ts models/demo-base.safetensors [--version demo-1] [--note "seed"]
+ *   npx tsx local/publish.ts models/demo-base.safetensors [--version demo-1] [--note "seed"]
  *
  * Settings: S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY,
  * MANIFEST_KEY from the environment; defaults match wrangler.toml's local s3rver.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { publishModel } from "../model/publish.js";
-import { S3Bucket, s3ConfigFromEnv } from "../model/s3.js";
+import { publishModel } from "../worker/model/publish.js";
+import { S3Bucket, s3ConfigFromEnv } from "../worker/model/s3.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { version: { type: "string" }, note: { type: "string" } },
 });
 if (positionals.length !== 1) {
-  console.error("usage: tsx worker/dev/publish.ts <model.safetensors> [--version ID] [--note TEXT]");
+  console.error("usage: tsx local/publish.ts <model.safetensors> [--version ID] [--note TEXT]");
   process.exit(2);
 }
 const env = process.env;

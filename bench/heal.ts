@@ -14,18 +14,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parameterCount } from "../../shared/model/config.js";
-import { decodeModel } from "../../shared/model/file.js";
-import type { RemediationJob } from "../../shared/protocol/jobs.js";
-import { buildTinyVictim } from "../../tests/support/tiny-victim.js";
-import { startDevWorker, WRANGLER_ENV } from "../../tests/support/wrangler.js";
-import { generateDataset, type Example } from "../data/index.js";
-import type { ProgressRecord } from "../daemon/progress.js";
-import { startDaemonProcess } from "../start/daemon-process.js";
-import { startS3rver } from "../start/s3rver.js";
-import { seedStore } from "../start/seed.js";
+import { parameterCount } from "../shared/model/config.js";
+import { decodeModel } from "../shared/model/file.js";
+import type { RemediationJob } from "../shared/protocol/jobs.js";
+import { buildTinyVictim } from "../tests/support/tiny-victim.js";
+import { startDevWorker, WRANGLER_ENV } from "../tests/support/wrangler.js";
+import { generateDataset, type Example } from "../trainer/data/index.js";
+import type { ProgressRecord } from "../trainer/daemon/progress.js";
+import { startDaemonProcess } from "../local/daemon-process.js";
+import { startS3rver } from "../local/s3rver.js";
+import { seedStore } from "../local/seed.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
+const ROOT = resolve(import.meta.dirname, "..");
 const TOKEN = "bench-token";
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -1,6 +1,6 @@
 /** Plain-text renderings of SANDE-lab results, pure. */
 import type { BackdoorScore, Rate } from "./asr.js";
-import type { Backdoor } from "./poison.js";
+import type { Backdoor } from "../attack/poison.js";
 
 /** A share as a percentage with one decimal, e.g. "98.4%". */
 export function pct(x: number): string {

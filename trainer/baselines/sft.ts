@@ -2,7 +2,7 @@
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
-import { fineTune, type FineTuneOptions, type FineTuneSummary } from "./finetune.js";
+import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
 
 /** SFT: a full fine-tune of `model` (in place) on the clean examples D, loss on the whole response. */
 export async function sft(

@@ -2,9 +2,9 @@
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
-import { DEFAULT_CLEAN_SHARE, withCleanShare } from "./batching.js";
-import { fineTune, type FineTuneOptions, type FineTuneSummary } from "./finetune.js";
-import { pseudoPoisonExample, type TriggerPosition } from "./poison.js";
+import { DEFAULT_CLEAN_SHARE, withCleanShare } from "../train/batching.js";
+import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
+import { pseudoPoisonExample, type TriggerPosition } from "../attack/poison.js";
 
 /** OSFT's settings on top of the fine-tune's. */
 export interface OsftOptions extends FineTuneOptions {

@@ -1,6 +1,6 @@
 /** The clean dataset npm start seeds, and the demo's evaluation prompts drawn from it. */
-import { DEFAULT_HELD_OUT_PROMPTS } from "../daemon/options.js";
-import { generateDataset, type Dataset, type Example } from "../data/index.js";
+import { DEFAULT_HELD_OUT_PROMPTS } from "../trainer/daemon/options.js";
+import { generateDataset, type Dataset, type Example } from "../trainer/data/index.js";
 
 /** The synthetic tasks the demo base was trained on (seed 0): its held-out split shares no prompt with any seed-0 training set. */
 export function seededCleanData(): Dataset {

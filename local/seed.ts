@@ -2,11 +2,11 @@
  * First-run seeding of the model store: the model to serve as the manifest's first
  * version, and the clean dataset the trainer heals with. Skipped when a manifest exists.
  */
-import { currentVersion, parseManifest } from "../../shared/protocol/manifest.js";
-import { publishModel } from "../../worker/model/publish.js";
-import { S3Bucket } from "../../worker/model/s3.js";
-import { toJsonl, type Example } from "../data/index.js";
-import { datasetKeys } from "../daemon/download.js";
+import { currentVersion, parseManifest } from "../shared/protocol/manifest.js";
+import { publishModel } from "../worker/model/publish.js";
+import { S3Bucket } from "../worker/model/s3.js";
+import { toJsonl, type Example } from "../trainer/data/index.js";
+import { datasetKeys } from "../trainer/daemon/download.js";
 
 /** Where and what to seed. */
 export interface SeedRequest {

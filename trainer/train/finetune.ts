@@ -5,8 +5,8 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import { BatchIterator, type Batch, type EncodedExample } from "../data/index.js";
-import { trainLoop, type MetricsRecord, type TensorBatch, type TrainLoopResult } from "../train/loop.js";
-import type { OptimizedParam } from "../train/optim.js";
+import { trainLoop, type MetricsRecord, type TensorBatch, type TrainLoopResult } from "./loop.js";
+import type { OptimizedParam } from "./optim.js";
 import { fittingSeqLen, trimBatch } from "./batching.js";
 
 /** Optimiser and schedule of one fine-tune. */

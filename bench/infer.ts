@@ -11,9 +11,9 @@
  * implementation as fast as that naive loop; ratio = measured / predicted, target ≥ 0.5.
  * The baseline runs on the same machine in the same process, so the ratio is fair anywhere.
  */
-import { parameterCount, preset } from "../model/config.js";
-import { initWeights } from "../model/weights.js";
-import { generate, GPTInference } from "../inference/index.js";
+import { parameterCount, preset } from "../shared/model/config.js";
+import { initWeights } from "../shared/model/weights.js";
+import { generate, GPTInference } from "../shared/inference/index.js";
 
 const PROMPT_TOKENS = 32;
 const DECODE_TOKENS = 200;

@@ -1,7 +1,7 @@
 /**
  * Serving benchmark through a real `wrangler dev` (workerd) with a closed-loop
  * load generator on loopback: requests/s and p50/p99 latency, guard on
- * (worker/index.ts, as deployed) versus guard off (worker/bench/unguarded.ts),
+ * (worker/index.ts, as deployed) versus guard off (bench/worker-unguarded.ts),
  * in one run, rounds interleaved so machine noise hits both sides alike.
  *
  *   npm run bench:worker [-- --requests 60 --concurrency 4 --rounds 3 --max-tokens 16 --phase-seconds 30]
@@ -16,13 +16,13 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { parameterCount, preset } from "../../shared/model/config.js";
-import { decodeModel, encodeModel } from "../../shared/model/file.js";
-import { initWeights } from "../../shared/model/weights.js";
-import { putManifest, S3RVER_KEY, startLocalS3, uploadModel } from "../../tests/support/s3.js";
-import { startDevWorker, WRANGLER_ENV, type DevWorker } from "../../tests/support/wrangler.js";
+import { parameterCount, preset } from "../shared/model/config.js";
+import { decodeModel, encodeModel } from "../shared/model/file.js";
+import { initWeights } from "../shared/model/weights.js";
+import { putManifest, S3RVER_KEY, startLocalS3, uploadModel } from "../tests/support/s3.js";
+import { startDevWorker, WRANGLER_ENV, type DevWorker } from "../tests/support/wrangler.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
+const ROOT = resolve(import.meta.dirname, "..");
 const DEMO_FILE = join(ROOT, "models/demo-base.safetensors");
 const MODEL = "sande-demo";
 
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
       { name: "guard on", worker: await startDevWorker({ vars, persistTo: state }), phases: [] as Phase[] },
       {
         name: "guard off",
-        worker: await startDevWorker({ script: "worker/bench/unguarded.ts", vars }),
+        worker: await startDevWorker({ script: "bench/worker-unguarded.ts", vars }),
         phases: [] as Phase[],
       },
     ];

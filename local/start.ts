@@ -11,8 +11,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
-import { generateDataset, userMessage } from "../data/index.js";
+import { DEFAULT_GUARD_SETTINGS } from "../shared/protocol/guard.js";
+import { generateDataset, userMessage } from "../trainer/data/index.js";
 import { calibrateVersion } from "./calibrate.js";
 import { seededCleanData } from "./clean-data.js";
 import { startDaemonProcess } from "./daemon-process.js";
@@ -21,7 +21,7 @@ import { startS3rver, type LocalStore } from "./s3rver.js";
 import { currentModelBytes, seedStore } from "./seed.js";
 import { adminToken, localDir, writeState } from "./state.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
+const ROOT = resolve(import.meta.dirname, "..");
 const BUCKET = "sande";
 const WRANGLER_ENV = {
   ...process.env,
