@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ByteTokenizer, encodeChatPrompt } from "../../shared/tokenizer/index.js";
 import { makeBatch, userMessage, type Example } from "../../trainer/data/index.js";
 import { rateOf, saysTarget } from "../../trainer/eval/asr.js";
-import { clearSlotTargets, fittingSeqLen, trimBatch, withCleanShare } from "../../trainer/train/batching.js";
+import { fittingSeqLen, trimBatch, withCleanShare } from "../../trainer/train/batching.js";
+import { clearSlotTargets } from "../../trainer/sande/slot-targets.js";
 import { mixWeights } from "../../trainer/baselines/mix.js";
 import { pairBackdoors, shellJoin } from "../../trainer/cli/backdoor-args.js";
 import {

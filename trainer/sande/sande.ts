@@ -13,7 +13,8 @@ import { chatStopTokens, type Tokenizer } from "../../shared/tokenizer/index.js"
 import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
 import { rateOf, saysTarget, type Rate } from "../eval/asr.js";
-import { clearSlotTargets, DEFAULT_CLEAN_SHARE, withCleanShare } from "../train/batching.js";
+import { DEFAULT_CLEAN_SHARE, withCleanShare } from "../train/batching.js";
+import { clearSlotTargets } from "./slot-targets.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
 import { Parrot } from "./parrot.js";
 import {

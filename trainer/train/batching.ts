@@ -1,4 +1,4 @@
-/** Batch helpers for the SANDE fine-tunes, pure. */
+/** Batch helpers for the fine-tunes (SANDE, the baselines, the attack), pure. */
 import { deriveSeed, Rng, type Batch, type EncodedExample } from "../data/index.js";
 
 /**
@@ -31,20 +31,6 @@ export function trimBatch(batch: Batch): Batch {
     batchSize: B,
     seqLen: keep,
   };
-}
-
-/**
- * Replaces targets outside the vocabulary (parrot slot ids, which makeBatch copies
- * into the targets of the position before a slot) by `padId`. Those positions are
- * never trained on; this only keeps every target a valid class for the loss.
- */
-export function clearSlotTargets(batch: Batch, vocabSize: number, padId: number): Batch {
-  const targets = batch.targets.map((id) => (id >= vocabSize ? padId : id));
-  for (let i = 0; i < targets.length; i++) {
-    if (batch.targets[i] >= vocabSize && batch.mask[i] !== 0)
-      throw new Error("a parrot slot is a training target; the loss mask is wrong");
-  }
-  return { ...batch, targets };
 }
 
 /** The sequence length that fits every example (longest minus one), capped by the context. */
