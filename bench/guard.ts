@@ -11,7 +11,7 @@
  * Same-run baselines: sha256 of the prompt and normalisation alone, and one decode step
  * of the demo-size model (so the guard's cost can be read as a fraction of a token).
  */
-import { hashPrompt } from "../worker/guard/hash.js";
+import { sha256Hex } from "../shared/store/sha256.js";
 import { buildCalibration, normalisePrefix, type PhraseRule } from "../shared/guard/index.js";
 import { DEFAULT_GUARD_SETTINGS } from "../shared/protocol/guard.js";
 import { generate, GPTInference } from "../shared/inference/index.js";
@@ -129,7 +129,7 @@ async function run(): Promise<void> {
   }
 
   // Baselines in the same process.
-  const hashUs = timeEach(2000, (i) => hashPrompt(samples[i].prompt));
+  const hashUs = timeEach(2000, (i) => sha256Hex(samples[i].prompt));
   const normUs = timeEach(2000, (i) => normalisePrefix(held[i].text));
   const decodeUs = decodeStepUs();
 

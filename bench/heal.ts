@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { parameterCount } from "../shared/model/config.js";
 import { decodeModel } from "../shared/model/file.js";
 import type { RemediationJob } from "../shared/protocol/jobs.js";
+import { DEFAULT_DATASET_PREFIX, DEFAULT_MANIFEST_KEY } from "../shared/store/keys.js";
 import { buildTinyVictim } from "../tests/support/tiny-victim.js";
 import { startDevWorker, WRANGLER_ENV } from "../tests/support/wrangler.js";
 import { generateDataset, type Example } from "../trainer/data/index.js";
@@ -83,8 +84,8 @@ const store = await startS3rver(join(dir, "s3"), "sande");
 await seedStore({
   endpoint: store.endpoint,
   bucket: "sande",
-  manifestKey: "manifest.json",
-  datasetPrefix: "datasets/clean",
+  manifestKey: DEFAULT_MANIFEST_KEY,
+  datasetPrefix: DEFAULT_DATASET_PREFIX,
   model: () => bytes,
   version: "victim",
   note: "bench seed",

@@ -9,8 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { publishModel } from "../worker/model/publish.js";
-import { S3Bucket, s3ConfigFromEnv } from "../worker/model/s3.js";
+import { DEFAULT_MANIFEST_KEY, publishVersion, S3Bucket, s3ConfigFromVars } from "../shared/store/index.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -22,7 +21,7 @@ if (positionals.length !== 1) {
 }
 const env = process.env;
 const bucket = new S3Bucket(
-  s3ConfigFromEnv({
+  s3ConfigFromVars({
     S3_ENDPOINT: env.S3_ENDPOINT ?? "http://127.0.0.1:4568",
     S3_REGION: env.S3_REGION ?? "us-east-1",
     S3_BUCKET: env.S3_BUCKET ?? "sande",
@@ -30,11 +29,13 @@ const bucket = new S3Bucket(
     S3_SECRET_ACCESS_KEY: env.S3_SECRET_ACCESS_KEY ?? "S3RVER",
   }),
 );
-const bytes = new Uint8Array(readFileSync(positionals[0]));
-const { entry } = await publishModel(bucket, env.MANIFEST_KEY ?? "manifest.json", bytes, {
+const result = await publishVersion(bucket, env.MANIFEST_KEY ?? DEFAULT_MANIFEST_KEY, {
+  bytes: new Uint8Array(readFileSync(positionals[0])),
   version: values.version,
   note: values.note,
 });
+if (result.kind !== "published") throw new Error(`nothing published: ${result.kind}`);
+const { entry } = result;
 console.log(
-  `published ${entry.version}: ${entry.key} (${entry.size} bytes, sha256 ${entry.sha256}); it is now current`,
+  `published ${entry.version}: ${entry.key} (${entry.size} bytes, sha256 ${entry.sha256}, ${result.upload}); it is now current`,
 );

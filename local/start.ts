@@ -12,6 +12,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_GUARD_SETTINGS } from "../shared/protocol/guard.js";
+import { DEFAULT_DATASET_PREFIX, DEFAULT_MANIFEST_KEY } from "../shared/store/keys.js";
 import { generateDataset, userMessage } from "../trainer/data/index.js";
 import { calibrateVersion } from "./calibrate.js";
 import { seededCleanData } from "./clean-data.js";
@@ -103,8 +104,8 @@ try {
   const seeded = await seedStore({
     endpoint: store.endpoint,
     bucket: BUCKET,
-    manifestKey: "manifest.json",
-    datasetPrefix: "datasets/clean",
+    manifestKey: DEFAULT_MANIFEST_KEY,
+    datasetPrefix: DEFAULT_DATASET_PREFIX,
     model: () => {
       if (!existsSync(modelPath))
         throw new Error(`${modelPath} does not exist: the demo victim is not built yet (pass --model FILE)`);
@@ -117,7 +118,7 @@ try {
   });
   say(
     seeded.seeded
-      ? `seeded the store: ${seeded.current} (${values.model ?? DEMO_VICTIM}) and datasets/clean/`
+      ? `seeded the store: ${seeded.current} (${values.model ?? DEMO_VICTIM}) and ${DEFAULT_DATASET_PREFIX}/`
       : `store already seeded; serving ${seeded.current}`,
   );
 

@@ -1,10 +1,9 @@
-/** The trainer daemon's pure logic: gate decisions, lease arithmetic, the manifest edit, option validation. */
+/** The trainer daemon's pure logic: gate decisions, lease arithmetic, option validation (the manifest edit: store-plan.test.ts). */
 import { describe, expect, it } from "vitest";
 import { preset } from "../../shared/model/config.js";
 import type { ManifestVersion, ModelManifest } from "../../shared/protocol/manifest.js";
 import { decideGates, gateMetrics, type GateLimits, type ModelMeasurements } from "../../trainer/daemon/gates.js";
 import { leaseLapsed, leaseTiming, mayPublish, reliableUntil } from "../../trainer/daemon/lease.js";
-import { findJobVersion, jobVersionId, planManifest } from "../../trainer/daemon/manifest-update.js";
 import { resolveDaemonOptions } from "../../trainer/daemon/options.js";
 import { DaemonError } from "../../trainer/daemon/errors.js";
 import { alreadyHealed } from "../../trainer/daemon/runner.js";
@@ -102,61 +101,6 @@ describe("lease arithmetic", () => {
     expect(mayPublish(t, until, 55_000)).toBe(true);
     expect(mayPublish(t, until, 55_001)).toBe(false);
     expect(() => leaseTiming(0)).toThrow(/at least 1 s/);
-  });
-});
-
-describe("the manifest edit", () => {
-  const config = preset("tiny");
-  const v = (version: string, sha: string, extra: Partial<ManifestVersion> = {}): ManifestVersion => ({
-    version,
-    key: `models/${sha}.safetensors`,
-    sha256: sha,
-    size: 100,
-    config,
-    createdAt: "2026-01-01T00:00:00.000Z",
-    ...extra,
-  });
-  const shaA = "a".repeat(64);
-  const shaB = "b".repeat(64);
-  const manifest: ModelManifest & { history: unknown[] } = {
-    format: "sande-manifest/1",
-    current: "v1",
-    versions: [v("v0", "0".repeat(64)), v("v1", shaA)],
-    updatedAt: "x",
-    history: [{ action: "rollback" }],
-  };
-  const now = new Date("2026-02-02T00:00:00.000Z");
-
-  it("appends the job's version as current, keeps earlier versions and the history", () => {
-    const entry = v(jobVersionId(7, shaB), shaB, { metrics: { asrAfter: 0 } });
-    const plan = planManifest(manifest, "v1", entry, 7, now);
-    expect(plan.kind).toBe("write");
-    if (plan.kind !== "write") return;
-    expect(plan.manifest.current).toBe("job7-bbbbbbbb");
-    expect(plan.manifest.versions.map((x) => x.version)).toEqual(["v0", "v1", "job7-bbbbbbbb"]);
-    expect(plan.manifest.versions[2]).toMatchObject({ parent: "v1", metrics: { asrAfter: 0, jobId: 7 } });
-    expect((plan.manifest as typeof manifest).history).toEqual([{ action: "rollback" }]);
-    expect(plan.manifest.updatedAt).toBe(now.toISOString());
-    expect(manifest.versions).toHaveLength(2); // the input is not changed
-  });
-
-  it("is idempotent by job: a second publish finds the first", () => {
-    const entry = v(jobVersionId(7, shaB), shaB);
-    const plan = planManifest(manifest, "v1", entry, 7, now);
-    if (plan.kind !== "write") throw new Error("expected a write");
-    expect(findJobVersion(plan.manifest, 7)?.version).toBe("job7-bbbbbbbb");
-    expect(planManifest(plan.manifest, "v1", entry, 7, now)).toEqual({
-      kind: "already",
-      entry: plan.manifest.versions[2],
-    });
-    // even with other weights (a retrained attempt) and after a rollback moved current away
-    const rolledBack = { ...plan.manifest, current: "v1" };
-    expect(planManifest(rolledBack, "v1", v(jobVersionId(7, shaA), shaA), 7, now).kind).toBe("already");
-  });
-
-  it("refuses a stale result: the manifest serves another version than the one healed", () => {
-    expect(planManifest(manifest, "v0", v("job8-bbbbbbbb", shaB), 8, now)).toEqual({ kind: "stale", current: "v1" });
-    expect(planManifest(null, "v0", v("job8-bbbbbbbb", shaB), 8, now).kind).toBe("stale");
   });
 });
 

@@ -3,16 +3,8 @@ import { generate } from "../../shared/inference/index.js";
 import { preset } from "../../shared/model/config.js";
 import type { ManifestVersion } from "../../shared/protocol/manifest.js";
 import type { Env } from "../../worker/env.js";
-import {
-  checkModelNow,
-  modelStore,
-  readManifest,
-  rollbackTo,
-  StoreError,
-  writeManifest,
-} from "../../worker/model/index.js";
-import { sha256Hex } from "../../worker/model/load.js";
-import { publishModel } from "../../worker/model/publish.js";
+import { publishVersion, sha256Hex, writeManifest } from "../../shared/store/index.js";
+import { checkModelNow, modelStore, readManifest, rollbackTo, StoreError } from "../../worker/model/index.js";
 import { ModelStore } from "../../worker/model/store.js";
 import {
   putManifest,
@@ -25,7 +17,7 @@ import {
   type LocalS3,
 } from "../support/s3.js";
 
-// The model store against a real S3 API (s3rver), through the Worker's own S3 client.
+// The Worker's model store against a real S3 API (s3rver), through the store's S3 client.
 let s3: LocalS3;
 const config = preset("tiny");
 let v1: ManifestVersion;
@@ -127,7 +119,7 @@ describe("model store over S3", () => {
       ...v2,
       version: "v4",
       key: "models/junk",
-      sha256: await sha256Hex(junk),
+      sha256: sha256Hex(junk),
       size: junk.byteLength,
     };
     await s3.bucket.put("models/junk", junk);
@@ -185,21 +177,24 @@ describe("manifest operations for the admin API", () => {
     expect((await readManifest(env())).manifest.current).toBe("v1");
 
     // A writer holding the old ETag loses.
-    await expect(writeManifest(env(), { ...manifest, current: "v2" }, { ifMatch: etag! })).rejects.toMatchObject({
-      kind: "conflict",
-    });
+    const write = (m: typeof manifest, expected: string | null) =>
+      writeManifest(s3.bucket, TEST_MANIFEST_KEY, m, expected);
+    await expect(write({ ...manifest, current: "v2" }, etag)).rejects.toMatchObject({ kind: "conflict" });
     await expect(rollbackTo(env(), "v9", "x")).rejects.toMatchObject({ kind: "not_found" });
-    await expect(writeManifest(env(), { ...manifest, current: "nope" })).rejects.toMatchObject({ kind: "corrupt" });
+    await expect(write({ ...manifest, current: "nope" }, etag)).rejects.toMatchObject({ kind: "corrupt" });
     const fresh = await readManifest(env());
-    expect((await writeManifest(env(), { ...fresh.manifest, current: "v2" }, { ifMatch: fresh.etag! })).etag).not.toBe(
-      fresh.etag,
-    );
+    expect((await write({ ...fresh.manifest, current: "v2" }, fresh.etag)).etag).not.toBe(fresh.etag);
   });
 
   it("publishes a file as the new current version, uploading it once", async () => {
     await putManifest(s3.bucket, [v1]);
     const bytes = tinyModelFile(7);
-    const first = await publishModel(s3.bucket, TEST_MANIFEST_KEY, bytes, { note: "seed 7" });
+    const publish = async (request: Omit<Parameters<typeof publishVersion>[2], "bytes">, file = bytes) => {
+      const result = await publishVersion(s3.bucket, TEST_MANIFEST_KEY, { bytes: file, ...request });
+      if (result.kind !== "published") throw new Error(`expected a publish, got ${result.kind}`);
+      return result;
+    };
+    const first = await publish({ note: "seed 7" });
     expect(first.entry).toMatchObject({
       version: expect.stringMatching(/^v2-[0-9a-f]{8}$/),
       parent: "v1",
@@ -211,13 +206,10 @@ describe("manifest operations for the admin API", () => {
       versions: [{ version: "v1" }, { version: first.entry.version }],
     });
     expect((await checkModelNow(env())).version).toBe(first.entry.version);
-    const again = await publishModel(s3.bucket, TEST_MANIFEST_KEY, bytes, { version: "again" });
+    const again = await publish({ version: "again" });
     expect(again.entry.key).toBe(first.entry.key); // same content, same object
-    await expect(publishModel(s3.bucket, TEST_MANIFEST_KEY, bytes, { version: "again" })).rejects.toMatchObject({
-      kind: "corrupt",
-    });
-    await expect(
-      publishModel(s3.bucket, TEST_MANIFEST_KEY, new TextEncoder().encode("junk") as Uint8Array<ArrayBuffer>),
-    ).rejects.toMatchObject({ kind: "corrupt" });
+    expect(again.upload).toBe("present"); // its sha256 checked, not uploaded again
+    await expect(publish({ version: "again" })).rejects.toMatchObject({ kind: "corrupt" });
+    await expect(publish({}, new TextEncoder().encode("junk"))).rejects.toMatchObject({ kind: "corrupt" });
   });
 });

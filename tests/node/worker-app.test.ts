@@ -4,8 +4,8 @@ import { createApp } from "../../worker/app.js";
 import type { Env } from "../../worker/env.js";
 import type { GuardSession, ResponseGuard } from "../../worker/guard/contract.js";
 import { ModelStore, type LoadedModel, type ServedModels } from "../../worker/model/index.js";
-import { buildModel, sha256Hex } from "../../worker/model/load.js";
-import { S3Bucket } from "../../worker/model/s3.js";
+import { S3Bucket, sha256Hex } from "../../shared/store/index.js";
+import { buildModel } from "../../worker/model/load.js";
 import { FunctionGuard } from "../support/guards.js";
 import { tinyModelFile } from "../support/s3.js";
 
@@ -16,7 +16,7 @@ const loaded: LoadedModel = await buildModel(
   {
     version: "v1",
     key: "k",
-    sha256: await sha256Hex(bytes),
+    sha256: sha256Hex(bytes),
     size: bytes.byteLength,
     config: preset("tiny"),
     createdAt: "",

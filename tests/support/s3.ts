@@ -1,6 +1,6 @@
 /**
  * A real S3 API for tests and benches: s3rver on 127.0.0.1 (random free port,
- * temp dir), plus helpers that publish models through the Worker's own S3 client.
+ * temp dir), plus helpers that put models and manifests in it through the store's S3 client.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,8 +10,7 @@ import { preset, type GPTConfig } from "../../shared/model/config.js";
 import { encodeModel } from "../../shared/model/file.js";
 import { initWeights } from "../../shared/model/weights.js";
 import type { ManifestVersion, ModelManifest } from "../../shared/protocol/manifest.js";
-import { sha256Hex } from "../../worker/model/load.js";
-import { S3Bucket } from "../../worker/model/s3.js";
+import { modelKey, S3Bucket, sha256Hex } from "../../shared/store/index.js";
 
 export const TEST_BUCKET = "sande";
 export const TEST_MANIFEST_KEY = "manifest.json";
@@ -91,7 +90,7 @@ export function tinyModelFile(seed: number, config: GPTConfig = preset("tiny"), 
   }) as Uint8Array<ArrayBuffer>;
 }
 
-/** Uploads `bytes` under its content address and returns the manifest entry for it. */
+/** Uploads `bytes` under its content address (unconditionally, as a fixture) and returns the manifest entry for it. */
 export async function uploadModel(
   bucket: S3Bucket,
   bytes: Uint8Array<ArrayBuffer>,
@@ -99,13 +98,13 @@ export async function uploadModel(
   config: GPTConfig,
   extra: Partial<ManifestVersion> = {},
 ): Promise<ManifestVersion> {
-  const sha256 = await sha256Hex(bytes);
-  const key = `models/${sha256}.safetensors`;
+  const sha256 = sha256Hex(bytes);
+  const key = modelKey(sha256);
   await bucket.put(key, bytes);
   return { version, key, sha256, size: bytes.byteLength, config, createdAt: new Date().toISOString(), ...extra };
 }
 
-/** Writes a manifest listing `versions`, serving `current` (default: the last). */
+/** Writes a manifest listing `versions`, serving `current` (default: the last); unconditionally, as a fixture. */
 export async function putManifest(
   bucket: S3Bucket,
   versions: ManifestVersion[],

@@ -3,13 +3,13 @@
  * is renewed, repeat; sleep between empty claims. Any number of daemons may run
  * against one Worker: the Worker hands each job to exactly one claimant.
  */
+import { S3Bucket } from "../../shared/store/index.js";
 import { selectBackend } from "../tf/backend.js";
 import { DaemonError } from "./errors.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import type { DaemonOptions } from "./options.js";
 import { Reporter } from "./progress.js";
 import { runJob, type JobOutcome } from "./runner.js";
-import { ModelStoreClient } from "./s3.js";
 import { WorkerClient } from "./worker-client.js";
 
 /** Runs until `signal` aborts or `options.maxJobs` jobs were handled; returns their outcomes. */
@@ -23,49 +23,44 @@ export async function runDaemon(
     "idle",
     `backend ${backend.backend} (${backend.reason}); worker ${options.workerUrl}, store ${options.store.endpoint}/${options.store.bucket}`,
   );
-  const store = new ModelStoreClient(options.store);
+  // Model files can be large: a longer timeout than the Worker's, and retries on 5xx.
+  const store = new S3Bucket({ ...options.store, timeoutMs: 600_000, retries: 3 });
   const worker = new WorkerClient(options.workerUrl, options.token);
   const outcomes: JobOutcome[] = [];
   let waitingSaid = false;
   let failures = 0;
-  try {
-    while (!signal.aborted && (options.maxJobs === 0 || outcomes.length < options.maxJobs)) {
-      let job;
-      const claimedAt = Date.now();
-      try {
-        job = await worker.claim(options.workerName, options.leaseSeconds);
-        failures = 0;
-      } catch (e) {
-        if (e instanceof DaemonError && e.kind === "config") throw e;
-        failures++;
-        report.emit("error", `claim failed (${failures}×): ${(e as Error).message}`);
-        await sleep(Math.min(30, options.pollSeconds * 2 ** Math.min(failures, 5)) * 1000, signal);
-        continue;
-      }
-      if (!job) {
-        if (!waitingSaid) report.emit("idle", `no job queued; polling every ${options.pollSeconds} s`);
-        waitingSaid = true;
-        await sleep(options.pollSeconds * 1000, signal);
-        continue;
-      }
-      waitingSaid = false;
-      report.emit(
-        "claim",
-        `claimed (${job.method} on ${JSON.stringify(job.target)}, version ${job.modelVersion}, attempt ${job.attempts}, lease ${options.leaseSeconds} s)`,
-        job.id,
-        { attempt: job.attempts },
-      );
-      const lease = new LeaseKeeper(worker, job, options.leaseSeconds, claimedAt, (m) =>
-        report.emit("error", m, job.id),
-      );
-      try {
-        outcomes.push(await runJob({ options, store, worker, report, lease }, job));
-      } finally {
-        lease.stop();
-      }
+  while (!signal.aborted && (options.maxJobs === 0 || outcomes.length < options.maxJobs)) {
+    let job;
+    const claimedAt = Date.now();
+    try {
+      job = await worker.claim(options.workerName, options.leaseSeconds);
+      failures = 0;
+    } catch (e) {
+      if (e instanceof DaemonError && e.kind === "config") throw e;
+      failures++;
+      report.emit("error", `claim failed (${failures}×): ${(e as Error).message}`);
+      await sleep(Math.min(30, options.pollSeconds * 2 ** Math.min(failures, 5)) * 1000, signal);
+      continue;
     }
-  } finally {
-    store.close();
+    if (!job) {
+      if (!waitingSaid) report.emit("idle", `no job queued; polling every ${options.pollSeconds} s`);
+      waitingSaid = true;
+      await sleep(options.pollSeconds * 1000, signal);
+      continue;
+    }
+    waitingSaid = false;
+    report.emit(
+      "claim",
+      `claimed (${job.method} on ${JSON.stringify(job.target)}, version ${job.modelVersion}, attempt ${job.attempts}, lease ${options.leaseSeconds} s)`,
+      job.id,
+      { attempt: job.attempts },
+    );
+    const lease = new LeaseKeeper(worker, job, options.leaseSeconds, claimedAt, (m) => report.emit("error", m, job.id));
+    try {
+      outcomes.push(await runJob({ options, store, worker, report, lease }, job));
+    } finally {
+      lease.stop();
+    }
   }
   return outcomes;
 }

@@ -6,14 +6,12 @@ export type DaemonErrorKind =
   | "worker"
   /** The lease on the job was lost (expired, or the job was completed by someone else): stop, publish nothing. */
   | "lease_lost"
-  /** The object store could not be reached or answered with an error (retry later). */
-  | "store"
-  /** An object in the store is missing or wrong (checksum, size, undecodable): the job cannot run. */
+  /** The job or the data it needs is unusable (empty target, missing clean dataset, no manifest): the job cannot run. */
   | "corrupt"
-  /** The manifest moved on since it was read (another publisher or a rollback won). */
+  /** The served version kept changing while the job ran (rollbacks or other publishers won every time). */
   | "conflict";
 
-/** The trainer daemon's one error type. */
+/** The trainer daemon's own error type (the model store throws shared/store's StoreError). */
 export class DaemonError extends Error {
   constructor(
     readonly kind: DaemonErrorKind,

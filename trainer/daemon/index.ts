@@ -10,11 +10,8 @@ export {
   type ModelMeasurements,
 } from "./gates.js";
 export { leaseTiming, mayPublish, leaseLapsed, reliableUntil, type LeaseTiming } from "./lease.js";
-export { findJobVersion, jobVersionId, planManifest, type ManifestPlan } from "./manifest-update.js";
 export { DAEMON_FLAGS, resolveDaemonOptions, type DaemonOptions } from "./options.js";
 export { Reporter, type ProgressRecord, type Stage } from "./progress.js";
-export { modelKey, publish, type PublishResult } from "./publisher.js";
 export { runJob, type JobOutcome, type StageSeconds } from "./runner.js";
-export { ModelStoreClient, sha256Hex } from "./s3.js";
 export { WorkerClient, type ClaimedJob } from "./worker-client.js";
-export { datasetKeys, downloadDataset, downloadModel } from "./download.js";
+export { downloadDataset, type CleanData } from "./dataset.js";

@@ -4,6 +4,7 @@
  * (flags are visible in `ps`); tuning comes from flags.
  */
 import { hostname } from "node:os";
+import { DEFAULT_DATASET_PREFIX, DEFAULT_MANIFEST_KEY } from "../../shared/store/keys.js";
 import { BACKEND_CHOICES, type BackendChoice } from "../tf/backend.js";
 import { DaemonError } from "./errors.js";
 import type { GateLimits } from "./gates.js";
@@ -211,8 +212,8 @@ export function resolveDaemonOptions(values: RawValues, env: Record<string, stri
       bucket: text("bucket", ["S3_BUCKET"]),
       accessKeyId: text("access-key-id", ["S3_ACCESS_KEY_ID"]),
       secretAccessKey: secret("S3_SECRET_ACCESS_KEY"),
-      manifestKey: text("manifest-key", ["MANIFEST_KEY"], "manifest.json"),
-      datasetPrefix: text("dataset-prefix", ["SANDE_DATASET_PREFIX"], "datasets/clean").replace(/\/+$/, ""),
+      manifestKey: text("manifest-key", ["MANIFEST_KEY"], DEFAULT_MANIFEST_KEY),
+      datasetPrefix: text("dataset-prefix", ["SANDE_DATASET_PREFIX"], DEFAULT_DATASET_PREFIX).replace(/\/+$/, ""),
     },
     leaseSeconds: number({ flag: "lease-seconds", fallback: 600, min: 10, max: 86_400, integer: true }),
     pollSeconds: number({ flag: "poll-seconds", fallback: 5, min: 0.1, max: 3600 }),

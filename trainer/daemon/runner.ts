@@ -11,19 +11,26 @@ import { calibrateModel, normalisePrefix } from "../../shared/guard/index.js";
 import { encodeModel } from "../../shared/model/file.js";
 import type { Weights } from "../../shared/model/weights.js";
 import { currentVersion, type ManifestVersion } from "../../shared/protocol/manifest.js";
+import {
+  downloadModelFile,
+  findJobVersion,
+  jobVersionId,
+  publishVersion,
+  readManifest,
+  sha256Hex,
+  StoreError,
+  type S3Bucket,
+} from "../../shared/store/index.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 import { userMessage } from "../data/index.js";
 import { TfGPT } from "../model/gpt.js";
 import { DaemonError } from "./errors.js";
 import { decideGates, gateMetrics } from "./gates.js";
 import { heal, type HealResult, type HealTask } from "./heal.js";
-import { findJobVersion } from "./manifest-update.js";
 import { measureModel } from "./measure.js";
 import type { DaemonOptions } from "./options.js";
 import type { Reporter } from "./progress.js";
-import { downloadDataset, downloadModel } from "./download.js";
-import { plannedVersion, publish } from "./publisher.js";
-import type { ModelStoreClient } from "./s3.js";
+import { downloadDataset } from "./dataset.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ClaimedJob, WorkerClient } from "./worker-client.js";
 
@@ -52,7 +59,8 @@ export interface JobOutcome {
 /** What the runner uses. */
 export interface RunnerContext {
   options: DaemonOptions;
-  store: ModelStoreClient;
+  /** The model store's bucket (manifest key and dataset prefix: `options.store`). */
+  store: S3Bucket;
   worker: WorkerClient;
   report: Reporter;
   lease: LeaseKeeper;
@@ -75,15 +83,15 @@ export async function runJob(ctx: RunnerContext, job: ClaimedJob): Promise<JobOu
     return outcome;
   } catch (e) {
     const err = e as Error;
-    if (e instanceof DaemonError && (e.kind === "lease_lost" || e.kind === "store" || e.kind === "worker")) {
+    if (transient(e)) {
       ctx.report.emit(
         "error",
-        `abandoned (${e.kind}): ${err.message}; the lease will expire and the job be retried`,
+        `abandoned (${(e as DaemonError | StoreError).kind}): ${err.message}; the lease will expire and the job be retried`,
         job.id,
       );
       return { state: "abandoned", reason: err.message, stages };
     }
-    const reason = `${e instanceof DaemonError ? e.kind : err.name}: ${err.message}`;
+    const reason = `${e instanceof DaemonError || e instanceof StoreError ? e.kind : err.name}: ${err.message}`;
     ctx.report.emit("error", `failed: ${reason}`, job.id);
     try {
       await ctx.worker.complete(job, { state: "failed", reason: reason.slice(0, 2000) });
@@ -110,7 +118,7 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     lease.assertHeld();
     // Download: the version the Worker serves now, and the clean data.
     const { base, file, data, flagged } = await timed("download", async () => {
-      const read = await store.readManifest();
+      const read = await readManifest(store, options.store.manifestKey);
       if (!read) throw new DaemonError("corrupt", "the store has no manifest: nothing is served, nothing to heal");
       const recovered = findJobVersion(read.manifest, job.id);
       if (recovered) return { base: recovered, file: null, data: null, flagged: [] as string[] };
@@ -121,7 +129,7 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
         job.id,
       );
       const [{ file }, data, flagged] = await Promise.all([
-        downloadModel(store, base),
+        downloadModelFile(store, base),
         downloadDataset(store, options.store.datasetPrefix),
         flaggedPromptsOf(worker, job, task, options.measure.flaggedPrompts),
       ]);
@@ -233,7 +241,7 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     }
 
     // Publish: calibration for the new version first (the guard has it when the version goes live), then weights, then the manifest.
-    const version = plannedVersion(job.id, bytes);
+    const version = jobVersionId(job.id, sha256Hex(bytes));
     const published = await timed("publish", async () => {
       if (options.measure.calibrationPrompts > 0) {
         const prompts = data.heldOut.slice(0, options.measure.calibrationPrompts).map((e) => userMessage(e));
@@ -244,7 +252,7 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
         await worker.putCalibration(version, upload);
       }
       report.emit("publish", `uploading ${version} (${bytes.byteLength} bytes) and updating the manifest`, job.id);
-      return publish(store, {
+      return publishVersion(store, options.store.manifestKey, {
         jobId: job.id,
         base: base.version,
         bytes,
@@ -281,6 +289,15 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     const served = await timed("swap", () => awaitServed(ctx, job.id, entry.version));
     return { state: "succeeded", reason: decision.reason, version: entry.version, metrics, stages, served };
   }
+}
+
+/**
+ * Failures that leave the job to its lease (it expires and the job is retried): a lost
+ * lease, and the Worker or the store unreachable or refusing the request.
+ */
+function transient(e: unknown): e is DaemonError | StoreError {
+  if (e instanceof DaemonError) return e.kind === "lease_lost" || e.kind === "worker";
+  return e instanceof StoreError && (e.kind === "unavailable" || e.kind === "config");
 }
 
 /**

@@ -3,7 +3,7 @@ import type { LogitMask } from "../../shared/inference/index.js";
 import type { Database } from "../db/index.js";
 import type { GuardDecision, GuardRequest, GuardSession, HeldPrefix } from "./contract.js";
 import { actionOf, decide, PASS } from "./decide.js";
-import { hashPrompt } from "./hash.js";
+import { sha256Hex } from "../../shared/store/sha256.js";
 import type { GuardRuntime } from "./runtime.js";
 import type { GuardState } from "./state.js";
 import type { WebhookTarget } from "./webhook.js";
@@ -53,7 +53,7 @@ export class ResponseGuardSession implements GuardSession {
     // its text is the sample a job's SANDE-P target comes from.
     const whole = wholeWords(held.text, !held.finished);
     const prefix = whole === held.text ? window : normalisePrefix(whole);
-    const promptHash = (this.promptHash ??= hashPrompt(request.promptText));
+    const promptHash = (this.promptHash ??= sha256Hex(request.promptText));
     const at = runtime.now();
     // The first window is the model's own answer to the prompt; a regenerated one was steered, so it is not counted.
     const counts: RecurrenceCounts =

@@ -2,15 +2,14 @@
  * The model store as the rest of the Worker uses it: one {@link ModelStore} per
  * isolate and configuration, and the operations the admin API calls.
  */
+import { StoreError, type StoredManifest } from "../../shared/store/index.js";
 import type { Env } from "../env.js";
-import { StoreError } from "./errors.js";
-import { bucketFromEnv, pointManifestAt, type StoredManifest } from "./manifest.js";
+import { bucketFromEnv, pointManifestAt } from "./manifest.js";
 import { ModelStore, type ModelStatus } from "./store.js";
 
-export { StoreError, type StoreErrorKind } from "./errors.js";
+export { StoreError, type StoreErrorKind } from "../../shared/store/index.js";
 export type { LoadedModel } from "./load.js";
-export { readManifest, writeManifest, type StoredManifest } from "./manifest.js";
-export type { ManifestChange, ManifestWithHistory } from "./rollback.js";
+export { readManifest } from "./manifest.js";
 export { ModelStore, type CheckReport, type ModelStatus, type ServedModels } from "./store.js";
 
 const stores = new Map<string, ModelStore>();

@@ -1,15 +1,14 @@
 /**
- * From a manifest entry to a model ready to serve: fetch the file, check its size
- * and sha256 (crypto.subtle) before anything reads it, decode it, check it against
- * the manifest's config, and build the inference model.
+ * From a manifest entry to a model ready to serve: the store downloads and verifies the
+ * file (size before the body is read, sha256, decoding, config: shared/store), then the
+ * tokenizer and the inference model are built.
  */
 import { GPTInference } from "../../shared/inference/index.js";
 import type { GPTConfig } from "../../shared/model/config.js";
-import { decodeModel } from "../../shared/model/file.js";
+import type { ModelFile } from "../../shared/model/file.js";
 import type { ManifestVersion } from "../../shared/protocol/manifest.js";
+import { downloadModelFile, StoreError, verifyModelFile, type S3Bucket } from "../../shared/store/index.js";
 import { tokenizerByName, type Tokenizer } from "../../shared/tokenizer/index.js";
-import { StoreError } from "./errors.js";
-import type { S3Bucket } from "./s3.js";
 
 /** A verified model, immutable once built: requests hold the one they started with. */
 export interface LoadedModel {
@@ -26,33 +25,17 @@ export interface LoadedModel {
 
 /** Downloads and verifies the file of `entry`, then builds the model. Throws StoreError. */
 export async function fetchModel(bucket: S3Bucket, entry: ManifestVersion, now = Date.now()): Promise<LoadedModel> {
-  const res = await bucket.get(entry.key);
-  if (res.status === 404)
-    throw new StoreError("not_found", `model file ${entry.key} of version ${entry.version} is not in the store`);
-  if (res.status !== 200) throw new StoreError("unavailable", `unexpected ${res.status} for ${entry.key}`);
-  return buildModel(entry, new Uint8Array(res.body), now);
+  const { file } = await downloadModelFile(bucket, entry);
+  return serveable(entry, file, now);
 }
 
 /** Verifies `bytes` against `entry` (size, sha256, config) and builds the model. Throws StoreError "corrupt". */
-export async function buildModel(
-  entry: ManifestVersion,
-  bytes: Uint8Array<ArrayBuffer>,
-  now = Date.now(),
-): Promise<LoadedModel> {
-  if (bytes.byteLength !== entry.size)
-    throw new StoreError(
-      "corrupt",
-      `model file ${entry.key} is ${bytes.byteLength} bytes, manifest says ${entry.size}`,
-    );
-  const digest = await sha256Hex(bytes);
-  if (digest !== entry.sha256)
-    throw new StoreError("corrupt", `model file ${entry.key} has sha256 ${digest}, manifest says ${entry.sha256}`);
+export async function buildModel(entry: ManifestVersion, bytes: Uint8Array, now = Date.now()): Promise<LoadedModel> {
+  return serveable(entry, verifyModelFile(entry, bytes), now);
+}
+
+function serveable(entry: ManifestVersion, file: ModelFile, now: number): LoadedModel {
   try {
-    const file = decodeModel(bytes);
-    const mismatch = (Object.keys(entry.config) as (keyof GPTConfig)[]).filter(
-      (k) => file.config[k] !== entry.config[k],
-    );
-    if (mismatch.length) throw new Error(`its config differs from the manifest's in ${mismatch.join(", ")}`);
     const tokenizer = tokenizerByName(file.tokenizer);
     if (tokenizer.vocabSize !== file.config.vocab_size)
       throw new Error(
@@ -75,12 +58,4 @@ export async function buildModel(
       { cause: e },
     );
   }
-}
-
-/** Hex sha256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
-  return hex;
 }

@@ -7,10 +7,8 @@
  * the failure is reported by {@link ModelStore.status}.
  */
 import { currentVersion } from "../../shared/protocol/manifest.js";
-import { StoreError, type StoreErrorKind } from "./errors.js";
+import { readManifest, StoreError, type S3Bucket, type StoreErrorKind } from "../../shared/store/index.js";
 import { fetchModel, type LoadedModel } from "./load.js";
-import { fetchManifest } from "./manifest.js";
-import type { S3Bucket } from "./s3.js";
 
 /** How a {@link ModelStore} reaches the store and how often it checks. */
 export interface ModelStoreOptions {
@@ -136,7 +134,9 @@ export class ModelStore {
     let version: string | null = null;
     let manifestEtag: string | null = null;
     try {
-      const read = await fetchManifest(bucket, manifestKey, force ? undefined : this.etag);
+      const read = await readManifest(bucket, manifestKey, force ? undefined : this.etag);
+      if (read === null)
+        throw new StoreError("not_found", `no manifest at ${manifestKey} in bucket ${bucket.config.bucket}`);
       if (read === "unchanged") {
         if (this.rejected) throw this.rejected;
         return this.finish(started, "unchanged");

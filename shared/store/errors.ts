@@ -8,10 +8,10 @@ export type StoreErrorKind =
   | "conflict"
   /** The object exists but its content is wrong (bad manifest, checksum mismatch, bad model file). */
   | "corrupt"
-  /** The Worker's configuration is missing or invalid. */
+  /** The store settings are missing or invalid, or the store refused the request as malformed or unauthorised. */
   | "config";
 
-/** The model store's one error type; `kind` tells callers (admin API, serving) what to do. */
+/** The model store's one error type (Worker and trainer); `kind` tells callers (admin API, serving, the daemon) what to do. */
 export class StoreError extends Error {
   constructor(
     readonly kind: StoreErrorKind,
