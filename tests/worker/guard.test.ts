@@ -14,7 +14,8 @@ import {
   remediationJobs,
   trafficTotals,
 } from "../../worker/db/schema.js";
-import { createResponseGuard, GuardRuntime, SIGNATURE_HEADER } from "../../worker/guard/index.js";
+import { createResponseGuard, GuardRuntime } from "../../worker/guard/index.js";
+import { SIGNATURE_HEADER } from "../../worker/webhook/notify.js";
 import { resetDatabase, unreachableD1 } from "./support/db.js";
 import { respond, tokenizer } from "./support/respond.js";
 

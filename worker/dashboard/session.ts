@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { getCookie, setCookie, deleteCookie } from "hono/cookie";
 import { sameSecret } from "../admin/auth.js";
-import { signBody } from "../guard/webhook.js";
+import { hmacSha256Hex } from "../signing/hmac.js";
 
 /** Where the dashboard is mounted (links, form actions and the cookie path use it). */
 export const DASHBOARD_BASE = "/dashboard";
@@ -13,7 +13,7 @@ const SESSION_MS = 12 * 3600 * 1000;
  * It does not contain the token; rotating ADMIN_TOKEN ends every session.
  */
 async function sessionValue(token: string, expires: number): Promise<string> {
-  return `${expires}.${await signBody(token, `dashboard:${expires}`)}`;
+  return `${expires}.${await hmacSha256Hex(token, `dashboard:${expires}`)}`;
 }
 
 /** Sets the session cookie (HttpOnly, SameSite=Strict, Secure on https, scoped to the dashboard). */

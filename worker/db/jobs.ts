@@ -1,4 +1,11 @@
-import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
+/**
+ * The life of a remediation job in D1, in one place: queued by the threshold rule
+ * ({@link thresholdJobStatements}, inside the guard's write batch) or by hand
+ * ({@link queueJob}), claimed with a lease, kept by heartbeats, requeued when a lease
+ * expires, completed (see the README's state machine).
+ */
+import { and, asc, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import type { GuardSettings } from "../../shared/protocol/guard.js";
 import type { JobState, RemediationJob, RemediationMethod } from "../../shared/protocol/jobs.js";
 import type { Database } from "./index.js";
 import { guardPrefixes, remediationJobs } from "./schema.js";
@@ -77,6 +84,56 @@ export async function queueJob(
       .where(and(eq(guardPrefixes.prefix, job.prefix), sql`${guardPrefixes.state} <> 'ignored'`));
   }
   return toJob(row);
+}
+
+/** A job the threshold rule created (what the trainer webhook announces). */
+export interface CreatedJob {
+  id: number;
+  target: string;
+  prefix: string;
+  modelVersion: string;
+  method: string;
+  createdAt: number;
+}
+
+/** The settings of the threshold rule. */
+export type ThresholdRule = Pick<GuardSettings, "jobWindowSeconds" | "jobMinEvents" | "jobMinDistinctPrompts">;
+
+/** The unique key of the threshold job for a prefix under a model version. */
+export function thresholdKey(modelVersion: string, prefix: string): string {
+  return `threshold:${modelVersion}:${prefix}`;
+}
+
+/**
+ * The threshold rule for one flagged prefix under `modelVersion`, as two statements to run
+ * in the same D1 batch as (after) the events they count:
+ * - `insert` creates the job only if the prefix has `jobMinEvents` events from
+ *   `jobMinDistinctPrompts` distinct prompts within `jobWindowSeconds` and is not ignored;
+ *   ON CONFLICT(dedupe_key) DO NOTHING on the unique `key` makes it happen exactly once,
+ *   whoever runs it and however many writers run it at once. It RETURNS the job it
+ *   created ({@link CreatedJob}), or nothing.
+ * - `markRemediating` moves the prefix to "remediating" while its job is queued or claimed.
+ */
+export function thresholdJobStatements(
+  prefix: string,
+  modelVersion: string,
+  rule: ThresholdRule,
+  now: number,
+): { key: string; insert: SQL; markRemediating: SQL } {
+  const key = thresholdKey(modelVersion, prefix);
+  const since = now - rule.jobWindowSeconds * 1000;
+  const insert = sql`insert into remediation_jobs (state, method, target, prefix, model_version, source, dedupe_key, attempts, created_at, updated_at)
+    select 'queued', 'sande-p', p.sample, p.prefix, ${modelVersion}, 'threshold', ${key}, 0, ${now}, ${now}
+    from guard_prefixes p
+    where p.prefix = ${prefix} and p.state <> 'ignored'
+      and (select count(*) from guard_events e where e.prefix = ${prefix} and e.model_version = ${modelVersion} and e.at >= ${since}) >= ${rule.jobMinEvents}
+      and (select count(distinct e.prompt_hash) from guard_events e where e.prefix = ${prefix} and e.model_version = ${modelVersion} and e.at >= ${since}) >= ${rule.jobMinDistinctPrompts}
+    on conflict (dedupe_key) do nothing
+    returning id, target, prefix, model_version as modelVersion, method, created_at as createdAt`;
+  const markRemediating = sql`update guard_prefixes set state = 'remediating', updated_at = ${now}
+    where prefix = ${prefix} and state in ('new', 'confirmed', 'remediated')
+      and exists (select 1 from remediation_jobs where dedupe_key = ${key} and state in ('queued', 'claimed'))`;
+  return { key, insert, markRemediating };
 }
 
 /**

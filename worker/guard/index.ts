@@ -10,7 +10,6 @@ import { ResponseGuardSession, type WriteTarget } from "./session.js";
 
 export type { GuardDecision, GuardRequest, GuardSession, HeldPrefix, ResponseGuard } from "./contract.js";
 export { GuardRuntime, type GuardRuntimeOptions } from "./runtime.js";
-export { notifyTrainer, signBody, SIGNATURE_HEADER } from "./webhook.js";
 
 /** The bindings the guard uses. */
 export type GuardEnv = Pick<Env, "DB" | "TRAINER_WEBHOOK_URL" | "WEBHOOK_SECRET" | "GUARD_FAIL_MODE">;

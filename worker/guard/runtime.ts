@@ -10,8 +10,9 @@ import {
   type GuardState,
   type StoredCalibration,
 } from "./state.js";
-import { notifyTrainer, type WebhookTarget } from "./webhook.js";
-import { writeGuardBatch, type CreatedJob, type PendingEvent, type PendingSighting } from "./writer.js";
+import { notifyTrainer, type WebhookTarget } from "../webhook/notify.js";
+import type { CreatedJob } from "../db/jobs.js";
+import { writeGuardBatch, type PendingEvent, type PendingSighting } from "./writer.js";
 
 /** Tuning of a {@link GuardRuntime}; validated once, in the constructor. */
 export interface GuardRuntimeOptions {

@@ -6,7 +6,7 @@ import { actionOf, decide, PASS } from "./decide.js";
 import { sha256Hex } from "../../shared/store/sha256.js";
 import type { GuardRuntime } from "./runtime.js";
 import type { GuardState } from "./state.js";
-import type { WebhookTarget } from "./webhook.js";
+import type { WebhookTarget } from "../webhook/notify.js";
 import type { PendingEvent } from "./writer.js";
 
 /** Where a session's writes go. */

@@ -2,6 +2,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import type { GuardEvent, GuardSettings } from "../../shared/protocol/guard.js";
 import type { Database } from "../db/index.js";
+import { thresholdJobStatements, type CreatedJob } from "../db/jobs.js";
 import { guardEvents, guardPrefixes, modelVersions, prefixSightings } from "../db/schema.js";
 
 /** A flagged response waiting to be written. */
@@ -18,16 +19,6 @@ export interface PendingSighting {
   prefix: string;
   promptHash: string;
   at: number;
-}
-
-/** A job the threshold rule created in this write. */
-export interface CreatedJob {
-  id: number;
-  target: string;
-  prefix: string;
-  modelVersion: string;
-  method: string;
-  createdAt: number;
 }
 
 /** What one write does. */
@@ -48,9 +39,9 @@ const MAX_PARAMS = 100;
  * Writes events, prefix aggregates, sightings and model versions in one D1 batch (one
  * transaction), then applies the threshold rule to every prefix flagged in it: when a
  * prefix reaches `jobMinEvents` events from `jobMinDistinctPrompts` distinct prompts
- * within `jobWindowSeconds` for one model version, one job is inserted. The insert is
- * conditional and keyed by a unique `dedupe_key`, so concurrent writers create exactly
- * one job (the others' inserts do nothing). Returns the jobs this write created.
+ * within `jobWindowSeconds` for one model version, one job is inserted
+ * ({@link thresholdJobStatements} in worker/db/jobs.ts: conditional, keyed by a unique
+ * `dedupe_key`, so concurrent writers create exactly one job). Returns the jobs this write created.
  */
 export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<CreatedJob[]> {
   const { events, sightings, settings, now } = write;
@@ -155,11 +146,9 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
   const ruleStart = items.length;
   const keys: string[] = [];
   for (const [prefix, p] of flagged) {
-    const version = p.event.modelVersion;
-    const key = thresholdKey(version, prefix);
-    keys.push(key);
-    items.push(raw(thresholdInsert(prefix, version, key, settings, now)));
-    items.push(raw(markRemediating(prefix, key, now)));
+    const rule = thresholdJobStatements(prefix, p.event.modelVersion, settings, now);
+    keys.push(rule.key);
+    items.push(raw(rule.insert), raw(rule.markRemediating));
   }
   if (items.length === 0) return [];
 
@@ -181,33 +170,6 @@ const dialect = new SQLiteSyncDialect();
 
 function raw(query: SQL): Query {
   return { toSQL: () => dialect.sqlToQuery(query) };
-}
-
-/** The unique key of the threshold job for a prefix under a model version. */
-export function thresholdKey(modelVersion: string, prefix: string): string {
-  return `threshold:${modelVersion}:${prefix}`;
-}
-
-/**
- * Conditional insert: creates the job only if the rule holds and the prefix is not
- * ignored; ON CONFLICT(dedupe_key) DO NOTHING makes it happen once whoever runs it.
- */
-function thresholdInsert(prefix: string, version: string, key: string, s: GuardSettings, now: number): SQL {
-  const since = now - s.jobWindowSeconds * 1000;
-  return sql`insert into remediation_jobs (state, method, target, prefix, model_version, source, dedupe_key, attempts, created_at, updated_at)
-    select 'queued', 'sande-p', p.sample, p.prefix, ${version}, 'threshold', ${key}, 0, ${now}, ${now}
-    from guard_prefixes p
-    where p.prefix = ${prefix} and p.state <> 'ignored'
-      and (select count(*) from guard_events e where e.prefix = ${prefix} and e.model_version = ${version} and e.at >= ${since}) >= ${s.jobMinEvents}
-      and (select count(distinct e.prompt_hash) from guard_events e where e.prefix = ${prefix} and e.model_version = ${version} and e.at >= ${since}) >= ${s.jobMinDistinctPrompts}
-    on conflict (dedupe_key) do nothing
-    returning id, target, prefix, model_version as modelVersion, method, created_at as createdAt`;
-}
-
-function markRemediating(prefix: string, key: string, now: number): SQL {
-  return sql`update guard_prefixes set state = 'remediating', updated_at = ${now}
-    where prefix = ${prefix} and state in ('new', 'confirmed', 'remediated')
-      and exists (select 1 from remediation_jobs where dedupe_key = ${key} and state in ('queued', 'claimed'))`;
 }
 
 function chunks<T>(xs: readonly T[], size: number): T[][] {

@@ -3,7 +3,7 @@ import type { JobState, RemediationMethod } from "../../../shared/protocol/jobs.
 import { database } from "../../db/index.js";
 import { claimJob, completeJob, getJob, heartbeatJob, listJobs, queueJob } from "../../db/jobs.js";
 import { getPrefix } from "../../db/prefixes.js";
-import { notifyTrainer } from "../../guard/index.js";
+import { notifyTrainer } from "../../webhook/notify.js";
 import type { AdminDeps, AdminEnv } from "../deps.js";
 import { AdminError } from "../errors.js";
 import { field, idParam, jsonBody, queryInt, queryOneOf } from "../input.js";

@@ -1,17 +1,11 @@
+/**
+ * The trainer webhook: the Worker POSTs `job.queued` (and manual queueing) to the URL an
+ * operator configured, HMAC-signed, so a deployment can start a trainer on demand.
+ */
+import { hmacSha256Hex } from "../signing/hmac.js";
+
 /** Header carrying the body's HMAC-SHA256: `sha256=<hex>`. */
 export const SIGNATURE_HEADER = "X-Sande-Signature";
-
-/** Hex HMAC-SHA256 of `body` under `secret`. */
-export async function signBody(secret: string, body: string): Promise<string> {
-  const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(body)));
-  let hex = "";
-  for (const b of mac) hex += b.toString(16).padStart(2, "0");
-  return hex;
-}
 
 /** Where and how to notify the trainer. */
 export interface WebhookTarget {
@@ -32,7 +26,7 @@ export async function notifyTrainer(target: WebhookTarget, payload: Record<strin
   const sentAt = Date.now();
   const body = JSON.stringify({ ...payload, sentAt });
   const headers: Record<string, string> = { "content-type": "application/json", "x-sande-timestamp": String(sentAt) };
-  if (target.secret) headers[SIGNATURE_HEADER] = `sha256=${await signBody(target.secret, body)}`;
+  if (target.secret) headers[SIGNATURE_HEADER] = `sha256=${await hmacSha256Hex(target.secret, body)}`;
   try {
     const res = await (target.fetch ?? fetch)(target.url, {
       method: "POST",
