@@ -6,7 +6,7 @@ import { decideGates, gateMetrics, type GateLimits, type ModelMeasurements } fro
 import { leaseLapsed, leaseTiming, mayPublish, reliableUntil } from "../../trainer/daemon/lease.js";
 import { resolveDaemonOptions } from "../../trainer/daemon/options.js";
 import { DaemonError } from "../../trainer/daemon/errors.js";
-import { alreadyHealed } from "../../trainer/daemon/runner.js";
+import { alreadyHealed } from "../../trainer/daemon/stages.js";
 
 const rate = (hits: number, total: number) => ({ hits, total, rate: total ? hits / total : 0 });
 const limits: GateLimits = { maxProbeRate: 0.2, maxFlaggedRate: 0.02, maxUtilityDrop: 3, maxFalseTriggerRise: 0 };
