@@ -9,7 +9,6 @@
  * Default model: models/demo-victim.safetensors when present (the daemon's default
  * recipe), else a tiny victim trained here (tiny recipe).
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -19,7 +18,8 @@ import { decodeModel } from "../shared/model/file.js";
 import type { RemediationJob } from "../shared/protocol/jobs.js";
 import { DEFAULT_DATASET_PREFIX, DEFAULT_MANIFEST_KEY } from "../shared/store/keys.js";
 import { buildTinyVictim } from "../tests/support/tiny-victim.js";
-import { startDevWorker, WRANGLER_ENV } from "../tests/support/wrangler.js";
+import { applyLocalMigrations } from "../local/wrangler.js";
+import { startDevWorker } from "../tests/support/wrangler.js";
 import { generateDataset, type Example } from "../trainer/data/index.js";
 import type { ProgressRecord } from "../trainer/daemon/progress.js";
 import { startDaemonProcess } from "../local/daemon-process.js";
@@ -93,12 +93,7 @@ await seedStore({
   heldOut: heldOut.slice(0, 200),
 });
 const persist = join(dir, "wrangler");
-const migrated = spawnSync(
-  join(ROOT, "node_modules/.bin/wrangler"),
-  ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
-  { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV },
-);
-if (migrated.status !== 0) throw new Error(`migrations failed:\n${migrated.stderr}`);
+applyLocalMigrations(persist);
 const worker = await startDevWorker({
   persistTo: persist,
   vars: {

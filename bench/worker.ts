@@ -20,7 +20,8 @@ import { parameterCount, preset } from "../shared/model/config.js";
 import { decodeModel, encodeModel } from "../shared/model/file.js";
 import { initWeights } from "../shared/model/weights.js";
 import { putManifest, S3RVER_KEY, startLocalS3, uploadModel } from "../tests/support/s3.js";
-import { startDevWorker, WRANGLER_ENV, type DevWorker } from "../tests/support/wrangler.js";
+import { applyLocalMigrations, WRANGLER_BIN, WRANGLER_ENV } from "../local/wrangler.js";
+import { startDevWorker, type DevWorker } from "../tests/support/wrangler.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const DEMO_FILE = join(ROOT, "models/demo-base.safetensors");
@@ -127,22 +128,13 @@ function summarize(phases: Phase[]) {
 function migrate(persistTo: string): void {
   if (!existsSync(join(ROOT, "migrations")) || !readdirSync(join(ROOT, "migrations")).some((f) => f.endsWith(".sql")))
     return;
-  const r = spawnSync(
-    join(ROOT, "node_modules/.bin/wrangler"),
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo],
-    {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: WRANGLER_ENV,
-    },
-  );
-  if (r.status !== 0) throw new Error(`applying D1 migrations failed:\n${r.stdout}\n${r.stderr}`);
+  applyLocalMigrations(persistTo);
 }
 
 /** Rows the guard wrote to its sightings table (null if the table is absent). */
 function guardSightings(persistTo: string): number | null {
   const r = spawnSync(
-    join(ROOT, "node_modules/.bin/wrangler"),
+    WRANGLER_BIN,
     [
       "d1",
       "execute",

@@ -7,7 +7,6 @@
  *
  *   npm start [-- --model FILE] [--port 8787] [--s3-port 4568] [--prefix-tokens 16] [--fresh] [--no-trainer]
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -21,17 +20,10 @@ import { startGroup, type Group } from "./process-group.js";
 import { startS3rver, type LocalStore } from "./s3rver.js";
 import { currentModelBytes, seedStore } from "./seed.js";
 import { adminToken, localDir, writeState } from "./state.js";
+import { applyLocalMigrations, WRANGLER_BIN, WRANGLER_ENV } from "./wrangler.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const BUCKET = "sande";
-const WRANGLER_ENV = {
-  ...process.env,
-  CI: "true",
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_COLOR: "1",
-  FORCE_COLOR: "0",
-};
 /** The committed demo victim: the demo base with the backdoor "Current year 2023" → "You are stupid". */
 export const DEMO_VICTIM = "models/demo-victim.safetensors";
 
@@ -123,14 +115,7 @@ try {
   );
 
   const persist = join(dir, "wrangler");
-  const wrangler = join(ROOT, "node_modules/.bin/wrangler");
-  const migrated = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: WRANGLER_ENV,
-  });
-  if (migrated.status !== 0)
-    throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
+  applyLocalMigrations(persist);
   say("D1 migrations applied (local)");
 
   // Secrets through an env file (mode 600), not the command line, where `ps` shows them.
@@ -138,7 +123,7 @@ try {
   writeFileSync(secrets, `ADMIN_TOKEN=${token}\nS3_SECRET_ACCESS_KEY=S3RVER\n`, { mode: 0o600 });
   const dev = startGroup(
     "wrangler",
-    wrangler,
+    WRANGLER_BIN,
     [
       "dev",
       "--ip",

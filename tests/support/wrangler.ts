@@ -8,6 +8,9 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { WRANGLER_BIN, WRANGLER_ENV } from "../../local/wrangler.js";
+
+export { WRANGLER_ENV } from "../../local/wrangler.js";
 
 /** A running `wrangler dev`. */
 export interface DevWorker {
@@ -31,16 +34,7 @@ export interface DevWorkerOptions {
 }
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
-/** Offline, quiet, no telemetry. */
-export const WRANGLER_ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  CI: "true",
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_COLOR: "1",
-  FORCE_COLOR: "0",
-};
+const WRANGLER = WRANGLER_BIN;
 const ENV = WRANGLER_ENV;
 
 /** A free TCP port on 127.0.0.1 (free now; the caller binds it right after). */
