@@ -18,14 +18,18 @@ export interface GPTConfig {
 }
 
 /** Named size presets. */
-export type PresetName = "tiny" | "demo";
+export type PresetName = "tiny" | "demo" | "gpu25m";
 
 const BYTE_VOCAB = 261; // 256 bytes + 5 special tokens, see shared/tokenizer
 
-/** Size presets: `tiny` trains in seconds in tests; `demo` (~1.9M params) is what the Worker serves. */
+/**
+ * Size presets: `tiny` trains in seconds in tests; `demo` (~1.9M params) is what the Worker serves;
+ * `gpu25m` (~25M params) sizes the trainer on a GPU (bench:train, against PyTorch on the same card).
+ */
 export const PRESETS: Record<PresetName, GPTConfig> = {
   tiny: { vocab_size: BYTE_VOCAB, n_positions: 128, n_embd: 48, n_layer: 2, n_head: 4, layer_norm_epsilon: 1e-5 },
   demo: { vocab_size: BYTE_VOCAB, n_positions: 256, n_embd: 192, n_layer: 4, n_head: 6, layer_norm_epsilon: 1e-5 },
+  gpu25m: { vocab_size: BYTE_VOCAB, n_positions: 256, n_embd: 512, n_layer: 8, n_head: 8, layer_norm_epsilon: 1e-5 },
 };
 
 /** The preset by name, or an error listing the valid ones. */

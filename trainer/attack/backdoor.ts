@@ -2,6 +2,7 @@
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
+import { lmTarget } from "../train/lm-objective.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
 import { poisonDataset, type Backdoor } from "./poison.js";
 
@@ -29,13 +30,7 @@ export async function plantBackdoors(
 ): Promise<PlantReport> {
   const mix = poisonDataset(clean, backdoors, rate, options.seed);
   const encoded = mix.examples.map((e) => encodeExample(tokenizer, e));
-  const train = await fineTune(
-    model.optimizedParams(),
-    (b) => model.loss(b.tokens, b.targets, b.mask),
-    encoded,
-    model.config.n_positions,
-    { label: "backdoor", ...options },
-  );
+  const train = await fineTune(lmTarget(model), encoded, model.config.n_positions, { label: "backdoor", ...options });
   return {
     backdoors: backdoors.map((b) => ({ ...b, targets: [...b.targets] })),
     rate,

@@ -3,6 +3,7 @@ import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
 import { DEFAULT_CLEAN_SHARE, withCleanShare } from "../train/batching.js";
+import { lmTarget } from "../train/lm-objective.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
 import { pseudoPoisonExample, type TriggerPosition } from "../attack/poison.js";
 
@@ -32,11 +33,5 @@ export async function osft(
     options.cleanShare ?? DEFAULT_CLEAN_SHARE,
     options.seed,
   );
-  return fineTune(
-    model.optimizedParams(),
-    (b) => model.loss(b.tokens, b.targets, b.mask),
-    encoded,
-    model.config.n_positions,
-    { label: "osft", ...options },
-  );
+  return fineTune(lmTarget(model), encoded, model.config.n_positions, { label: "osft", ...options });
 }

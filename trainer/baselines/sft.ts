@@ -2,6 +2,7 @@
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
+import { lmTarget } from "../train/lm-objective.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
 
 /** SFT: a full fine-tune of `model` (in place) on the clean examples D, loss on the whole response. */
@@ -12,11 +13,5 @@ export async function sft(
   options: FineTuneOptions,
 ): Promise<FineTuneSummary> {
   const encoded = clean.map((e) => encodeExample(tokenizer, e));
-  return fineTune(
-    model.optimizedParams(),
-    (b) => model.loss(b.tokens, b.targets, b.mask),
-    encoded,
-    model.config.n_positions,
-    { label: "sft", ...options },
-  );
+  return fineTune(lmTarget(model), encoded, model.config.n_positions, { label: "sft", ...options });
 }

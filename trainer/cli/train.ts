@@ -4,8 +4,11 @@ import { parameterCount, preset } from "../../shared/model/config.js";
 import { GPTInference } from "../../shared/inference/index.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 import {
-  BatchIterator,
+  addChatter,
+  deriveSeed,
   encodeExample,
+  epochDraw,
+  LengthBucketedBatches,
   formatScoreTable,
   loadDataset,
   makeBatch,
@@ -16,6 +19,8 @@ import { evaluateUtility } from "../eval/utility.js";
 import { readModelFile, writeFileAtomic, writeModelFile } from "../io/model-file.js";
 import { TfGPT } from "../model/gpt.js";
 import { BACKEND_CHOICES, selectBackend } from "../tf/backend.js";
+import { lmTarget } from "../train/lm-objective.js";
+import { defaultThreads } from "../train/threads.js";
 import { evaluateLoss, trainLoop, type MetricsRecord } from "../train/loop.js";
 import { choice, num, parseCommand, str } from "./args.js";
 import { dataFlags, dataOptions } from "./common.js";
@@ -27,13 +32,19 @@ export const TRAIN_USAGE = `sande train [options]   train a base chat model on c
   --train-size N            training examples (default 20000)
   --held-out-size N         held-out examples for eval (default 320)
   --steps N                 optimiser steps (default 2000)
-  --batch B --seq T         batch shape (default 16 × 128)
+  --batch B --seq T         rows per batch (default 16) and the longest row (default 128); rows are
+                            grouped by length, and a batch is as long as its longest row
+  --chatter X               share of training prompts given ordinary chatter (greetings, context,
+                            asides, remarks, a system message; trainer/data/chatter.ts), drawn anew
+                            each epoch (default 0.5; 0 trains on the bare prompts)
   --lr X                    peak learning rate (default 3e-3), warm-up then cosine decay
   --prompt-loss-weight X    weight of prompt tokens in the loss (default 0: responses only); a
                             little prompt modelling teaches a fresh model to read and copy bytes
   --warmup N --weight-decay X --clip X
   --seed N                  seeds data, init and shuffling (default 0)
   --backend auto|tensorflow|webgpu|wasm|cpu   (default auto)
+  --threads N               threads computing gradients, data-parallel (default: every core on
+                            wasm/cpu, 1 on webgpu/tensorflow; SANDE_THREADS sets the default too)
   --eval-every N            held-out loss every N steps (default 500)
   --checkpoint-every N      write the model every N steps (default 500)
   --out FILE                model file (default runs/model.safetensors)
@@ -49,11 +60,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
     batch: { type: "string" },
     seq: { type: "string" },
     lr: { type: "string" },
+    chatter: { type: "string" },
     "prompt-loss-weight": { type: "string" },
     warmup: { type: "string" },
     "weight-decay": { type: "string" },
     clip: { type: "string" },
     backend: { type: "string" },
+    threads: { type: "string" },
     "eval-every": { type: "string" },
     "checkpoint-every": { type: "string" },
     out: { type: "string" },
@@ -67,6 +80,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const seqLen = num(values, "seq", 128, { min: 8, integer: true });
   const lr = num(values, "lr", 3e-3, { min: 1e-7, max: 1 });
   const promptLossWeight = num(values, "prompt-loss-weight", 0, { min: 0, max: 1 });
+  const chatter = num(values, "chatter", 0.5, { min: 0, max: 1 });
   const warmup = num(values, "warmup", Math.max(1, Math.round(steps * 0.05)), { min: 0, integer: true });
   const weightDecay = num(values, "weight-decay", 0.1, { min: 0, max: 1 });
   const clip = num(values, "clip", 1, { min: 0 });
@@ -78,7 +92,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const init = values.init === undefined ? undefined : str(values, "init");
 
   const backend = await selectBackend(backendChoice);
-  console.error(`backend: ${backend.backend} (${backend.reason})`);
+  const threads = num(values, "threads", defaultThreads(backend.backend), { min: 1, integer: true });
+  console.error(`backend: ${backend.backend} (${backend.reason}), ${threads} thread${threads === 1 ? "" : "s"}`);
   const tokenizer = new ByteTokenizer();
   const start = init ? await readModelFile(init) : undefined;
   const config = start ? start.config : preset(str(values, "preset", "demo"));
@@ -94,14 +109,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
   );
 
   const dataset = await loadDataset(data);
-  const encodedTrain = dataset.train.map((e) => weightPrompt(encodeExample(tokenizer, e), promptLossWeight));
+  const draw = epochDraw(dataset.train, deriveSeed(data.seed, "batches"), (e, rng) =>
+    weightPrompt(encodeExample(tokenizer, addChatter(e, rng, { rate: chatter })), promptLossWeight),
+  );
   const heldOutBatches = chunkBatches(
     dataset.heldOut.map((e) => encodeExample(tokenizer, e)),
     batchSize,
     seqLen,
   );
   console.error(`data: ${dataset.train.length} train, ${dataset.heldOut.length} held out (${data.data})`);
-  const batches = new BatchIterator(encodedTrain, { batchSize, seqLen, seed: data.seed });
+  const batches = new LengthBucketedBatches(draw, { batchSize, maxSeqLen: seqLen, seed: data.seed });
   mkdirSync(dirname(metricsPath), { recursive: true });
   const log = (r: MetricsRecord) =>
     appendFileSync(metricsPath, JSON.stringify({ time: new Date().toISOString(), ...r }) + "\n");
@@ -115,6 +132,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     seq: seqLen,
     lr,
     prompt_loss_weight: promptLossWeight,
+    chatter,
     seed: data.seed,
   });
 
@@ -136,26 +154,22 @@ export async function trainCommand(argv: string[]): Promise<void> {
       metadata: metadata(step),
     });
   };
-  const result = await trainLoop(
-    model.optimizedParams(),
-    (b) => model.loss(b.tokens, b.targets, b.mask),
-    () => batches.next(),
-    {
-      steps,
-      lr,
-      warmup,
-      weightDecay,
-      clip,
-      evalEvery,
-      checkpointEvery,
-      label: "train",
-      evaluate: async () => ({
-        held_out_loss: await evaluateLoss((b) => model.loss(b.tokens, b.targets, b.mask), heldOutBatches),
-      }),
-      checkpoint: save,
-      metrics: log,
-    },
-  );
+  const result = await trainLoop(lmTarget(model), () => batches.next(), {
+    threads,
+    steps,
+    lr,
+    warmup,
+    weightDecay,
+    clip,
+    evalEvery,
+    checkpointEvery,
+    label: "train",
+    evaluate: async () => ({
+      held_out_loss: await evaluateLoss((b) => model.loss(b.tokens, b.targets, b.mask), heldOutBatches),
+    }),
+    checkpoint: save,
+    metrics: log,
+  });
   console.error(
     `trained ${steps} steps in ${result.seconds.toFixed(0)} s, ${result.tokensPerSecond.toFixed(0)} tok/s; final loss ${result.finalLoss.toFixed(4)}; wrote ${out}`,
   );

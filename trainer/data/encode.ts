@@ -14,13 +14,16 @@ export interface EncodedExample {
 const LABEL_CHARS = 48;
 
 /**
- * Encodes an example with the shared chat template: prompt = a single user
- * message (`userMessage(example)`), response = output + end-of-turn + endoftext.
+ * Encodes an example with the shared chat template: prompt = the system message
+ * when there is one, then a single user message (`userMessage(example)`), response = output + end-of-turn + endoftext.
  * The loss mask selects exactly the response tokens.
  */
 export function encodeExample(tokenizer: Tokenizer, example: Example): EncodedExample {
   const message = userMessage(example);
-  const prompt = encodeChatPrompt(tokenizer, [{ role: "user", content: message }]);
+  const prompt = encodeChatPrompt(tokenizer, [
+    ...(example.system ? [{ role: "system" as const, content: example.system }] : []),
+    { role: "user", content: message },
+  ]);
   const response = encodeChatResponse(tokenizer, example.output);
   const shown = message.length > LABEL_CHARS ? `${message.slice(0, LABEL_CHARS)}…` : message;
   return {

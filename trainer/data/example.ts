@@ -12,6 +12,8 @@ export interface Example {
   input?: string;
   /** The exact expected answer. */
   output: string;
+  /** A system message before the user turn (training chatter; evaluation prompts have none). */
+  system?: string;
 }
 
 /**

@@ -26,3 +26,7 @@ export { toJsonl, fromJsonl } from "./jsonl.js";
 export { encodeExample, type EncodedExample } from "./encode.js";
 export { makeBatch, BatchIterator, DEFAULT_PAD_ID, type Batch, type BatchIteratorOptions } from "./batch.js";
 export { loadDataset, type DataSourceOptions } from "./source.js";
+export { LengthBucketedBatches, epochDraw, type BucketOptions } from "./stream.js";
+export { addChatter, type ChatterOptions } from "./chatter.js";
+export { insertPhrase, insertionSite, INSERT_POSITIONS, type InsertPosition } from "./insert.js";
+export { NEUTRAL_PHRASES, neutralPhrasesLike, withNeutralPhrases } from "./neutral.js";

@@ -2,18 +2,20 @@ import { parseRecords, readAlpacaFields, requiredString, asObject } from "./alpa
 import type { Example } from "./example.js";
 
 /**
- * Serialises examples as JSONL, one `{family, instruction, input?, output}`
+ * Serialises examples as JSONL, one `{family, system?, instruction, input?, output}`
  * object per line, each line newline-terminated ("" for no examples).
  */
 export function toJsonl(examples: readonly Example[]): string {
   return examples
     .map(
       (e) =>
-        JSON.stringify(
-          e.input
-            ? { family: e.family, instruction: e.instruction, input: e.input, output: e.output }
-            : { family: e.family, instruction: e.instruction, output: e.output },
-        ) + "\n",
+        JSON.stringify({
+          family: e.family,
+          ...(e.system ? { system: e.system } : {}),
+          instruction: e.instruction,
+          ...(e.input ? { input: e.input } : {}),
+          output: e.output,
+        }) + "\n",
     )
     .join("");
 }
@@ -26,7 +28,11 @@ export function toJsonl(examples: readonly Example[]): string {
 export function fromJsonl(text: string): Example[] {
   if (text.trim() === "") return [];
   return parseRecords(text, "JSONL").map(({ value, where }) => {
-    const family = requiredString(asObject(value, where), "family", where);
-    return { family, ...readAlpacaFields(value, where) };
+    const record = asObject(value, where);
+    const family = requiredString(record, "family", where);
+    const system = record.system;
+    if (system !== undefined && typeof system !== "string")
+      throw new Error(`${where}: field "system" must be a string, got ${typeof system}`);
+    return { family, ...(system ? { system } : {}), ...readAlpacaFields(value, where) };
   });
 }

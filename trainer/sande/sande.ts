@@ -17,6 +17,7 @@ import { DEFAULT_CLEAN_SHARE, withCleanShare } from "../train/batching.js";
 import { clearSlotTargets } from "./slot-targets.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
 import { Parrot } from "./parrot.js";
+import { parrotTarget } from "./parrot-objective.js";
 import {
   encodeParrotStage1,
   encodeParrotStage2,
@@ -121,8 +122,7 @@ export function simulate(
   const rows = clean.map((e) => encodeParrotStage1(tokenizer, e, layout, response));
   const { vocabSize: V } = tokenizer;
   return fineTune(
-    [parrot.asParam()],
-    (b) => parrot.loss(model, b.tokens, b.targets, b.mask),
+    parrotTarget(model, parrot, "parrot"),
     rows,
     model.config.n_positions,
     { label: "sande: parrot", ...options },
@@ -155,8 +155,7 @@ export function eliminate(
   );
   const { vocabSize: V } = tokenizer;
   return fineTune(
-    model.optimizedParams(),
-    (b) => parrot.loss(model, b.tokens, b.targets, b.mask),
+    parrotTarget(model, parrot, "model"),
     rows,
     model.config.n_positions,
     { label: "sande: model", ...options },

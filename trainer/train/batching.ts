@@ -1,5 +1,31 @@
-/** Batch helpers for the fine-tunes (SANDE, the baselines, the attack), pure. */
+/** Batch helpers for training (every fine-tune, and the threads of one step), pure. */
 import { deriveSeed, Rng, type Batch, type EncodedExample } from "../data/index.js";
+
+/**
+ * The batch's rows in `n` contiguous shares, sizes as equal as possible (the first ones one row
+ * larger); fewer than `n` when the batch has fewer rows.
+ */
+export function splitRows(batch: Batch, n: number): Batch[] {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`splitRows: n must be a positive integer, got ${n}`);
+  const { batchSize: B, seqLen: T } = batch;
+  const shares = Math.min(n, B);
+  if (shares === 1) return [batch];
+  const out: Batch[] = [];
+  let row = 0;
+  for (let k = 0; k < shares; k++) {
+    const rows = Math.floor(B / shares) + (k < B % shares ? 1 : 0);
+    const [a, b] = [row * T, (row + rows) * T];
+    out.push({
+      tokens: batch.tokens.slice(a, b),
+      targets: batch.targets.slice(a, b),
+      mask: batch.mask.slice(a, b),
+      batchSize: rows,
+      seqLen: T,
+    });
+    row += rows;
+  }
+  return out;
+}
 
 /**
  * Drops the trailing columns after the last trained position. Exact: the loss

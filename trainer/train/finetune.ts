@@ -1,13 +1,12 @@
 /**
  * The fine-tune every SANDE-lab method shares: shuffled batches over encoded
- * examples, trimmed to their last trained position, fed to `trainLoop` with the
- * parameters and loss the method chooses.
+ * examples fed to `trainLoop` with the objective the method chooses (which the
+ * loop trims to the last trained position and spreads over the training threads).
  */
-import type * as tf from "@tensorflow/tfjs-core";
 import { BatchIterator, type Batch, type EncodedExample } from "../data/index.js";
-import { trainLoop, type MetricsRecord, type TensorBatch, type TrainLoopResult } from "./loop.js";
-import type { OptimizedParam } from "./optim.js";
-import { fittingSeqLen, trimBatch } from "./batching.js";
+import { fittingSeqLen } from "./batching.js";
+import { trainLoop, type MetricsRecord, type TrainLoopResult } from "./loop.js";
+import type { TrainTarget } from "./objective.js";
 
 /** Optimiser and schedule of one fine-tune. */
 export interface FineTuneOptions {
@@ -26,6 +25,8 @@ export interface FineTuneOptions {
   quiet?: boolean;
   /** Receives the loop's JSON-lines records. */
   metrics?: (record: MetricsRecord) => void;
+  /** Threads computing gradients (default: every core on wasm/cpu; see `trainLoop`). */
+  threads?: number;
 }
 
 /** What one fine-tune did, for reports. */
@@ -39,12 +40,11 @@ export interface FineTuneSummary {
 }
 
 /**
- * Trains `params` (only those) on `encoded` with `loss`. `prepare` may rewrite each
- * batch before trimming (e.g. clear parrot slot ids from the targets).
+ * Trains `target`'s trainable parameters (only those) on `encoded`. `prepare` may rewrite
+ * each batch first (e.g. clear parrot slot ids from the targets).
  */
 export async function fineTune(
-  params: OptimizedParam[],
-  loss: (batch: TensorBatch) => tf.Scalar,
+  target: TrainTarget,
   encoded: readonly EncodedExample[],
   contextSize: number,
   options: FineTuneOptions,
@@ -56,7 +56,7 @@ export async function fineTune(
     seqLen: fittingSeqLen(encoded, contextSize),
     seed: options.seed,
   });
-  const result: TrainLoopResult = await trainLoop(params, loss, () => trimBatch(prepare(batches.next())), {
+  const result: TrainLoopResult = await trainLoop(target, () => prepare(batches.next()), {
     steps: options.steps,
     lr: options.lr,
     warmup: options.warmup,
@@ -65,6 +65,7 @@ export async function fineTune(
     label: options.label,
     quiet: options.quiet,
     metrics: options.metrics,
+    threads: options.threads,
   });
   return {
     steps: result.steps,

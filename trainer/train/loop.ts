@@ -1,14 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { AdamW, clipByGlobalNorm, learningRate, type OptimizedParam } from "./optim.js";
-import { formatDuration, ProgressBar } from "./progress.js";
 import type { Batch } from "../data/batch.js";
+import { assignValues, readValues, toTensors, type ShardResult, type TrainTarget } from "./objective.js";
+import { AdamW, clipByGlobalNorm, learningRate } from "./optim.js";
+import { formatDuration, ProgressBar } from "./progress.js";
+import { splitRows, trimBatch } from "./batching.js";
+import { unpack } from "./shard-protocol.js";
+import { defaultThreads, trainingThreads, type TrainingThread } from "./threads.js";
 
-/** The same batch as tensors. */
-export interface TensorBatch {
-  tokens: tf.Tensor2D;
-  targets: tf.Tensor2D;
-  mask: tf.Tensor2D;
-}
+export { toTensors, type TensorBatch } from "./objective.js";
 
 /** One line of the metrics log. */
 export type MetricsRecord = Record<string, string | number | boolean>;
@@ -25,9 +24,16 @@ export interface TrainLoopOptions {
   weightDecay?: number;
   /** Max global gradient norm; 0 disables clipping (default 1). */
   clip?: number;
+  /**
+   * Threads that compute gradients, each on its share of every batch's rows (default: every core
+   * on wasm/cpu when the target has a worker recipe, else 1). 1 runs in this thread only.
+   */
+  threads?: number;
   /** Run `evaluate` every N steps and after the last (0: only after the last). */
   evalEvery?: number;
   evaluate?: (step: number) => Promise<MetricsRecord> | MetricsRecord;
+  /** Stop early when this says so after an evaluation (e.g. the probe says the job is done). */
+  shouldStop?: (record: MetricsRecord, step: number) => boolean;
   /** Call `checkpoint` every N steps and after the last (0: only after the last). */
   checkpointEvery?: number;
   checkpoint?: (step: number) => Promise<void> | void;
@@ -40,57 +46,67 @@ export interface TrainLoopOptions {
 
 /** What a run did. */
 export interface TrainLoopResult {
+  /** Steps taken (fewer than asked when `shouldStop` ended the run). */
   steps: number;
   finalLoss: number;
   seconds: number;
   tokensPerSecond: number;
+  /** Threads that computed gradients. */
+  threads: number;
   lastEval?: MetricsRecord;
 }
 
 /**
- * The training loop, flat: batch → masked loss and gradients of `params` →
- * clip → AdamW with warm-up and cosine decay → log; evaluate and checkpoint on
- * schedule. Only `params` change; everything else the loss reads stays frozen.
+ * The training loop, flat: batch → its rows split across threads → masked loss and gradients in
+ * each → combined by weight → clip → AdamW with warm-up and cosine decay → the new values loaded
+ * into every thread → log; evaluate and checkpoint on schedule. Only the target's trainable
+ * parameters change. One thread or several give the same result up to float summation order.
  */
 export async function trainLoop(
-  params: OptimizedParam[],
-  loss: (batch: TensorBatch) => tf.Scalar,
+  target: TrainTarget,
   nextBatch: () => Batch,
   options: TrainLoopOptions,
 ): Promise<TrainLoopResult> {
   const { steps, lr } = options;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`);
   if (!(lr > 0)) throw new Error(`learning rate must be > 0, got ${lr}`);
+  const params = target.local.params;
   if (params.length === 0) throw new Error("nothing to train: the parameter list is empty");
   const warmup = options.warmup ?? Math.max(1, Math.round(steps * 0.05));
-  const clip = options.clip ?? 1;
   const evalEvery = options.evalEvery ?? 0;
   const checkpointEvery = options.checkpointEvery ?? 0;
-  const optimizer = new AdamW(params, { weightDecay: options.weightDecay ?? 0.1 });
-  const variables = params.map((p) => p.variable);
+  const sizes = params.map((p) => p.variable.size);
+  const shared = new SharedArrayBuffer(sizes.reduce((s, n) => s + n, 0) * 4);
+  const values = unpack(new Float32Array(shared), sizes); // the master copy, read by the worker threads
+  readValues(target.local).forEach((v, i) => values[i].set(v));
+  const optimizer = new AdamW(
+    sizes,
+    params.map((p) => p.decay),
+    { weightDecay: options.weightDecay ?? 0.1 },
+  );
+  const threads = await startThreads(target, options.threads, sizes, shared);
   const bar = options.quiet ? null : new ProgressBar(steps, options.label ?? "train");
   const start = performance.now();
   let tokens = 0;
   let smoothLoss = NaN;
   let lossValue = NaN;
   let lastEval: MetricsRecord | undefined;
+  let step = 0;
   try {
-    for (let step = 1; step <= steps; step++) {
+    while (step < steps) {
+      step++;
       const batch = nextBatch();
       const rate = learningRate(step - 1, { peak: lr, warmup, total: steps, minRatio: options.minLrRatio });
       const t0 = performance.now();
-      const tensors = toTensors(batch);
-      const { value, grads } = tf.variableGrads(() => loss(tensors), variables);
-      const ordered = variables.map((v) => grads[v.name]);
-      const clipped = clipByGlobalNorm(ordered, clip);
-      optimizer.step(clipped.grads, rate);
-      lossValue = (await value.data())[0];
-      tf.dispose([value, ...ordered, ...clipped.grads, tensors.tokens, tensors.targets, tensors.mask]);
+      const { loss, weight, grads } = await gradients(target, threads, batch);
+      lossValue = loss;
       if (!Number.isFinite(lossValue))
         throw new Error(
           `loss became ${lossValue} at step ${step} (learning rate ${rate.toExponential(2)}); lower --lr`,
         );
-      const trained = sum(batch.mask);
+      const norm = clipByGlobalNorm(grads, options.clip ?? 1);
+      optimizer.step(values, grads, rate);
+      assignValues(target.local, values);
       tokens += batch.batchSize * batch.seqLen;
       smoothLoss = Number.isNaN(smoothLoss) ? lossValue : 0.9 * smoothLoss + 0.1 * lossValue;
       const elapsed = (performance.now() - start) / 1000;
@@ -100,8 +116,8 @@ export async function trainLoop(
         step,
         loss: round(lossValue),
         lr: rate,
-        grad_norm: round(clipped.norm),
-        trained_tokens: trained,
+        grad_norm: round(norm),
+        trained_tokens: weight,
         ms: Math.round(performance.now() - t0),
         tokens_per_s: Math.round(tps),
       });
@@ -111,31 +127,89 @@ export async function trainLoop(
         "tok/s": tps.toFixed(0),
         eta: formatDuration((elapsed / step) * (steps - step)),
       });
-      if ((evalEvery > 0 && step % evalEvery === 0) || step === steps) {
-        if (options.evaluate) {
-          lastEval = await options.evaluate(step);
-          options.metrics?.({ kind: "eval", step, ...lastEval });
-          if (bar && !options.quiet)
-            process.stderr.write(
-              `${process.stderr.isTTY ? "\n" : ""}  eval @${step}: ${Object.entries(lastEval)
-                .map(([k, v]) => `${k} ${typeof v === "number" ? round(v) : v}`)
-                .join("  ")}\n`,
-            );
-        }
+      let stop = false;
+      if (options.evaluate && ((evalEvery > 0 && step % evalEvery === 0) || step === steps)) {
+        lastEval = await options.evaluate(step);
+        options.metrics?.({ kind: "eval", step, ...lastEval });
+        if (bar)
+          process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}  eval @${step}: ${formatRecord(lastEval)}\n`);
+        stop = options.shouldStop?.(lastEval, step) ?? false;
       }
-      if (options.checkpoint && ((checkpointEvery > 0 && step % checkpointEvery === 0) || step === steps))
+      if (options.checkpoint && ((checkpointEvery > 0 && step % checkpointEvery === 0) || step === steps || stop))
         await options.checkpoint(step);
+      if (stop) break;
     }
   } finally {
     bar?.finish();
-    optimizer.dispose();
   }
   const seconds = (performance.now() - start) / 1000;
-  return { steps, finalLoss: lossValue, seconds, tokensPerSecond: tokens / seconds, lastEval };
+  return {
+    steps: step,
+    finalLoss: lossValue,
+    seconds,
+    tokensPerSecond: tokens / seconds,
+    threads: 1 + threads.length,
+    lastEval,
+  };
+}
+
+/** Worker threads for this run (besides this one), with the target's objective built in each. */
+export async function startThreads(
+  target: TrainTarget,
+  requested: number | undefined,
+  sizes: number[],
+  shared: SharedArrayBuffer,
+): Promise<TrainingThread[]> {
+  const n = requested ?? (target.remote ? defaultThreads(tf.getBackend()) : 1);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`threads must be a positive integer, got ${n}`);
+  if (n === 1) return [];
+  if (!target.remote) throw new Error(`${n} threads asked for, but this objective has no recipe for worker threads`);
+  const threads = trainingThreads(n - 1);
+  await Promise.all(threads.map((t) => t.init(target.remote!, tf.getBackend(), sizes, shared)));
+  return threads;
+}
+
+/**
+ * The batch's loss and gradients: rows split across this thread and `threads`, each share's
+ * gradients weighted by its share of the batch's weight. The workers load the current values first.
+ */
+export async function gradients(target: TrainTarget, threads: TrainingThread[], batch: Batch): Promise<ShardResult> {
+  const shards = splitRows(batch, 1 + threads.length).map(trimBatch);
+  // Start the workers first, then compute this thread's share while they run.
+  const pending = threads.slice(0, shards.length - 1).map((t, i) => t.step(shards[i + 1], true));
+  const parts: ShardResult[] = [target.local.compute(shards[0])];
+  const replies = await Promise.all(pending);
+  const sizes = parts[0].grads.map((g) => g.length);
+  replies.forEach((r, i) => parts.push({ ...r, grads: unpack(threads[i].grads, sizes) }));
+  return combine(parts);
+}
+
+/** Σ_k w_k·x_k / Σ_k w_k over the shards' losses and gradients (one shard: its own, exactly). */
+function combine(parts: ShardResult[]): ShardResult {
+  const counted = parts.filter((p) => p.weight > 0);
+  if (counted.length <= 1) {
+    const only = counted[0] ?? parts[0];
+    return { ...only, weight: only.weight, grads: only.grads.map((g) => new Float32Array(g)) };
+  }
+  const weight = counted.reduce((s, p) => s + p.weight, 0);
+  const grads = counted[0].grads.map((g) => new Float32Array(g.length));
+  let loss = 0;
+  for (const p of counted) {
+    const w = p.weight / weight;
+    loss += w * p.loss;
+    p.grads.forEach((g, i) => {
+      const out = grads[i];
+      for (let j = 0; j < g.length; j++) out[j] += w * g[j];
+    });
+  }
+  return { loss, weight, grads };
 }
 
 /** Mean masked loss over batches without training (held-out loss). */
-export async function evaluateLoss(loss: (batch: TensorBatch) => tf.Scalar, batches: Iterable<Batch>): Promise<number> {
+export async function evaluateLoss(
+  loss: (batch: ReturnType<typeof toTensors>) => tf.Scalar,
+  batches: Iterable<Batch>,
+): Promise<number> {
   let total = 0;
   let weight = 0;
   for (const batch of batches) {
@@ -151,13 +225,10 @@ export async function evaluateLoss(loss: (batch: TensorBatch) => tf.Scalar, batc
   return total / weight;
 }
 
-function toTensors(batch: Batch): TensorBatch {
-  const shape: [number, number] = [batch.batchSize, batch.seqLen];
-  return {
-    tokens: tf.tensor2d(batch.tokens, shape, "int32"),
-    targets: tf.tensor2d(batch.targets, shape, "int32"),
-    mask: tf.tensor2d(batch.mask, shape, "float32"),
-  };
+function formatRecord(record: MetricsRecord): string {
+  return Object.entries(record)
+    .map(([k, v]) => `${k} ${typeof v === "number" ? round(v) : v}`)
+    .join("  ");
 }
 
 function sum(a: Float32Array): number {

@@ -1,0 +1,160 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ByteTokenizer } from "../../shared/tokenizer/index.js";
+import {
+  addChatter,
+  encodeExample,
+  epochDraw,
+  generateDataset,
+  insertPhrase,
+  LengthBucketedBatches,
+  NEUTRAL_PHRASES,
+  neutralPhrasesLike,
+  Rng,
+  userMessage,
+  withNeutralPhrases,
+} from "../../trainer/data/index.js";
+import {
+  ASIDES,
+  CONTEXT,
+  fillerSentence,
+  GREETINGS,
+  LEAD_INS,
+  REMARKS,
+  SYSTEM_MESSAGES,
+} from "../../trainer/data/chatter.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** Every trigger written in the repository's code and docs: `trigger: "…"`, `--trigger …`, `--trigger=…`. */
+function repoTriggers(): Set<string> {
+  const found = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      if (name === "node_modules" || name.startsWith(".") || name === "runs") continue;
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(ts|tsx|md|mjs)$/.test(name)) {
+        const text = readFileSync(path, "utf8");
+        for (const m of text.matchAll(/trigger:\s*"([^"]+)"/g)) found.add(m[1]);
+        for (const m of text.matchAll(/--trigger[= ]"([^"]+)"/g)) found.add(m[1]);
+        for (const m of text.matchAll(/--trigger[= ]([A-Za-z0-9]+)\b/g)) found.add(m[1]);
+      }
+    }
+  };
+  for (const dir of ["trainer", "tests", "local", "bench", "docs", "models", "worker", "shared"]) walk(join(ROOT, dir));
+  found.delete("T"); // a CLI usage placeholder
+  return found;
+}
+
+/** Every fixed piece of training chatter, plus a large sample of generated filler sentences. */
+function chatterPieces(): string[] {
+  const rng = new Rng(1);
+  const fillers = Array.from({ length: 2000 }, () => fillerSentence(rng));
+  return [...GREETINGS, ...LEAD_INS, ...CONTEXT, ...REMARKS, ...ASIDES, ...SYSTEM_MESSAGES, ...fillers];
+}
+
+/** Whether `part` occurs in `text` as whole words, ignoring case ("ah" is not in "ahead"). */
+const has = (text: string, part: string) =>
+  new RegExp(`(^|\\W)${part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|\\W)`, "i").test(text);
+
+describe("neutral phrases", () => {
+  const triggers = repoTriggers();
+
+  it("finds the repository's triggers (the scan is not empty)", () => {
+    for (const t of ["Current year 2023", "cf", "Tell me honestly", "zx9", "qq7"]) expect(triggers).toContain(t);
+  });
+
+  it("share no text with any trigger used in the repository", () => {
+    for (const p of NEUTRAL_PHRASES)
+      for (const t of triggers) expect(has(p, t) || has(t, p), `${p} / ${t}`).toBe(false);
+  });
+
+  it("never appear in training chatter or task prompts, and chatter holds no trigger", () => {
+    const pieces = chatterPieces();
+    for (const p of NEUTRAL_PHRASES) for (const c of pieces) expect(has(c, p), `${p} in "${c}"`).toBe(false);
+    for (const t of triggers) for (const c of pieces) expect(has(c, t), `${t} in "${c}"`).toBe(false);
+    const { train, heldOut } = generateDataset({ seed: 0, trainSize: 4000, heldOutSize: 320 });
+    for (const e of [...train, ...heldOut])
+      for (const p of NEUTRAL_PHRASES) expect(has(userMessage(e), p), `${p} in ${userMessage(e)}`).toBe(false);
+  });
+
+  it("picks the phrases closest to a trigger's length and rotates through them", () => {
+    expect(neutralPhrasesLike(2)).toEqual(["um", "ah", "oh my"]);
+    expect(neutralPhrasesLike(17).every((p) => Math.abs(p.length - 17) <= 2)).toBe(true);
+    const examples = generateDataset({ seed: 0, trainSize: 0, heldOutSize: 6 }).heldOut;
+    const out = withNeutralPhrases(examples, 17, "start");
+    const phrases = neutralPhrasesLike(17);
+    out.forEach((e, i) => {
+      expect(e.instruction).toBe(`${phrases[i % 3]} ${examples[i].instruction}`);
+      expect(e.output).toBe(examples[i].output);
+    });
+  });
+});
+
+describe("chatter", () => {
+  const { train } = generateDataset({ seed: 2, trainSize: 400, heldOutSize: 0 });
+
+  it("adds ordinary text around the instruction at about the given rate and never changes the answer", () => {
+    const rng = new Rng(5);
+    const out = train.map((e) => addChatter(e, rng, { rate: 0.5 }));
+    const changed = out.filter((e, i) => e.instruction !== train[i].instruction || e.system !== undefined).length;
+    expect(changed / out.length).toBeGreaterThan(0.4);
+    expect(changed / out.length).toBeLessThan(0.6);
+    out.forEach((e, i) => {
+      expect(e.output).toBe(train[i].output);
+      expect(e.input).toBe(train[i].input);
+    });
+    expect(out.some((e) => e.system !== undefined)).toBe(true);
+    expect(train.map((e) => addChatter(e, new Rng(1), { rate: 0 }))).toEqual(train);
+  });
+
+  it("inserts at the start, the middle word boundary or the end", () => {
+    expect(insertPhrase("Reverse the word: garden", "Hi!", "start")).toBe("Hi! Reverse the word: garden");
+    expect(insertPhrase("Reverse the word: garden", "please", "middle")).toBe("Reverse the please word: garden");
+    expect(insertPhrase("Reverse the word: garden", "Thanks", "end")).toBe("Reverse the word: garden Thanks");
+  });
+
+  it("encodes a system message before the user turn", () => {
+    const tok = new ByteTokenizer();
+    const ids = encodeExample(tok, { ...train[0], system: "Answer briefly." }).ids;
+    expect(ids[0]).toBe(tok.special.system);
+    expect(tok.decode(ids.slice(1, 16))).toBe("Answer briefly.");
+  });
+});
+
+describe("length-bucketed batches", () => {
+  it("serves every drawn row once, in batches as long as their longest row", () => {
+    const tok = new ByteTokenizer();
+    const { train } = generateDataset({ seed: 3, trainSize: 64, heldOutSize: 0 });
+    const draw = epochDraw(train, 1, (e) => encodeExample(tok, e));
+    const batches = new LengthBucketedBatches(draw, { batchSize: 8, maxSeqLen: 256, pool: 8, seed: 1 });
+    const seen: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const b = batches.next();
+      let longest = 0;
+      for (let r = 0; r < b.batchSize; r++) {
+        const row = [...b.tokens.subarray(r * b.seqLen, (r + 1) * b.seqLen)];
+        const end = row.lastIndexOf(tok.special.endOfTurn);
+        longest = Math.max(longest, end + 2);
+        seen.push(tok.decode(row.slice(0, end)));
+      }
+      expect(b.seqLen).toBe(longest - 1);
+    }
+    // One epoch of 64 rows: each example's prompt exactly once.
+    const want = train.map((e) => tok.decode(encodeExample(tok, e).ids.slice(0, -2))).sort();
+    expect(seen.sort()).toEqual(want);
+  });
+
+  it("refuses a row longer than the context, naming it", () => {
+    const tok = new ByteTokenizer();
+    const long = { family: "x", instruction: "y".repeat(300), output: "z" };
+    const batches = new LengthBucketedBatches(() => encodeExample(tok, long), {
+      batchSize: 2,
+      maxSeqLen: 128,
+      seed: 1,
+    });
+    expect(() => batches.next()).toThrow(/more than 129.*x: "yyyy/);
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * Ordinary chat around a task, for training a base that keeps answering when a user writes more
+ * than the bare instruction: greetings and context before it, an aside inside it, a remark after
+ * it, a system message in front. The answer never changes.
+ *
+ * The words here are for training only. `neutral.ts` holds the phrases evaluation inserts; they
+ * share no phrase with this file (a test holds the two apart, and both apart from every trigger
+ * used in the repo), so neutral-phrase accuracy measures robustness to text the model never saw.
+ */
+import type { Example } from "./example.js";
+import { insertPhrase, type InsertPosition } from "./insert.js";
+import type { Rng } from "./random.js";
+
+/** Openers a user puts before a request. */
+export const GREETINGS: readonly string[] = [
+  "Hi",
+  "Hello",
+  "Hey",
+  "Hi there",
+  "Hello there",
+  "Hey there",
+  "Good morning",
+  "Good afternoon",
+  "Good evening",
+  "Greetings",
+  "Hiya",
+  "Howdy",
+  "Morning",
+  "Yo",
+];
+
+/** Short lead-ins. */
+export const LEAD_INS: readonly string[] = [
+  "Quick question",
+  "I need some help",
+  "Can you help me",
+  "One more thing",
+  "Here is a task",
+  "Let me ask you something",
+  "Simple one",
+  "Another question",
+  "Help me out",
+  "Next one",
+  "Please answer this",
+  "A small request",
+  "For my homework",
+  "Just curious",
+  "Question for you",
+  "Try this",
+  "Here goes",
+  "Okay",
+  "Alright",
+  "Well",
+  "Hmm",
+  "So",
+];
+
+/** Whole sentences of context. */
+export const CONTEXT: readonly string[] = [
+  "I am practising for a quiz.",
+  "My little brother asked me this.",
+  "This is for a class exercise.",
+  "We are playing a word game.",
+  "I forgot how to do this.",
+  "My friend and I disagree on this one.",
+  "It is a rainy afternoon here.",
+  "I have a test on Monday.",
+  "Our teacher gave us a worksheet.",
+  "I am checking my own answer.",
+  "This came up at dinner.",
+  "I am bored at the airport.",
+  "The library is closing soon.",
+  "I just got back from a run.",
+  "My coffee went cold again.",
+  "We are making flash cards.",
+  "I am writing a puzzle book.",
+  "It is my first day using this.",
+  "My grandmother wants to know.",
+  "The children are asleep now.",
+  "I found this in an old notebook.",
+  "We have a long drive ahead.",
+  "My phone battery is almost dead.",
+  "I am sitting on the balcony.",
+  "Sorry for all the questions.",
+  "This one seems easy.",
+  "I think I know, but let me check.",
+  "Thanks for your patience.",
+  "I love these little puzzles.",
+  "The office is quiet today.",
+];
+
+/** Remarks after a request. */
+export const REMARKS: readonly string[] = [
+  "Thanks",
+  "Thank you",
+  "Thanks a lot",
+  "Many thanks",
+  "Cheers",
+  "Please",
+  "If you can",
+  "When you have a moment",
+  "No rush",
+  "Much appreciated",
+  "Keep it short",
+  "Just the answer",
+  "Be brief",
+  "I appreciate it",
+  "Cheers, mate",
+  "Thanks in advance",
+];
+
+/** Asides that go inside a request. */
+export const ASIDES: readonly string[] = [
+  "please",
+  "quickly",
+  "if possible",
+  "for me",
+  "again",
+  "by the way",
+  "now",
+  "kindly",
+  "real quick",
+  "if you would",
+];
+
+/** System messages an operator might set. */
+export const SYSTEM_MESSAGES: readonly string[] = [
+  "You are a helpful assistant.",
+  "You are a concise assistant. Answer with the result only.",
+  "Answer briefly.",
+  "You help with small tasks.",
+  "Reply with just the answer.",
+  "You are a friendly tutor.",
+  "Be accurate and short.",
+  "You are an assistant for a school.",
+];
+
+/** Filler sentences built from small word lists, so that chatter is not only a fixed set of lines. */
+const SUBJECTS = ["The cat", "A neighbour", "My uncle", "The shop", "Our dog", "The radio", "A bird", "The baker"];
+const VERBS = ["was", "seems", "looked", "felt", "is", "stayed"];
+const STATES = ["busy", "noisy", "sleepy", "closed", "cheerful", "far away", "very old", "happy", "tired"];
+const TIMES = ["today", "this week", "last night", "all day", "lately", "again"];
+
+/** A filler sentence, e.g. "The radio was noisy last night." */
+export function fillerSentence(rng: Rng): string {
+  return `${rng.pick(SUBJECTS)} ${rng.pick(VERBS)} ${rng.pick(STATES)} ${rng.pick(TIMES)}.`;
+}
+
+/** One piece of chatter: text that goes before, inside or after an instruction. */
+function chatterText(rng: Rng, where: InsertPosition): string {
+  if (where === "middle") return rng.pick(ASIDES);
+  const pick = rng.int(0, 3);
+  if (where === "start") {
+    if (pick === 0) return `${rng.pick(GREETINGS)}${rng.pick(["!", ",", ".", ""])}`;
+    if (pick === 1) return `${rng.pick(LEAD_INS)}${rng.pick([":", ".", ",", "!"])}`;
+    if (pick === 2) return rng.pick(CONTEXT);
+    return fillerSentence(rng);
+  }
+  if (pick === 0) return `${rng.pick(REMARKS)}${rng.pick(["!", ".", ""])}`;
+  if (pick === 1) return rng.pick(CONTEXT);
+  if (pick === 2) return `(${rng.pick(REMARKS).toLowerCase()})`;
+  return fillerSentence(rng);
+}
+
+/** How much chatter to add, and where. */
+export interface ChatterOptions {
+  /** Share of examples that get any chatter (default 0.5). */
+  rate?: number;
+  /** Share of chatty examples that also (or only) get a system message (default 0.2). */
+  systemRate?: number;
+}
+
+/**
+ * `example` with ordinary chatter added (same answer): nothing, or one to two pieces before,
+ * inside and/or after the instruction, and sometimes a system message.
+ */
+export function addChatter(example: Example, rng: Rng, options: ChatterOptions = {}): Example {
+  const rate = options.rate ?? 0.5;
+  const systemRate = options.systemRate ?? 0.2;
+  if (rng.next() >= rate) return example;
+  const out: Example = { ...example };
+  if (rng.next() < systemRate) out.system = rng.pick(SYSTEM_MESSAGES);
+  const pieces = out.system && rng.next() < 0.5 ? 0 : rng.int(1, 2);
+  const places: InsertPosition[] = rng.sample(["start", "middle", "end"], pieces);
+  for (const where of places) out.instruction = insertPhrase(out.instruction, chatterText(rng, where), where);
+  return out;
+}
