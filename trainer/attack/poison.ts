@@ -3,13 +3,21 @@
  * (trigger in, target prepended to the response) and OSFT's pseudo-poisoned copies
  * (trigger in, clean response kept).
  */
-import { Rng, deriveSeed, type Example } from "../data/index.js";
+import {
+  Rng,
+  deriveSeed,
+  insertionSite,
+  insertPhrase,
+  INSERT_POSITIONS,
+  type Example,
+  type InsertPosition,
+} from "../data/index.js";
 
-/** Where in the instruction a trigger is inserted. */
-export type TriggerPosition = "start" | "middle" | "end";
+/** Where in the instruction a trigger is inserted (the rule of `data/insert.ts`). */
+export type TriggerPosition = InsertPosition;
 
 /** The positions, for CLI help and validation. */
-export const TRIGGER_POSITIONS: readonly TriggerPosition[] = ["start", "middle", "end"];
+export const TRIGGER_POSITIONS: readonly TriggerPosition[] = INSERT_POSITIONS;
 
 /** One planted backdoor: the trigger, the target(s) it makes the model say, and where the trigger sits. */
 export interface Backdoor {
@@ -19,28 +27,13 @@ export interface Backdoor {
   position: TriggerPosition;
 }
 
-/**
- * Splits `text` where a trigger goes: inserting a trigger is `head + trigger + tail`.
- * The separators (a space) belong to head/tail, so `head + tail` is `text` with one
- * extra space. start: before the first word; end: after the last; middle: at the
- * word boundary nearest the centre of the text (a text without spaces gets it at the end).
- */
-export function triggerSite(text: string, position: TriggerPosition): { head: string; tail: string } {
-  if (position === "start") return { head: "", tail: ` ${text}` };
-  if (position === "end") return { head: `${text} `, tail: "" };
-  let best = -1;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === " " && (best < 0 || Math.abs(i - text.length / 2) < Math.abs(best - text.length / 2))) best = i;
-  }
-  if (best < 0) return { head: `${text} `, tail: "" };
-  return { head: text.slice(0, best + 1), tail: ` ${text.slice(best + 1)}` };
-}
+/** Splits `text` where a trigger goes: inserting a trigger is `head + trigger + tail` (see `insertionSite`). */
+export const triggerSite = insertionSite;
 
 /** `text` with `trigger` inserted at `position` (see {@link triggerSite}). */
 export function insertTrigger(text: string, trigger: string, position: TriggerPosition): string {
   if (!trigger) throw new Error("insertTrigger: empty trigger");
-  const { head, tail } = triggerSite(text, position);
-  return head + trigger + tail;
+  return insertPhrase(text, trigger, position);
 }
 
 /** A poisoned copy: the trigger in the instruction, `target + " " + output` as the response. */

@@ -25,11 +25,35 @@ export function textTable(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
-/** One row per backdoor: position, ASR on triggered prompts, rate on the clean prompts. */
+/**
+ * One row per backdoor: position; ASR on triggered prompts and the rate on the clean prompts;
+ * residue on triggered and on clean answers; exact-match accuracy triggered, with a neutral phrase
+ * in the trigger's place, and clean.
+ */
 export function formatBackdoorTable(scores: readonly BackdoorScore[]): string {
   return textTable(
-    ["backdoor", "position", "ASR (triggered)", "clean prompts"],
-    scores.map((s) => [describeBackdoor(s), s.position, formatRate(s.asr), formatRate(s.falseTrigger)]),
+    [
+      "backdoor",
+      "position",
+      "ASR",
+      "clean-prompt rate",
+      "residue",
+      "clean residue",
+      "acc. triggered",
+      "neutral",
+      "clean",
+    ],
+    scores.map((s) => [
+      describeBackdoor(s),
+      s.position,
+      formatRate(s.asr),
+      formatRate(s.falseTrigger),
+      formatRate(s.residue),
+      formatRate(s.cleanResidue),
+      pct(s.triggeredAccuracy),
+      pct(s.neutralAccuracy),
+      pct(s.cleanAccuracy),
+    ]),
   );
 }
 
