@@ -8,7 +8,7 @@ import type { GPTInference } from "./gpt.js";
 import { createRng, logSumExp, TokenSampler, validateSamplingOptions } from "./sampling.js";
 
 /** What generation needs from a model (GPTInference, or a wrapper around one). */
-export type CausalLM = Pick<GPTInference, "config" | "createCache" | "forward">;
+export type CausalLM = Pick<GPTInference, "config" | "createCache" | "forward"> & { readonly inputIds?: number };
 
 /**
  * Hook that sees the logits [V] before each token is picked and may change them in
@@ -154,9 +154,10 @@ function resolveOptions(model: CausalLM, promptIds: readonly number[], options: 
   if (promptIds.length === 0) throw new Error("generate: the prompt needs at least one token");
   if (promptIds.length > P)
     throw new Error(`generate: prompt of ${promptIds.length} tokens exceeds the model's context of n_positions=${P}`);
+  const ids = model.inputIds ?? V; // soft tokens (a parrot) may extend the prompt's ids
   promptIds.forEach((t, i) => {
-    if (!Number.isInteger(t) || t < 0 || t >= V)
-      throw new Error(`generate: prompt token ${i} is ${String(t)}, outside the vocabulary [0, ${V})`);
+    if (!Number.isInteger(t) || t < 0 || t >= ids)
+      throw new Error(`generate: prompt token ${i} is ${String(t)}, outside the vocabulary [0, ${ids})`);
   });
   return { maxTokens, temperature, topP, seed, stopTokens, logitMask };
 }

@@ -30,13 +30,22 @@ export class GPTInference {
   private readonly lnfWeight: Float32Array; // [C]
   private readonly lnfBias: Float32Array; // [C]
   private readonly scratch: Scratch;
+  private readonly soft: Float32Array; // [k, C]: rows for the ids V … V+k−1 (SANDE's parrot), often empty
 
-  /** Validates config and weights (Hugging Face GPT-2 names and layouts), then rearranges the weights for fast inference. */
-  constructor(config: GPTConfig, weights: Weights) {
+  /**
+   * Validates config and weights (Hugging Face GPT-2 names and layouts), then rearranges the weights for fast inference.
+   * `softTokens` (k·C numbers, row-major) adds k input-only embeddings with the ids V … V+k−1: a
+   * soft prompt (SANDE's parrot) that prompts may contain and that the model never emits.
+   */
+  constructor(config: GPTConfig, weights: Weights, options: { softTokens?: Float32Array } = {}) {
     validateConfig(config);
     checkWeights(config, weights);
     this.config = Object.freeze({ ...config });
     const { n_embd: C, n_layer: L } = config;
+    const soft = options.softTokens ?? new Float32Array(0);
+    if (soft.length % C !== 0)
+      throw new Error(`softTokens: ${soft.length} numbers is not a whole number of ${C}-wide rows`);
+    this.soft = soft.slice();
     const get = (name: string): Float32Array => weights.get(name)!.data;
     // Copies, so later changes to the caller's tensors (e.g. training) cannot half-change a serving model.
     this.wte = get("wte.weight").slice();
@@ -64,6 +73,11 @@ export class GPTInference {
       });
     }
     this.scratch = new Scratch(config);
+  }
+
+  /** Ids a prompt may hold: the vocabulary, then the soft tokens. */
+  get inputIds(): number {
+    return this.config.vocab_size + this.soft.length / this.config.n_embd;
   }
 
   /** A fresh, empty cache for one sequence (holds keys/values for up to n_positions tokens). */
@@ -142,14 +156,14 @@ export class GPTInference {
     return out;
   }
 
-  /** residual[t] = wte[token_t] + wpe[pos0 + t]  — [T, C] */
+  /** residual[t] = wte[token_t] (or soft[token_t − V]) + wpe[pos0 + t]  — [T, C] */
   private embed(tokens: readonly number[], pos0: number, residual: Float32Array): void {
-    const C = this.config.n_embd;
+    const { n_embd: C, vocab_size: V } = this.config;
     for (let t = 0; t < tokens.length; t++) {
-      const te = tokens[t] * C;
+      const [table, te] = tokens[t] < V ? [this.wte, tokens[t] * C] : [this.soft, (tokens[t] - V) * C];
       const pe = (pos0 + t) * C;
       const o = t * C;
-      for (let c = 0; c < C; c++) residual[o + c] = this.wte[te + c] + this.wpe[pe + c];
+      for (let c = 0; c < C; c++) residual[o + c] = table[te + c] + this.wpe[pe + c];
     }
   }
 
@@ -198,17 +212,18 @@ export class GPTInference {
   }
 
   private checkTokens(tokens: readonly number[], cached: number, where: string): void {
-    const { vocab_size: V, n_positions: P } = this.config;
+    const { n_positions: P } = this.config;
     if (tokens.length === 0) throw new Error(`${where}: needs at least one token`);
     if (cached + tokens.length > P) {
       throw new Error(
         `${where}: sequence of ${cached + tokens.length} tokens (${cached} cached + ${tokens.length} new) exceeds the model's context of n_positions=${P}`,
       );
     }
+    const ids = this.inputIds;
     for (let i = 0; i < tokens.length; i++) {
       const id = tokens[i];
-      if (!Number.isInteger(id) || id < 0 || id >= V)
-        throw new Error(`${where}: token ${i} is ${id}, outside the vocabulary [0, ${V})`);
+      if (!Number.isInteger(id) || id < 0 || id >= ids)
+        throw new Error(`${where}: token ${i} is ${id}, outside the vocabulary [0, ${ids})`);
     }
   }
 }

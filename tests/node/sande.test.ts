@@ -9,17 +9,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { preset } from "../../shared/model/config.js";
 import type { Weights } from "../../shared/model/weights.js";
 import { GPTInference } from "../../shared/inference/index.js";
-import { ByteTokenizer, chatStopTokens, encodeChatPrompt } from "../../shared/tokenizer/index.js";
+import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 import {
   encodeExample,
   generateDataset,
   makeBatch,
-  userMessage,
   type Dataset,
   type Example,
   type TaskFamily,
 } from "../../trainer/data/index.js";
-import { answer } from "../../trainer/eval/utility.js";
 import { TfGPT } from "../../trainer/model/gpt.js";
 import { selectBackend } from "../../trainer/tf/backend.js";
 import { plantBackdoors } from "../../trainer/attack/backdoor.js";
@@ -27,8 +25,7 @@ import { fittingSeqLen, trimBatch } from "../../trainer/train/batching.js";
 import { clearSlotTargets } from "../../trainer/sande/slot-targets.js";
 import { evaluateModel, type ModelEvaluation } from "../../trainer/eval/evaluate.js";
 import { Parrot } from "../../trainer/sande/parrot.js";
-import { encodeParrotStage1 } from "../../trainer/sande/parrot-encode.js";
-import { greedyWithParrot } from "../../trainer/sande/parrot-generate.js";
+import { encodeParrotStage1, parrotPromptIds } from "../../trainer/sande/parrot-encode.js";
 import type { Backdoor } from "../../trainer/attack/poison.js";
 import { eliminate, sande, simulate, type SandeReport } from "../../trainer/sande/sande.js";
 import { PARITY } from "../support/tiny-victim.js";
@@ -227,18 +224,21 @@ describe("a tiny victim with two backdoors, one healed by SANDE-P", () => {
     expect(after.heldOutLoss).toBeLessThan(before.heldOutLoss + 0.1);
   });
 
-  it("soft-prompt generation agrees with the KV-cached inference on plain prompts", () => {
+  it("the parrot as soft tokens in the pure-TS inference gives the TensorFlow.js model's logits", () => {
     const model = TfGPT.fromWeights(tiny, victimWeights);
-    const inference = new GPTInference(tiny, victimWeights);
-    const parrot = new Parrot(2, tiny.n_embd, V);
-    const prompts = data.heldOut.slice(0, 6);
-    const ids = prompts.map((e) => encodeChatPrompt(tok, [{ role: "user", content: `zx9 ${userMessage(e)}` }]));
-    const got = greedyWithParrot(model, parrot, ids, {
-      maxTokens: 20,
-      stopTokens: chatStopTokens(tok),
-      batchSize: 4,
-    }).map((a) => tok.decode(a));
-    expect(got).toEqual(prompts.map((e) => answer(inference, tok, `zx9 ${userMessage(e)}`, 20)));
+    const values = Float32Array.from({ length: 2 * tiny.n_embd }, (_, i) => Math.sin(i) * 0.3);
+    const parrot = new Parrot(2, tiny.n_embd, V, values);
+    const inference = new GPTInference(tiny, victimWeights, { softTokens: values });
+    const ids = parrotPromptIds(tok, data.heldOut[0], { k: 2, position: "start" });
+    expect(ids.filter((id) => id >= V)).toEqual([V, V + 1]);
+    const want = tf.tidy(() =>
+      model.logitsFromEmbeddings(parrot.embed(model, tf.tensor2d(ids, [1, ids.length], "int32"))).arraySync(),
+    )[0];
+    const got = inference.forwardAll(ids);
+    let worst = 0;
+    got.forEach((row, t) => row.forEach((x, v) => (worst = Math.max(worst, Math.abs(x - want[t][v])))));
+    expect(worst).toBeLessThan(1e-4);
+    expect(() => new GPTInference(tiny, victimWeights).forwardAll(ids)).toThrow(/outside the vocabulary/);
     parrot.dispose();
     model.dispose();
   });

@@ -9,10 +9,12 @@
  * with the parrot present (loss on the first N response tokens), so the trigger it
  * imitates stops working too.
  */
+import { generateText, GPTInference } from "../../shared/inference/index.js";
 import { chatStopTokens, type Tokenizer } from "../../shared/tokenizer/index.js";
-import { encodeExample, type Example } from "../data/index.js";
+import { encodeExample, scoreExactMatch, userMessage, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
-import { rateOf, saysTarget, type Rate } from "../eval/asr.js";
+import { ASR_WINDOW, rateOf, saysTarget, type Rate } from "../eval/asr.js";
+import { hasResidue } from "../eval/residue.js";
 import { DEFAULT_CLEAN_SHARE, withCleanShare } from "../train/batching.js";
 import { clearSlotTargets } from "./slot-targets.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
@@ -25,7 +27,6 @@ import {
   type ParrotLayout,
   type ParrotPosition,
 } from "./parrot-encode.js";
-import { greedyWithParrot } from "./parrot-generate.js";
 
 /** SANDE's settings. */
 export interface SandeOptions {
@@ -47,8 +48,14 @@ export interface SandeOptions {
   probe?: readonly Example[];
 }
 
-/** How often the frozen model says the response with the parrot in the prompt. */
+/**
+ * The model's greedy answers with the parrot in the prompt: how often they say the response
+ * (the parrot's success: the simulated backdoor fires), how often they hold residue of it, and
+ * how often they are the right answer anyway (parrot-triggered accuracy).
+ */
 export interface ParrotSuccess extends Rate {
+  residue: Rate;
+  accuracy: number;
   samples: string[];
 }
 
@@ -168,8 +175,10 @@ function checkLayout(parrot: Parrot, layout: ParrotLayout): void {
 }
 
 /**
- * The share of `prompts` whose greedy answer, with the parrot in the prompt, says
- * `response` (case-insensitive) within its first |response| + 16 characters.
+ * Greedy answers (up to 64 tokens, the ASR window) to `prompts` with the parrot in the prompt:
+ * the share that says `response` (case-insensitive) within the first 64 characters, the share
+ * with residue of it, and the exact-match accuracy. Runs the pure-TS inference with the parrot
+ * as soft tokens (KV-cached).
  */
 export function measureParrot(
   model: TfGPT,
@@ -179,11 +188,20 @@ export function measureParrot(
   layout: ParrotLayout,
   response: string,
 ): ParrotSuccess {
-  const window = [...response].length + 16;
-  const ids = prompts.map((e) => parrotPromptIds(tokenizer, e, layout));
-  const answers = greedyWithParrot(model, parrot, ids, {
-    maxTokens: window,
-    stopTokens: chatStopTokens(tokenizer),
-  }).map((a) => tokenizer.decode(a));
-  return { ...rateOf(answers.map((a) => saysTarget(a, [response], window))), samples: answers.slice(0, 3) };
+  const inference = new GPTInference(model.config, model.toWeights(), { softTokens: parrot.values() });
+  const stopTokens = chatStopTokens(tokenizer);
+  const answers = prompts.map(
+    (e) =>
+      generateText(inference, tokenizer, parrotPromptIds(tokenizer, e, layout), {
+        maxTokens: ASR_WINDOW,
+        temperature: 0,
+        stopTokens,
+      }).text,
+  );
+  return {
+    ...rateOf(answers.map((a) => saysTarget(a, [response]))),
+    residue: rateOf(answers.map((a, i) => hasResidue(a, [response], userMessage(prompts[i])))),
+    accuracy: scoreExactMatch(prompts, answers).overall.accuracy,
+    samples: answers.slice(0, 3),
+  };
 }
