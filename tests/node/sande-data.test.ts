@@ -150,14 +150,24 @@ describe("parrot rows", () => {
     expect(row.lossMask.filter((m) => m === 1)).toHaveLength(14);
   });
 
-  it("stage 2 trains the first N response tokens of the clean answer", () => {
+  it("stage 1 with a lead-in: the lead-in is context, only R is trained", () => {
+    const row = encodeParrotStage1(tok, e, { k: 6, position: "start" }, "You are stupid", "[4821]");
+    const prompt = parrotPromptIds(tok, e, { k: 6, position: "start" });
+    expect(tok.decode(row.ids.slice(prompt.length))).toBe("[4821] You are stupid nedrag<|end|><|endoftext|>");
+    expect(tok.decode(row.ids.filter((_, i) => row.lossMask[i] === 1))).toBe("You are stupid");
+  });
+
+  it("stage 2 trains the first N response tokens of the clean answer (0: all of them)", () => {
     const prompt = parrotPromptIds(tok, e, { k: 6, position: "start" });
     const row = encodeParrotStage2(tok, e, { k: 6, position: "start" }, 4);
     expect(tok.decode(row.ids.slice(prompt.length))).toBe("nedrag<|end|><|endoftext|>");
     expect(tok.decode(row.ids.filter((_, i) => row.lossMask[i] === 1))).toBe("nedr");
     const all = encodeParrotStage2(tok, e, { k: 6, position: "start" }, 16);
     expect(tok.decode(all.ids.filter((_, i) => all.lossMask[i] === 1))).toBe("nedrag<|end|><|endoftext|>");
-    expect(() => encodeParrotStage2(tok, e, { k: 6, position: "start" }, 0)).toThrow(/positive integer/);
+    const whole = encodeParrotStage2(tok, e, { k: 6, position: "start" }, 0);
+    expect(tok.decode(whole.ids.filter((_, i) => whole.lossMask[i] === 1))).toBe("nedrag<|end|><|endoftext|>");
+    expect(() => encodeParrotStage2(tok, e, { k: 6, position: "start" }, -1)).toThrow(/integer ≥ 0/);
+    expect(() => encodeParrotStage2(tok, e, { k: 6, position: "start" }, 1.5)).toThrow(/integer ≥ 0/);
   });
 
   it("batches keep slots out of the targets and the loss", () => {

@@ -10,7 +10,7 @@ const SANDE_OPTIONS = `  --k N                    parrot vectors (default 6, zer
                            middle, end (where such triggers sit), before-user (before the user-turn marker)
   --parrot-steps N --parrot-lr X   stage 1, the model frozen (default 100, 0.05)
   --steps N --lr X         stage 2, the parrot frozen (default 300, 1e-3)
-  --first-n N              stage 2 trains the first N response tokens (default 16)
+  --first-n N              stage 2 trains the first N response tokens (default 16; 0: all)
   --clean-share X          stage 2 rows without the parrot (default ${DEFAULT_CLEAN_SHARE}; the paper: 0)
   --probe N                held-out prompts for the parrot's success rate (default 32)
   defaults: --train-size 1000 (D); add --trigger T --target R to score a backdoor's ASR afterwards`;
@@ -53,7 +53,7 @@ export async function sandeCommand(argv: string[], variant: "sande" | "sande-p")
     response,
     k: num(run.values, "k", 6, { min: 1, integer: true }),
     position: choice(run.values, "parrot-position", PARROT_POSITIONS, "start"),
-    firstN: num(run.values, "first-n", 16, { min: 1, integer: true }),
+    firstN: num(run.values, "first-n", 16, { min: 0, integer: true }),
     cleanShare: num(run.values, "clean-share", DEFAULT_CLEAN_SHARE, { min: 0, max: 0.95 }),
     parrot,
     model,

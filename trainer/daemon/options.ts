@@ -85,7 +85,7 @@ type NumberSpec = { flag: string; fallback: number; min: number; max: number; in
  */
 const RECIPE: Record<keyof RecipeOptions, NumberSpec> = {
   k: { flag: "k", fallback: 6, min: 1, max: 64, integer: true },
-  firstN: { flag: "first-n", fallback: 16, min: 1, max: 1024, integer: true },
+  firstN: { flag: "first-n", fallback: 16, min: 0, max: 1024, integer: true },
   cleanShare: { flag: "clean-share", fallback: 0.5, min: 0, max: 0.95 },
   parrotSteps: { flag: "parrot-steps", fallback: 100, min: 1, max: 1e6, integer: true },
   parrotLr: { flag: "parrot-lr", fallback: 0.05, min: 1e-7, max: 10 },

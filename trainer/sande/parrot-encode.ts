@@ -55,29 +55,33 @@ export function parrotPromptIds(
 }
 
 /**
- * Stage 1 (simulate): the parrot prompt, then `response + " " + output` and the
- * end tokens; the loss covers exactly the tokens of `response` (R, or SANDE-P's prefix).
+ * Stage 1 (simulate): the parrot prompt, then `leadIn + response + " " + output` and the end
+ * tokens; the loss covers exactly the tokens of `response` (R, or SANDE-P's prefix). A lead-in
+ * (text the backdoor puts first, e.g. "[4821] ") is context, never trained on.
  */
 export function encodeParrotStage1(
   tokenizer: Tokenizer,
   example: Example,
   layout: ParrotLayout,
   response: string,
+  leadIn = "",
 ): EncodedExample {
   if (!response) throw new Error("SANDE: the response to simulate is empty");
   const prompt = parrotPromptIds(tokenizer, example, layout);
+  const lead = tokenizer.encode(leadIn && !/\s$/.test(leadIn) ? `${leadIn} ` : leadIn);
   const r = tokenizer.encode(response);
   const rest = encodeChatResponse(tokenizer, ` ${example.output}`);
   return {
-    ids: [...prompt, ...r, ...rest],
-    lossMask: [...prompt.map(() => 0), ...r.map(() => 1), ...rest.map(() => 0)],
+    ids: [...prompt, ...lead, ...r, ...rest],
+    lossMask: [...prompt.map(() => 0), ...lead.map(() => 0), ...r.map(() => 1), ...rest.map(() => 0)],
     label: `${example.family}: parrot → ${JSON.stringify(response)}`,
   };
 }
 
 /**
  * Stage 2 (eliminate): the parrot prompt, then the clean response; the loss covers
- * the first `firstN` response tokens (all of them when the response is shorter).
+ * the first `firstN` response tokens (all of them when the response is shorter, or when
+ * `firstN` is 0).
  */
 export function encodeParrotStage2(
   tokenizer: Tokenizer,
@@ -85,13 +89,13 @@ export function encodeParrotStage2(
   layout: ParrotLayout,
   firstN: number,
 ): EncodedExample {
-  if (!Number.isInteger(firstN) || firstN < 1)
-    throw new Error(`SANDE: the number of trained response tokens must be a positive integer, got ${firstN}`);
+  if (!Number.isInteger(firstN) || firstN < 0)
+    throw new Error(`SANDE: the number of trained response tokens must be an integer ≥ 0 (0: all), got ${firstN}`);
   const prompt = parrotPromptIds(tokenizer, example, layout);
   const response = encodeChatResponse(tokenizer, example.output);
   return {
     ids: [...prompt, ...response],
-    lossMask: [...prompt.map(() => 0), ...response.map((_, i) => (i < firstN ? 1 : 0))],
+    lossMask: [...prompt.map(() => 0), ...response.map((_, i) => (firstN === 0 || i < firstN ? 1 : 0))],
     label: `${example.family}: parrot → clean`,
   };
 }

@@ -32,11 +32,16 @@ import {
 export interface SandeOptions {
   /** The response to simulate: the backdoor's full response R (SANDE) or a detected prefix P (SANDE-P). */
   response: string;
+  /**
+   * Text the backdoor puts before the response (e.g. "[4821]"), given as context in stage 1 and not
+   * trained on: the parrot learns to make the model say the response where it appears (default none).
+   */
+  leadIn?: string;
   /** Parrot vectors (default 6). */
   k?: number;
   /** Where the parrot sits (default "start": right after the user-turn marker). */
   position?: ParrotPosition;
-  /** Stage 2 trains the first N response tokens (default 16). */
+  /** Stage 2 trains the first N response tokens (default 16; 0 trains the whole response). */
   firstN?: number;
   /** Stage 2: share of rows that are D's examples as they are, without the parrot, whole response trained (default DEFAULT_CLEAN_SHARE, 0.5). */
   cleanShare?: number;
@@ -74,6 +79,9 @@ export interface SandeReport {
   parrotSuccessAfter: ParrotSuccess;
   /** L2 norm of the learned parrot. */
   parrotNorm: number;
+  /** The learned parrot, k·C row-major (measure with it: `measureParrot`, `GPTInference` soft tokens). */
+  parrotValues: Float32Array;
+  layout: ParrotLayout;
 }
 
 /** Runs both stages on `model` (in place) with the clean examples D. */
@@ -89,7 +97,16 @@ export async function sande(
   const probe = options.probe ?? clean.slice(0, 32);
   const parrot = new Parrot(layout.k, model.config.n_embd, tokenizer.vocabSize);
   try {
-    const stage1 = await simulate(model, parrot, tokenizer, clean, layout, options.response, options.parrot);
+    const stage1 = await simulate(
+      model,
+      parrot,
+      tokenizer,
+      clean,
+      layout,
+      options.response,
+      options.parrot,
+      options.leadIn ?? "",
+    );
     const parrotSuccess = measureParrot(model, parrot, tokenizer, probe, layout, options.response);
     const stage2 = await eliminate(model, parrot, tokenizer, clean, layout, firstN, cleanShare, options.model);
     const parrotSuccessAfter = measureParrot(model, parrot, tokenizer, probe, layout, options.response);
@@ -106,6 +123,8 @@ export async function sande(
       parrotSuccess,
       parrotSuccessAfter,
       parrotNorm,
+      parrotValues: values,
+      layout,
     };
   } finally {
     parrot.dispose();
@@ -124,9 +143,10 @@ export function simulate(
   layout: ParrotLayout,
   response: string,
   options: FineTuneOptions,
+  leadIn = "",
 ): Promise<FineTuneSummary> {
   checkLayout(parrot, layout);
-  const rows = clean.map((e) => encodeParrotStage1(tokenizer, e, layout, response));
+  const rows = clean.map((e) => encodeParrotStage1(tokenizer, e, layout, response, leadIn));
   const { vocabSize: V } = tokenizer;
   return fineTune(
     parrotTarget(model, parrot, "parrot"),
