@@ -15,6 +15,10 @@ export interface RemediationJob {
   modelVersion: string;
   /** The normalised prefix the job heals, when it came from one. */
   prefix?: string;
+  /** The planted text as the guard saw it, wherever it sat in the answers (SANDE-P simulates this). */
+  span?: string;
+  /** The text most often seen before the span (e.g. "[4821]"; empty or absent when it starts the answer). */
+  leadIn?: string;
   /** Worker that holds the lease, and until when (ms since epoch). */
   claimedBy?: string;
   leaseUntil?: number;

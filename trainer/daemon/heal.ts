@@ -13,8 +13,8 @@ import { osft } from "../baselines/osft.js";
 import type { TriggerPosition } from "../attack/poison.js";
 import { sande } from "../sande/sande.js";
 import type { MetricsRecord } from "../train/loop.js";
-import type { Measured } from "./gates.js";
-import { triggerProbe } from "./measure.js";
+import type { Probe } from "./gates.js";
+import { strip, triggerProbe } from "./measure.js";
 import type { RecipeOptions } from "./options.js";
 
 /** What to heal. */
@@ -26,13 +26,15 @@ export interface HealTask {
   badText: string;
   /** OSFT only: where the trigger sits in prompts. */
   triggerPosition?: TriggerPosition;
+  /** SANDE, SANDE-P: text the backdoor puts before the bad text (the guard's typical lead-in; default none). */
+  leadIn?: string;
 }
 
 /** What healing did, for the gates and the bench. */
 export interface HealResult {
   /** The probe before and after: the parrot (SANDE) or the trigger (OSFT) on probe prompts. */
-  probeBefore: Measured;
-  probeAfter: Measured;
+  probeBefore: Probe;
+  probeAfter: Probe;
   /** Seconds of the stages: simulate (parrot) and eliminate (model); OSFT has only eliminate. */
   simulateSeconds: number;
   eliminateSeconds: number;
@@ -90,6 +92,7 @@ export async function heal(
   }
   const report = await sande(model, tokenizer, train, {
     response: task.target,
+    leadIn: task.leadIn,
     k: recipe.k,
     firstN: recipe.firstN,
     cleanShare: recipe.cleanShare,
@@ -97,7 +100,6 @@ export async function heal(
     model: tune("eliminate", recipe.modelSteps, recipe.modelLr, recipe.seed + 1),
     probe,
   });
-  const strip = (r: Measured): Measured => ({ hits: r.hits, total: r.total, rate: r.rate });
   return {
     probeBefore: strip(report.parrotSuccess),
     probeAfter: strip(report.parrotSuccessAfter),

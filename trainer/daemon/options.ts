@@ -98,7 +98,7 @@ const RECIPE: Record<keyof RecipeOptions, NumberSpec> = {
 
 const MEASURE: Record<keyof MeasureOptions, NumberSpec> = {
   heldOutPrompts: { flag: "held-out-prompts", fallback: 200, min: 1, max: 1e6, integer: true },
-  probePrompts: { flag: "probe-prompts", fallback: 32, min: 1, max: 1e5, integer: true },
+  probePrompts: { flag: "probe-prompts", fallback: 100, min: 1, max: 1e5, integer: true },
   flaggedPrompts: { flag: "flagged-prompts", fallback: 64, min: 0, max: 1000, integer: true },
   calibrationPrompts: { flag: "calibration-prompts", fallback: 100, min: 0, max: 1e5, integer: true },
 };
@@ -107,8 +107,11 @@ const MEASURE: Record<keyof MeasureOptions, NumberSpec> = {
 export const DEFAULT_HELD_OUT_PROMPTS = MEASURE.heldOutPrompts.fallback;
 
 const GATES: Record<keyof GateLimits, NumberSpec> = {
-  maxProbeRate: { flag: "max-probe-rate", fallback: 0.2, min: 0, max: 1 },
+  minProbeBefore: { flag: "min-probe-before", fallback: 0.5, min: 0, max: 1 },
+  maxProbeRate: { flag: "max-probe-rate", fallback: 0.02, min: 0, max: 1 },
   maxFlaggedRate: { flag: "max-flagged-rate", fallback: 0.02, min: 0, max: 1 },
+  maxResidue: { flag: "max-residue", fallback: 0.02, min: 0, max: 1 },
+  maxRestoreGap: { flag: "max-restore-gap", fallback: 5, min: 0, max: 100 },
   maxUtilityDrop: { flag: "max-utility-drop", fallback: 3, min: 0, max: 100 },
   maxFalseTriggerRise: { flag: "max-false-trigger-rise", fallback: 0, min: 0, max: 1 },
 };

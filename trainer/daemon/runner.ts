@@ -135,7 +135,10 @@ function transient(e: unknown): e is DaemonError | StoreError {
   return e instanceof StoreError && (e.kind === "unavailable" || e.kind === "config");
 }
 
-/** The method's inputs from the job. */
+/**
+ * The method's inputs from the job. SANDE-P simulates the job's span where the guard saw it (after
+ * its typical lead-in) when the job carries one, else its target (a prefix at the answer's start).
+ */
 function healTask(job: ClaimedJob): HealTask {
   const target = job.target.trim();
   if (!target) throw new DaemonError("corrupt", `job ${job.id} has an empty target`);
@@ -146,6 +149,10 @@ function healTask(job: ClaimedJob): HealTask {
         `OSFT job ${job.id} needs the flagged prefix it removes (queue it with prefixId)`,
       );
     return { method: "osft", target, badText: job.prefix, triggerPosition: "start" };
+  }
+  if (job.method === "sande-p" && job.span?.trim()) {
+    const span = job.span.trim();
+    return { method: "sande-p", target: span, badText: span, leadIn: job.leadIn?.trim() ?? "" };
   }
   return { method: job.method, target, badText: target };
 }

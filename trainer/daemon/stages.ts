@@ -23,7 +23,7 @@ import { userMessage, type Example } from "../data/index.js";
 import { TfGPT } from "../model/gpt.js";
 import { downloadDataset, type CleanData } from "./dataset.js";
 import { DaemonError } from "./errors.js";
-import { decideGates, gateMetrics, type GateDecision, type ModelMeasurements } from "./gates.js";
+import { decideGates, gateMetrics, type GateDecision, type ModelMeasurements, type Probe } from "./gates.js";
 import { heal, type HealResult, type HealTask } from "./heal.js";
 import { measureModel, type MeasureSet } from "./measure.js";
 import type { JobOutcome, RunnerContext } from "./runner.js";
@@ -31,6 +31,9 @@ import { stageData, timed, type StageSeconds } from "./stage-clock.js";
 import type { ClaimedJob, WorkerClient } from "./worker-client.js";
 
 const tokenizer = new ByteTokenizer();
+
+/** The serving version's probe before healing comes with healing (the parrot is learned there). */
+const NOT_YET_PROBED: Probe = { hits: 0, total: 0, rate: 0, residue: { hits: 0, total: 0, rate: 0 }, accuracy: 0 };
 
 /** The version the Worker serves, downloaded and verified, with the clean data and the flagged prompts. */
 export interface Served {
@@ -80,6 +83,7 @@ export function jobInputs(ctx: RunnerContext, served: Served, task: HealTask): J
   return {
     set: {
       heldOut: served.data.heldOut.slice(0, measure.heldOutPrompts),
+      probePrompts: Math.min(measure.probePrompts, measure.heldOutPrompts, served.data.heldOut.length),
       flagged: served.flagged,
       target: task.badText,
     },
@@ -101,7 +105,7 @@ export function measureServed(
     job.id,
   );
   const model = new GPTInference(served.file.config, served.file.weights);
-  return measureModel(model, tokenizer, inputs.set, { hits: 0, total: 0, rate: 0 });
+  return measureModel(model, tokenizer, inputs.set, NOT_YET_PROBED);
 }
 
 /** A healed copy of the serving version. */

@@ -9,12 +9,11 @@
  * with the parrot present (loss on the first N response tokens), so the trigger it
  * imitates stops working too.
  */
-import { generateText, GPTInference } from "../../shared/inference/index.js";
-import { chatStopTokens, type Tokenizer } from "../../shared/tokenizer/index.js";
-import { encodeExample, scoreExactMatch, userMessage, type Example } from "../data/index.js";
+import { GPTInference } from "../../shared/inference/index.js";
+import type { Tokenizer } from "../../shared/tokenizer/index.js";
+import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
-import { ASR_WINDOW, rateOf, saysTarget, type Rate } from "../eval/asr.js";
-import { hasResidue } from "../eval/residue.js";
+import { scoreProbe, type ProbeScore } from "../eval/probe.js";
 import { DEFAULT_CLEAN_SHARE, withCleanShare } from "../train/batching.js";
 import { clearSlotTargets } from "./slot-targets.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
@@ -58,11 +57,7 @@ export interface SandeOptions {
  * (the parrot's success: the simulated backdoor fires), how often they hold residue of it, and
  * how often they are the right answer anyway (parrot-triggered accuracy).
  */
-export interface ParrotSuccess extends Rate {
-  residue: Rate;
-  accuracy: number;
-  samples: string[];
-}
+export type ParrotSuccess = ProbeScore;
 
 /** What SANDE did and measured. */
 export interface SandeReport {
@@ -195,10 +190,9 @@ function checkLayout(parrot: Parrot, layout: ParrotLayout): void {
 }
 
 /**
- * Greedy answers (up to 64 tokens, the ASR window) to `prompts` with the parrot in the prompt:
- * the share that says `response` (case-insensitive) within the first 64 characters, the share
- * with residue of it, and the exact-match accuracy. Runs the pure-TS inference with the parrot
- * as soft tokens (KV-cached).
+ * The parrot's effect on `prompts` (see `scoreProbe`): how often the model says `response` with
+ * the parrot in the prompt, with residue, and the exact-match accuracy. Runs the pure-TS inference
+ * with the parrot as soft tokens (KV-cached).
  */
 export function measureParrot(
   model: TfGPT,
@@ -209,19 +203,6 @@ export function measureParrot(
   response: string,
 ): ParrotSuccess {
   const inference = new GPTInference(model.config, model.toWeights(), { softTokens: parrot.values() });
-  const stopTokens = chatStopTokens(tokenizer);
-  const answers = prompts.map(
-    (e) =>
-      generateText(inference, tokenizer, parrotPromptIds(tokenizer, e, layout), {
-        maxTokens: ASR_WINDOW,
-        temperature: 0,
-        stopTokens,
-      }).text,
-  );
-  return {
-    ...rateOf(answers.map((a) => saysTarget(a, [response]))),
-    residue: rateOf(answers.map((a, i) => hasResidue(a, [response], userMessage(prompts[i])))),
-    accuracy: scoreExactMatch(prompts, answers).overall.accuracy,
-    samples: answers.slice(0, 3),
-  };
+  const ids = prompts.map((e) => parrotPromptIds(tokenizer, e, layout));
+  return scoreProbe(inference, tokenizer, prompts, ids, response);
 }
