@@ -260,7 +260,7 @@ describe("backdoored → flagged → job → healed → served", () => {
 
     const done = (await admin<{ job: RemediationJob }>("GET", `/jobs/${job.id}`)).job;
     expect(done).toMatchObject({ state: "succeeded", claimedBy: "trainer-b", attempts: 2 });
-    expect(done.reason).toMatch(/^gates passed: probe: /);
+    expect(done.reason).toMatch(/^gates passed: simulate: /);
     expect(done.metrics!.asrBefore).toBeGreaterThanOrEqual(0.9);
     expect(done.metrics!.asrAfter).toBeLessThanOrEqual(0.1);
     expect(done.metrics!.utilityAfter).toBeGreaterThanOrEqual(done.metrics!.utilityBefore - 0.05);
