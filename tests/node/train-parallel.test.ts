@@ -50,6 +50,17 @@ describe("data-parallel training", () => {
     expect(splitRows(batch, 9).length).toBe(5);
   });
 
+  it("cuts shares only between row groups (a DPO pair stays in one thread)", () => {
+    const batch = new BatchIterator(encoded, { batchSize: 6, seqLen: 96, seed: 0 }).next();
+    expect(splitRows(batch, 4).map((p) => p.batchSize)).toEqual([2, 2, 1, 1]); // ungrouped: pair 3 is cut
+    expect(splitRows(batch, 4, 2).map((p) => p.batchSize)).toEqual([2, 2, 2]);
+    const pairs = splitRows(batch, 2, 2);
+    expect(pairs.map((p) => p.batchSize)).toEqual([4, 2]);
+    expect([...pairs[0].tokens, ...pairs[1].tokens]).toEqual([...batch.tokens]);
+    expect(splitRows(batch, 2, 3).map((p) => p.batchSize)).toEqual([3, 3]);
+    expect(() => splitRows(batch, 2, 4)).toThrow(/not whole groups of 4/);
+  });
+
   it("two threads give the one-thread gradient up to float summation order", async () => {
     const model = TfGPT.init(tiny, 5);
     const target = lmTarget(model);

@@ -3,17 +3,23 @@ import { deriveSeed, Rng, type Batch, type EncodedExample } from "../data/index.
 
 /**
  * The batch's rows in `n` contiguous shares, sizes as equal as possible (the first ones one row
- * larger); fewer than `n` when the batch has fewer rows.
+ * larger); fewer than `n` when the batch has fewer rows. With `group` > 1 the shares are cut only
+ * between groups of `group` consecutive rows (rows a loss ties together, e.g. a DPO pair), so every
+ * share holds whole groups; the batch must then hold a whole number of groups.
  */
-export function splitRows(batch: Batch, n: number): Batch[] {
+export function splitRows(batch: Batch, n: number, group = 1): Batch[] {
   if (!Number.isInteger(n) || n < 1) throw new Error(`splitRows: n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(group) || group < 1)
+    throw new Error(`splitRows: group must be a positive integer, got ${group}`);
   const { batchSize: B, seqLen: T } = batch;
-  const shares = Math.min(n, B);
+  if (B % group !== 0) throw new Error(`splitRows: ${B} rows are not whole groups of ${group}`);
+  const groups = B / group;
+  const shares = Math.min(n, groups);
   if (shares === 1) return [batch];
   const out: Batch[] = [];
   let row = 0;
   for (let k = 0; k < shares; k++) {
-    const rows = Math.floor(B / shares) + (k < B % shares ? 1 : 0);
+    const rows = group * (Math.floor(groups / shares) + (k < groups % shares ? 1 : 0));
     const [a, b] = [row * T, (row + rows) * T];
     out.push({
       tokens: batch.tokens.slice(a, b),

@@ -174,7 +174,7 @@ export async function startThreads(
  * gradients weighted by its share of the batch's weight. The workers load the current values first.
  */
 export async function gradients(target: TrainTarget, threads: TrainingThread[], batch: Batch): Promise<ShardResult> {
-  const shards = splitRows(batch, 1 + threads.length).map(trimBatch);
+  const shards = splitRows(batch, 1 + threads.length, target.rowGroup ?? 1).map(trimBatch);
   // Start the workers first, then compute this thread's share while they run.
   const pending = threads.slice(0, shards.length - 1).map((t, i) => t.step(shards[i + 1], true));
   const parts: ShardResult[] = [target.local.compute(shards[0])];

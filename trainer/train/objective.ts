@@ -44,6 +44,11 @@ export interface ObjectiveRecipe {
 export interface TrainTarget {
   local: Objective;
   remote?: ObjectiveRecipe;
+  /**
+   * Rows the loss ties together, in consecutive groups of this many (default 1): the loop never
+   * splits a group across threads (e.g. 2 for DPO's chosen/rejected pairs).
+   */
+  rowGroup?: number;
 }
 
 /** A batch as tensors. */
