@@ -113,6 +113,24 @@ export class TfGPT {
 
   /** The model from input embeddings on: adds wpe, runs the blocks, ln_f and the tied head. [B,T,C] → [B,T,V]. */
   logitsFromEmbeddings(x: tf.Tensor3D): tf.Tensor3D {
+    return this.forward(x);
+  }
+
+  /**
+   * Logits and every block's output, the residual stream after block i (before ln_f), for
+   * distilling intermediate features (NAD): int32 [B,T] → logits [B,T,V], hidden n_layer × [B,T,C].
+   * Differentiable like `logits` (the fused ops' gradients reach the weights through both).
+   */
+  forwardWithHidden(tokens: tf.Tensor2D): { logits: tf.Tensor3D; hidden: tf.Tensor3D[] } {
+    return tf.tidy(() => {
+      const hidden: tf.Tensor3D[] = [];
+      const logits = this.forward(this.embedTokens(tokens), hidden);
+      return { logits, hidden };
+    });
+  }
+
+  /** wpe, the blocks (each block's output pushed onto `hidden` when given), ln_f, head: [B,T,C] → [B,T,V]. */
+  private forward(x: tf.Tensor3D, hidden?: tf.Tensor3D[]): tf.Tensor3D {
     const { n_layer, n_head, n_positions, layer_norm_epsilon: eps } = this.config;
     if (x.shape[1] > n_positions)
       throw new Error(`sequence of ${x.shape[1]} positions is longer than the model's n_positions ${n_positions}`);
@@ -131,6 +149,7 @@ export class TfGPT {
       let m = o.layerNorm(x, p(h + "ln_2.weight"), p(h + "ln_2.bias"), eps); // [B,T,C]
       m = o.gelu(o.linear(m, w(h + "mlp.c_fc.weight"), p(h + "mlp.c_fc.bias"))); // [B,T,4C]
       x = tf.add(x, o.linear(m, w(h + "mlp.c_proj.weight"), p(h + "mlp.c_proj.bias"))); // [B,T,C]
+      hidden?.push(x);
     }
     x = o.layerNorm(x, p("ln_f.weight"), p("ln_f.bias"), eps);
     return o.head(x, w("wte.weight")); // [B,T,V]
