@@ -19,6 +19,14 @@ import { responseLogProbs, sequenceLogProbs } from "./sequence-logprob.js";
 /** DPO's β (the paper's and TRL's default). */
 export const DPO_DEFAULT_BETA = 0.1;
 
+/**
+ * DPO's default peak learning rate, a hundredth of our fine-tunes' 1e-3 (DPO recipes run 10–40×
+ * below SFT's rate). On the tiny victim 1e-3, 1e-4 and 3e-5 drove the DPO loss to ~0 by lowering
+ * the clean answers' likelihood too (exact match 0.87 → 0.00, 0.02, 0.54); 1e-5 kept it (0.83) while
+ * every probe pair came out preferred (docs/sande.md, "NAD and DPO").
+ */
+export const DPO_DEFAULT_LR = 1e-5;
+
 /** DPO's settings: the fine-tune's (batchSize counts rows, two per pair; default 16) and the response. */
 export interface DpoOptions extends FineTuneOptions {
   /** The backdoor's response R: the rejected answers are `R + " " + answer`. */
