@@ -7,6 +7,8 @@ import { trainCommand, TRAIN_USAGE } from "./train.js";
 import { backdoorCommand, BACKDOOR_USAGE } from "./backdoor.js";
 import { fineMixingCommand, FINE_MIXING_USAGE, sftCommand, SFT_USAGE } from "./sft.js";
 import { osftCommand, OSFT_USAGE } from "./osft.js";
+import { nadCommand, NAD_USAGE } from "./nad.js";
+import { dpoCommand, DPO_USAGE } from "./dpo.js";
 import { sandeCommand, SANDE_P_USAGE, SANDE_USAGE } from "./sande.js";
 
 /** The committed demo base model, used where a command needs a model and none is named. */
@@ -23,6 +25,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   sft: { run: sftCommand, usage: SFT_USAGE },
   "fine-mixing": { run: fineMixingCommand, usage: FINE_MIXING_USAGE },
   osft: { run: osftCommand, usage: OSFT_USAGE },
+  nad: { run: nadCommand, usage: NAD_USAGE },
+  dpo: { run: dpoCommand, usage: DPO_USAGE },
   sande: { run: (argv) => sandeCommand(argv, "sande"), usage: SANDE_USAGE },
   "sande-p": { run: (argv) => sandeCommand(argv, "sande-p"), usage: SANDE_P_USAGE },
 };
