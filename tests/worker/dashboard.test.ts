@@ -260,6 +260,8 @@ describe("dashboard", () => {
         parrotAccuracyAfter: 0.7,
         falseTriggerBefore: 0,
         falseTriggerAfter: 0,
+        probe_before: 1,
+        probe_after: 0.125,
         driftScoreBefore: 1.5,
         driftScoreAfter: 1.25,
         gatesPassed: 1,
@@ -281,6 +283,7 @@ describe("dashboard", () => {
     expect(row("residue").exec(html)?.slice(1)).toEqual(["Residue", "50.0 % → 10.0 %"]);
     expect(row("parrotAccuracy").exec(html)?.slice(1)).toEqual(["Parrot-triggered accuracy", "10.0 % → 70.0 %"]);
     expect(row("driftScore").exec(html)?.slice(1)).toEqual(["Drift score", "1.5 → 1.25"]);
+    expect(row("probe").exec(html)?.slice(1)).toEqual(["Parrot probes", "100.0 % → 12.5 %"]); // snake_case too
     expect(html).toContain('<td class="delta delta-better">−85.0 pt</td>');
     expect(html).toContain('<td class="delta delta-worse">−1.0 pt</td>');
     expect(html).toContain('<td class="delta delta-better">+60.0 pt</td>');

@@ -49,7 +49,7 @@ function AddPhraseForm() {
   );
 }
 
-/** Operator phrase and regex rules (detector 1): edit, delete, add. A live part (edited rows are left alone). */
+/** Operator phrase and regex rules (detector 1): edit, delete, add. The list is a live part (not refreshed while edited). */
 export function PhrasesSection(props: { phrases: PhraseRow[] }) {
   const on = props.phrases.filter((p) => p.enabled).length;
   return (
