@@ -539,7 +539,7 @@ describe("dashboard", () => {
     expect((await browser(dashboardApp()).call("GET", "/dashboard/live")).res.status).toBe(401);
   });
 
-  it("says why the served version is unknown when the isolate has none and the store is unreachable", async () => {
+  it("says why the served version is unknown when the isolate has none and the store is unreachable or hung", async () => {
     // The real store read (tests/node/dashboard-browser.test.ts reads a real s3rver), against an endpoint where nothing listens.
     const unreachable = browser(dashboardApp({ deps: { servingStatus: () => ({ version: null }) } }), {
       S3_ENDPOINT: "http://127.0.0.1:9",
@@ -547,6 +547,17 @@ describe("dashboard", () => {
     const { html } = await unreachable.signIn();
     expect(html).toContain("serving: unknown (model store unreachable)");
     expect(html).not.toContain("serving unknown");
+
+    // A store that never answers (as unreachableD1 stands for D1) does not hold the page for long.
+    const hung = browser(
+      dashboardApp({
+        deps: { servingStatus: () => ({ version: null }), storeCurrent: () => new Promise<string>(() => {}) },
+      }),
+    );
+    const started = Date.now();
+    const slow = await hung.signIn();
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(slow.html).toContain('title="the model store did not answer within 3 s"');
   });
 
   it("answers 503 when no admin token is configured", async () => {
