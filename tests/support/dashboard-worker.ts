@@ -1,30 +1,22 @@
 /**
- * Worker entry for the dashboard browser test: the admin API and dashboard mounted as
- * in production, a fake rollback (no S3), and POST /test/respond, which runs a
- * simulated response through the real guard (D1 writes in waitUntil).
+ * Worker entry for the dashboard browser test: the admin API and dashboard mounted as in
+ * production (the real model store: rollback, and the store's current version while no
+ * model is loaded), and POST /test/respond, which runs a simulated response through the
+ * real guard (D1 writes in waitUntil).
  */
 import { Hono } from "hono";
-import { createAdminApp } from "../../worker/admin/index.js";
-import type { ModelManifest } from "../../shared/protocol/manifest.js";
-import { createDashboardApp } from "../../worker/dashboard/index.js";
+import { adminApp } from "../../worker/admin/index.js";
+import { dashboardApp } from "../../worker/dashboard/index.js";
 import type { Env } from "../../worker/env.js";
 import { createResponseGuard } from "../../worker/guard/index.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 
 const tokenizer = new ByteTokenizer();
-const rollback = async (_env: Env, version: string) => ({
-  manifest: {
-    format: "sande-manifest/1",
-    current: version,
-    versions: [],
-    updatedAt: new Date().toISOString(),
-  } as ModelManifest,
-});
 
 const app = new Hono<{ Bindings: Env }>();
 app.get("/health", (c) => c.json({ ok: true }));
-app.route("/admin/api", createAdminApp({ rollback }));
-app.route("/dashboard", createDashboardApp({ rollback, servingStatus: () => ({ version: "v2" }) }));
+app.route("/admin/api", adminApp);
+app.route("/dashboard", dashboardApp);
 app.post("/test/respond", async (c) => {
   const { prompt, text, modelVersion } = await c.req.json<{ prompt: string; text: string; modelVersion: string }>();
   const session = await createResponseGuard(c.env).begin({

@@ -14,6 +14,7 @@ import { eventRoutes } from "./routes/events.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { phraseRoutes } from "./routes/phrases.js";
 import { prefixRoutes } from "./routes/prefixes.js";
+import { sessionRoutes } from "./routes/sessions.js";
 import { settingsRoutes } from "./routes/settings.js";
 import { versionRoutes } from "./routes/versions.js";
 
@@ -49,6 +50,7 @@ export function createAdminApp(overrides: Partial<AdminDeps> = {}): Hono<AdminEn
   app.route("/versions", versionRoutes(deps));
   app.route("/settings", settingsRoutes(deps));
   app.route("/phrases", phraseRoutes(deps));
+  app.route("/dashboard-sessions", sessionRoutes(deps));
   app.all("*", (c) => {
     throw AdminError.notFound(`no admin route ${c.req.method} ${c.req.path}`);
   });

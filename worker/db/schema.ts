@@ -202,3 +202,49 @@ export const trafficTotals = sqliteTable("traffic_totals", {
   modelVersion: text("model_version").primaryKey(),
   sightings: integer("sightings").notNull(),
 });
+
+/**
+ * Dashboard sessions. The cookie holds a random secret; only its sha256 is stored, so a
+ * leaked table opens no session. A row can be deleted at any time (sign-out, the admin
+ * API's revoke), which ends that session at once.
+ */
+export const dashboardSessions = sqliteTable(
+  "dashboard_sessions",
+  {
+    /** Public handle for listing and revoking (never a credential). */
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** sha256 hex of the cookie's secret. */
+    secretHash: text("secret_hash").notNull(),
+    /** HMAC of the ADMIN_TOKEN the session was opened with: rotating the token ends every session. */
+    tokenTag: text("token_tag").notNull(),
+    /** Random per-session token every dashboard form must carry (CSRF). */
+    csrf: text("csrf").notNull(),
+    /** One message for the next page the session loads (set by a form action). */
+    flash: text("flash"),
+    /** Where the sign-in came from (CF-Connecting-IP) and with what, for the operator's list. */
+    client: text("client"),
+    userAgent: text("user_agent"),
+    createdAt: integer("created_at").notNull(),
+    lastSeen: integer("last_seen").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("dashboard_sessions_secret_hash").on(t.secretHash),
+    index("dashboard_sessions_expires_at").on(t.expiresAt),
+  ],
+);
+
+/** Failed dashboard sign-ins, per client, for throttling (rows older than the window are pruned). */
+export const dashboardLoginFailures = sqliteTable(
+  "dashboard_login_failures",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** The client key: its IPv4 address, its IPv6 /64, or "unknown". */
+    client: text("client").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [
+    index("dashboard_login_failures_client_at").on(t.client, t.at),
+    index("dashboard_login_failures_at").on(t.at),
+  ],
+);

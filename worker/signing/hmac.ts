@@ -1,6 +1,6 @@
 /**
  * HMAC-SHA256 signatures (crypto.subtle): the trainer webhook signs its bodies with it,
- * the dashboard its session cookies.
+ * the dashboard ties its sessions to the admin token with it.
  */
 
 /** Hex HMAC-SHA256 of `message` under `secret`. */

@@ -12,6 +12,8 @@ const TABLES = [
   "prefix_sightings",
   "prefix_traffic",
   "traffic_totals",
+  "dashboard_sessions",
+  "dashboard_login_failures",
 ];
 
 /** Applies migrations/ to the test D1 (once) and empties every table. */

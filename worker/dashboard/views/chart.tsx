@@ -2,37 +2,50 @@ const COLOURS = ["#d1495b", "#edae49", "#00798c", "#30638e", "#8e6c8a"];
 const W = 720;
 const H = 180;
 const PAD = { left: 36, right: 8, top: 8, bottom: 22 };
+const HOUR = 3_600_000;
 
-/** Hourly flagged events of the top prefixes as stacked bars: inline SVG, no script. Prefix text is JSX text (escaped). */
-export function EventsChart(props: {
-  series: { prefix: string; hour: number; events: number }[];
+/** Events per time bucket, per series (a prefix, or a detector). */
+export interface ChartPoint {
+  key: string;
+  /** Start of the bucket, ms. */
+  at: number;
+  events: number;
+}
+
+/** The time axis: `buckets` buckets of `bucketMs` from `since`. */
+export interface ChartAxis {
   since: number;
-  hours: number;
-}) {
-  const { series, since, hours } = props;
-  const prefixes = [...new Set(series.map((s) => s.prefix))];
-  const colour = (p: string) => COLOURS[prefixes.indexOf(p) % COLOURS.length];
-  const totals = new Array<number>(hours).fill(0);
-  const bars: { prefix: string; bucket: number; y0: number; n: number }[] = [];
-  for (const s of series) {
-    const bucket = Math.round((s.hour - since) / 3_600_000);
-    if (bucket < 0 || bucket >= hours) continue;
-    bars.push({ prefix: s.prefix, bucket, y0: totals[bucket], n: s.events });
+  buckets: number;
+  bucketMs: number;
+}
+
+/** "13:00" for hourly buckets, "11-26" for longer ones (UTC). */
+function bucketLabel(ms: number, bucketMs: number): string {
+  const iso = new Date(ms).toISOString();
+  return bucketMs < 24 * HOUR ? iso.slice(11, 16) : iso.slice(5, 10);
+}
+
+/** Stacked bars of events per bucket and series: inline SVG, no script. Series names are JSX text (escaped). */
+export function EventsChart(props: { points: ChartPoint[]; axis: ChartAxis; label: string }) {
+  const { points, axis } = props;
+  const keys = [...new Set(points.map((s) => s.key))];
+  const colour = (k: string) => COLOURS[keys.indexOf(k) % COLOURS.length];
+  const totals = new Array<number>(axis.buckets).fill(0);
+  const bars: { key: string; bucket: number; y0: number; n: number }[] = [];
+  for (const s of points) {
+    const bucket = Math.floor((s.at - axis.since) / axis.bucketMs);
+    if (bucket < 0 || bucket >= axis.buckets) continue;
+    bars.push({ key: s.key, bucket, y0: totals[bucket], n: s.events });
     totals[bucket] += s.events;
   }
   const max = Math.max(1, ...totals);
-  const bw = (W - PAD.left - PAD.right) / hours;
+  const bw = (W - PAD.left - PAD.right) / axis.buckets;
   const y = (v: number) => H - PAD.bottom - ((H - PAD.top - PAD.bottom) * v) / max;
-  const hourLabel = (b: number) => new Date(since + b * 3_600_000).toISOString().slice(11, 16);
+  const label = (b: number) => bucketLabel(axis.since + b * axis.bucketMs, axis.bucketMs);
+  const ticks = [...new Set([0, 0.25, 0.5, 0.75].map((f) => Math.floor(f * axis.buckets)).concat(axis.buckets - 1))];
   return (
     <figure style="margin:0">
-      <svg
-        width={W}
-        height={H}
-        viewBox={`0 0 ${W} ${H}`}
-        role="img"
-        aria-label={`Flagged events per hour, last ${hours} hours`}
-      >
+      <svg width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={props.label}>
         <line x1={PAD.left} y1={y(0)} x2={W - PAD.right} y2={y(0)} stroke="#999" />
         <text x={PAD.left - 4} y={y(max) + 4} text-anchor="end" font-size="10">
           {max}
@@ -40,9 +53,9 @@ export function EventsChart(props: {
         <text x={PAD.left - 4} y={y(0)} text-anchor="end" font-size="10">
           0
         </text>
-        {[0, 6, 12, 18, hours - 1].map((b) => (
+        {ticks.map((b) => (
           <text x={PAD.left + b * bw + bw / 2} y={H - 6} text-anchor="middle" font-size="10">
-            {hourLabel(b)}
+            {label(b)}
           </text>
         ))}
         {bars.map((b) => (
@@ -51,20 +64,20 @@ export function EventsChart(props: {
             y={y(b.y0 + b.n)}
             width={Math.max(1, bw - 2)}
             height={y(b.y0) - y(b.y0 + b.n)}
-            fill={colour(b.prefix)}
+            fill={colour(b.key)}
           >
-            <title>{`${b.prefix} — ${b.n} events, ${hourLabel(b.bucket)} UTC`}</title>
+            <title>{`${b.key} — ${b.n} events, ${label(b.bucket)} UTC`}</title>
           </rect>
         ))}
       </svg>
       <figcaption class="legend">
-        {prefixes.length === 0 && <span class="muted">No flagged events in the last {hours} hours.</span>}
-        {prefixes.map((p) => (
+        {props.label} (UTC). {keys.length === 0 && <span class="muted">No flagged events in this period.</span>}
+        {keys.map((k) => (
           <span style="margin-right:12px">
             <svg width="10" height="10">
-              <rect width="10" height="10" fill={colour(p)} />
+              <rect width="10" height="10" fill={colour(k)} />
             </svg>{" "}
-            <code>{p}</code>
+            <code>{k}</code>
           </span>
         ))}
       </figcaption>
