@@ -6,6 +6,7 @@
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import type { GPTInference } from "./gpt.js";
 import { createRng, logSumExp, TokenSampler, validateSamplingOptions } from "./sampling.js";
+import { topLogprobs, type TokenLogprob } from "./top.js";
 
 /** What generation needs from a model (GPTInference, or a wrapper around one). */
 export type CausalLM = Pick<GPTInference, "config" | "createCache" | "forward"> & { readonly inputIds?: number };
@@ -31,6 +32,8 @@ export interface GenerateOptions {
   stopTokens?: readonly number[];
   /** Called before each pick to ban or bias tokens (see {@link LogitMask}). */
   logitMask?: LogitMask;
+  /** With k > 0, each yielded token carries the k most likely tokens at its position ({@link GeneratedToken.top}). Default 0. */
+  topLogprobs?: number;
 }
 
 /** One generated token. */
@@ -44,6 +47,11 @@ export interface GeneratedToken {
   logprob: number;
   /** 0-based index of this token among the generated ones. */
   step: number;
+  /**
+   * With `topLogprobs` k > 0: the k most likely tokens at this position under the same
+   * distribution as `logprob` (the model's own, before logitMask, temperature and top-p).
+   */
+  top?: TokenLogprob[];
 }
 
 /** How generation ended. */
@@ -96,7 +104,10 @@ function* run(
     const token = sampler.sample(logits);
     if (stop.has(token)) return { finishReason: "stop", tokens: generated, stopToken: token };
     generated.push(token);
-    yield { token, logprob: unmasked[token] - lse, step };
+    const logprob = unmasked[token] - lse;
+    yield settings.topLogprobs > 0
+      ? { token, logprob, step, top: topLogprobs(unmasked, lse, settings.topLogprobs) }
+      : { token, logprob, step };
     if (generated.length >= settings.maxTokens || cache.length >= P)
       return { finishReason: "length", tokens: generated };
     next[0] = token;
@@ -135,12 +146,13 @@ interface ResolvedOptions {
   seed: number;
   stopTokens: readonly number[];
   logitMask?: LogitMask;
+  topLogprobs: number;
 }
 
 /** Defaults filled in; throws a message naming the bad option. */
 function resolveOptions(model: CausalLM, promptIds: readonly number[], options: GenerateOptions): ResolvedOptions {
   const { n_positions: P, vocab_size: V } = model.config;
-  const { maxTokens, temperature = 1, topP = 1, seed = 0, stopTokens = [], logitMask } = options;
+  const { maxTokens, temperature = 1, topP = 1, seed = 0, stopTokens = [], logitMask, topLogprobs = 0 } = options;
   if (!Number.isInteger(maxTokens) || maxTokens < 1)
     throw new Error(`generate: maxTokens must be an integer >= 1, got ${String(maxTokens)}`);
   validateSamplingOptions({ temperature, topP });
@@ -151,6 +163,8 @@ function resolveOptions(model: CausalLM, promptIds: readonly number[], options: 
   }
   if (logitMask !== undefined && typeof logitMask !== "function")
     throw new Error("generate: logitMask must be a function");
+  if (!Number.isInteger(topLogprobs) || topLogprobs < 0 || topLogprobs > V)
+    throw new Error(`generate: topLogprobs must be an integer in [0, ${V}], got ${String(topLogprobs)}`);
   if (promptIds.length === 0) throw new Error("generate: the prompt needs at least one token");
   if (promptIds.length > P)
     throw new Error(`generate: prompt of ${promptIds.length} tokens exceeds the model's context of n_positions=${P}`);
@@ -159,5 +173,5 @@ function resolveOptions(model: CausalLM, promptIds: readonly number[], options: 
     if (!Number.isInteger(t) || t < 0 || t >= ids)
       throw new Error(`generate: prompt token ${i} is ${String(t)}, outside the vocabulary [0, ${ids})`);
   });
-  return { maxTokens, temperature, topP, seed, stopTokens, logitMask };
+  return { maxTokens, temperature, topP, seed, stopTokens, logitMask, topLogprobs };
 }

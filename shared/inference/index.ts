@@ -20,3 +20,6 @@ export {
   type GeneratedToken,
   type LogitMask,
 } from "./generate.js";
+export { chainMasks, logitBias, penalties, type Penalties } from "./hooks.js";
+export { scoreTokens, type ScoredToken, type ScoringLM } from "./score.js";
+export { topLogprobs, type TokenLogprob } from "./top.js";
