@@ -10,12 +10,12 @@ import type { Env } from "./env.js";
 import type { ResponseGuard } from "./guard/contract.js";
 import { health } from "./health.js";
 import { modelStore, StoreError, type ServedModels } from "./model/index.js";
-import { chatCompletions, type ServingLimits } from "./openai/chat.js";
+import { chatCompletions } from "./openai/chat.js";
 import { ApiError, internalError } from "./openai/errors.js";
+import { resolveLimits, type ServingLimits } from "./openai/limits.js";
 import { listModels, retrieveModel } from "./openai/models.js";
 
-/** Defaults: bodies up to 64 KiB (prompts are bounded by the model's context anyway), up to 1024 completion tokens. */
-export const DEFAULT_LIMITS: ServingLimits = { maxBodyBytes: 64 * 1024, maxTokens: 1024 };
+export { DEFAULT_LIMITS } from "./openai/limits.js";
 
 /** How to build the app. */
 export interface AppOptions {
@@ -31,11 +31,7 @@ export interface AppOptions {
 
 /** Builds the app; options are validated here, once. */
 export function createApp(options: AppOptions = {}): Hono<AppEnv> {
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  for (const [name, v] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(v) || v < 1)
-      throw new Error(`createApp: limits.${name} must be a positive integer, got ${String(v)}`);
-  }
+  const limits = resolveLimits(options.limits);
   const models = options.models ?? modelStore;
   const guard = options.guard ?? (() => undefined);
 
@@ -46,15 +42,17 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.get("/v1/models", listModels(models));
   app.get("/v1/models/:id", retrieveModel(models));
   app.post("/v1/chat/completions", chatCompletions({ limits, models, guard }));
-  app.all("/v1/chat/completions", (c) => {
-    throw new ApiError(
-      405,
-      "invalid_request_error",
-      `${c.req.method} is not allowed on /v1/chat/completions; use POST.`,
-      null,
-      "method_not_allowed",
-    );
-  });
+  for (const path of ["/v1/chat/completions"]) {
+    app.all(path, (c) => {
+      throw new ApiError(
+        405,
+        "invalid_request_error",
+        `${c.req.method} is not allowed on ${path}; use POST.`,
+        null,
+        "method_not_allowed",
+      );
+    });
+  }
   app.notFound((c) =>
     c.json(
       new ApiError(

@@ -27,7 +27,7 @@ function drain(plan: ResponsePlan) {
   for (;;) {
     const r = started.pieces.next();
     if (r.done) return { ...started, pieces, text: pieces.join(""), outcome: r.value };
-    pieces.push(r.value);
+    pieces.push(r.value.text);
   }
 }
 
@@ -60,8 +60,8 @@ describe("guarded responses", () => {
       seen.logprobs.forEach((lp, i) => expect(lp).toBeCloseTo(reference.logprobs[i], 5));
       expect(seen.text).toBe(tokenizer.decode(seen.tokens));
       expect(seen.finished).toBe(false);
-      let text = first.done ? "" : first.value;
-      for (let r = started.pieces.next(); !r.done; r = started.pieces.next()) text += r.value;
+      let text = first.done ? "" : first.value.text;
+      for (let r = started.pieces.next(); !r.done; r = started.pieces.next()) text += r.value.text;
       expect(text).toBe(reference.text); // "pass" changes nothing
     });
   });

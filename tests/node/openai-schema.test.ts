@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { completionBudget } from "../../worker/openai/chat.js";
+import { completionBudget } from "../../worker/openai/budget.js";
 import { ApiError } from "../../worker/openai/errors.js";
 import { parseChatRequest } from "../../worker/openai/schema.js";
 
@@ -27,6 +27,12 @@ describe("chat request validation", () => {
       stop: [],
       stream: false,
       includeUsage: false,
+      n: 1,
+      logprobs: false,
+      topLogprobs: 0,
+      logitBias: new Map(),
+      presencePenalty: 0,
+      frequencyPenalty: 0,
     });
   });
 
@@ -57,6 +63,8 @@ describe("chat request validation", () => {
       logprobs: false,
       response_format: { type: "text" },
       tools: null,
+      tool_choice: "none",
+      modalities: ["text"],
     });
     expect(r.messages).toEqual([
       { role: "system", content: "be brief" },
@@ -122,7 +130,26 @@ describe("chat request validation", () => {
       "stream_options",
       /only allowed when 'stream'/,
     ],
-    ["n > 1", { ...ok, n: 2 }, "n", /Only n=1/],
+    ["n above the limit", { ...ok, n: 5 }, "n", /'n' must be at most 4, got 5/],
+    ["n zero", { ...ok, n: 0 }, "n", /at least 1/],
+    ["n fraction", { ...ok, n: 1.5 }, "n", /integer/],
+    ["logprobs a string", { ...ok, logprobs: "yes" }, "logprobs", /must be a boolean/],
+    ["top_logprobs above 20", { ...ok, logprobs: true, top_logprobs: 21 }, "top_logprobs", /at most 20/],
+    ["top_logprobs negative", { ...ok, logprobs: true, top_logprobs: -1 }, "top_logprobs", /at least 0/],
+    ["top_logprobs without logprobs", { ...ok, top_logprobs: 2 }, "top_logprobs", /needs 'logprobs' to be true/],
+    ["logit_bias an array", { ...ok, logit_bias: [1] }, "logit_bias", /object mapping token ids/],
+    ["logit_bias a word key", { ...ok, logit_bias: { a: 1 } }, "logit_bias", /"a" is not a token id/],
+    ["logit_bias a negative key", { ...ok, logit_bias: { "-1": 1 } }, "logit_bias", /"-1" is not a token id/],
+    ["logit_bias a padded key", { ...ok, logit_bias: { "01": 1 } }, "logit_bias", /"01" is not a token id/],
+    ["logit_bias above 100", { ...ok, logit_bias: { "5": 101 } }, "logit_bias.5", /between -100 and 100/],
+    ["logit_bias a string value", { ...ok, logit_bias: { "5": "1" } }, "logit_bias.5", /must be a number/],
+    ["presence_penalty above 2", { ...ok, presence_penalty: 2.5 }, "presence_penalty", /between -2 and 2/],
+    ["frequency_penalty below -2", { ...ok, frequency_penalty: -3 }, "frequency_penalty", /between -2 and 2/],
+    ["frequency_penalty a string", { ...ok, frequency_penalty: "1" }, "frequency_penalty", /must be a number/],
+    ["tool_choice", { ...ok, tool_choice: "auto" }, "tool_choice", /not supported/],
+    ["audio output", { ...ok, audio: { voice: "x" } }, "audio", /not supported/],
+    ["audio modality", { ...ok, modalities: ["text", "audio"] }, "modalities", /not supported/],
+    ["predicted output", { ...ok, prediction: { type: "content" } }, "prediction", /not supported/],
     ["tools", { ...ok, tools: [{ type: "function" }] }, "tools", /not supported/],
     ["json mode", { ...ok, response_format: { type: "json_object" } }, "response_format", /not supported/],
   ])("rejects %s with a 400 naming the field", (_name, body, param, message) => {
@@ -132,6 +159,26 @@ describe("chat request validation", () => {
     expect(e.param).toBe(param);
     expect(e.message).toMatch(message);
     expect(e.toJSON()).toEqual({ error: { message: e.message, type: "invalid_request_error", param, code: e.code } });
+  });
+
+  it("accepts logprobs, top_logprobs, logit_bias, penalties and n within OpenAI's ranges", () => {
+    const r = parseChatRequest({
+      ...ok,
+      logprobs: true,
+      top_logprobs: 20,
+      logit_bias: { "0": -100, "104": 100, "7": 0.5 },
+      presence_penalty: -2,
+      frequency_penalty: 2,
+      n: 4,
+    });
+    expect(r).toMatchObject({ logprobs: true, topLogprobs: 20, presencePenalty: -2, frequencyPenalty: 2, n: 4 });
+    expect([...r.logitBias]).toEqual([
+      [0, -100],
+      [7, 0.5],
+      [104, 100],
+    ]);
+    expect(parseChatRequest({ ...ok, n: 6 }, { maxChoices: 6 }).n).toBe(6); // the limit is configurable
+    expect(parseChatRequest({ ...ok, logprobs: true }).topLogprobs).toBe(0);
   });
 });
 

@@ -1,9 +1,12 @@
 /**
  * One guarded response: generate, hold back the first `prefixTokens` tokens, ask
  * the guard, apply its decision, then release the rest token by token through
- * stop-string matching. Pure of I/O: the HTTP layer (chat.ts) frames the text.
+ * redaction, stop-string matching and token alignment (each piece of text carries the
+ * tokens it completes, with their log-probabilities). Pure of I/O: the HTTP layer
+ * (chat-*.ts, completions-*.ts) frames the pieces.
  */
 import {
+  chainMasks,
   generate,
   type CausalLM,
   type GenerateResult,
@@ -12,8 +15,7 @@ import {
 } from "../../shared/inference/index.js";
 import { chatStopTokens, type Tokenizer } from "../../shared/tokenizer/index.js";
 import type { GuardDecision, GuardSession } from "../guard/contract.js";
-import { TextSkipper, TokenTextDecoder } from "./decode.js";
-import { StopMatcher } from "./stop.js";
+import { ServedText, type ServedPiece as TextPiece } from "./served-text.js";
 
 /** Served when the guard keeps asking to regenerate after the last attempt. */
 export const FALLBACK_REFUSAL = "I can't help with that request.";
@@ -26,12 +28,19 @@ export interface ResponsePlan {
   model: CausalLM;
   tokenizer: Tokenizer;
   promptIds: readonly number[];
+  /** ≥ 1. */
   maxTokens: number;
   temperature: number;
   topP: number;
   seed: number;
   /** OpenAI stop strings. */
   stop: readonly string[];
+  /** The request's own logit hooks (logit_bias, penalties); the guard's masks run after them. */
+  logitMask?: LogitMask;
+  /** Alternatives to report per token ({@link GeneratedToken.top}); default 0. */
+  topLogprobs?: number;
+  /** Tokens that end the answer (not served); default the chat template's (`<|end|>`, `<|endoftext|>`). */
+  stopTokens?: readonly number[];
   /** The guard's session for this response; undefined serves unguarded. */
   session?: GuardSession;
   /** Generations allowed when the guard asks to regenerate; default {@link DEFAULT_MAX_ATTEMPTS}. */
@@ -48,14 +57,22 @@ export interface ResponseOutcome {
   completionTokens: number;
 }
 
+/**
+ * A piece of the served answer: text, and the model's tokens whose text is now wholly
+ * served (with their log-probabilities and offsets in the served text). Text the guard
+ * put in place of the model's (a refusal) comes with no tokens; tokens whose text was
+ * withheld (redacted, or cut by a stop string) are never in a piece.
+ */
+export type ServedPiece = TextPiece<GeneratedToken>;
+
 /** A response whose guard decision is made; nothing has been released yet. */
 export interface StartedResponse {
   /** The decision applied (after any regenerations); "pass" when unguarded. */
   decision: GuardDecision;
   /** Generations run (1 unless the guard asked to regenerate). */
   attempts: number;
-  /** The response text, piece by piece (never ""), returning how it ended. Pulling drives the model. */
-  pieces: Generator<string, ResponseOutcome, void>;
+  /** The response, piece by piece (never empty), returning how it ended. Pulling drives the model. */
+  pieces: Generator<ServedPiece, ResponseOutcome, void>;
 }
 
 /**
@@ -75,8 +92,14 @@ export function startResponse(plan: ResponsePlan): StartedResponse {
       temperature: plan.temperature,
       topP: plan.topP,
       seed: plan.seed,
-      stopTokens: chatStopTokens(tokenizer),
-      logitMask: combineMasks(session?.logitMask, banned.size > 0 ? banFirstTokens([...banned]) : undefined),
+      stopTokens: plan.stopTokens ?? chatStopTokens(tokenizer),
+      // The guard's masks last: its bans hold whatever the request's hooks did.
+      logitMask: chainMasks(
+        plan.logitMask,
+        session?.logitMask,
+        banned.size > 0 ? banFirstTokens([...banned]) : undefined,
+      ),
+      topLogprobs: plan.topLogprobs ?? 0,
     });
     const held: GeneratedToken[] = [];
     let ended: GenerateResult | undefined;
@@ -113,24 +136,24 @@ export function startResponse(plan: ResponsePlan): StartedResponse {
   }
 }
 
-/** The model's text: the held tokens, then the rest as it is generated. */
+/**
+ * The model's text: the held tokens (with their own log-probabilities), then the rest as
+ * it is generated, each token's text through redaction and stop strings.
+ */
 function* release(
   plan: ResponsePlan,
   held: readonly GeneratedToken[],
   tokens: Generator<GeneratedToken, GenerateResult, void>,
   ended: GenerateResult | undefined,
   skipChars: number,
-): Generator<string, ResponseOutcome, void> {
-  const decoder = new TokenTextDecoder(plan.tokenizer);
-  const skipper = new TextSkipper(skipChars);
-  const stop = new StopMatcher(plan.stop);
+): Generator<ServedPiece, ResponseOutcome, void> {
+  const out = new ServedText<GeneratedToken>(plan.tokenizer, skipChars, plan.stop);
   let count = held.length;
-  const emit = (text: string): string => stop.push(skipper.push(text));
   try {
     for (const t of held) {
-      const text = emit(decoder.push(t.token));
-      if (text) yield text;
-      if (stop.stopped) return { finishReason: "stop", completionTokens: count };
+      const piece = out.push(t);
+      if (piece) yield piece;
+      if (out.stopped) return { finishReason: "stop", completionTokens: count };
     }
     while (!ended) {
       const r = tokens.next();
@@ -139,20 +162,20 @@ function* release(
         break;
       }
       count++;
-      const text = emit(decoder.push(r.value.token));
-      if (text) yield text;
-      if (stop.stopped) return { finishReason: "stop", completionTokens: count };
+      const piece = out.push(r.value);
+      if (piece) yield piece;
+      if (out.stopped) return { finishReason: "stop", completionTokens: count };
     }
-    const tail = emit(decoder.flush()) + stop.flush();
+    const tail = out.end();
     if (tail) yield tail;
-    return { finishReason: stop.stopped ? "stop" : ended.finishReason, completionTokens: count };
+    return { finishReason: out.stopped ? "stop" : ended.finishReason, completionTokens: count };
   } finally {
     tokens.return(DISCARDED); // a consumer that stops early stops the model too
   }
 }
 
-function* refusal(message: string, generated: number): Generator<string, ResponseOutcome, void> {
-  if (message) yield message;
+function* refusal(message: string, generated: number): Generator<ServedPiece, ResponseOutcome, void> {
+  if (message) yield { text: message, tokens: [] };
   return { finishReason: "content_filter", completionTokens: generated };
 }
 
@@ -161,15 +184,6 @@ export function banFirstTokens(tokens: readonly number[]): LogitMask {
   return function banFirst(logits, step) {
     if (step !== 0) return;
     for (const t of tokens) if (t >= 0 && t < logits.length) logits[t] = -Infinity;
-  };
-}
-
-/** Applies each defined mask in order. */
-export function combineMasks(...masks: (LogitMask | undefined)[]): LogitMask | undefined {
-  const list = masks.filter((m): m is LogitMask => m !== undefined);
-  if (list.length <= 1) return list[0];
-  return function combined(logits, step, generated) {
-    for (const m of list) m(logits, step, generated);
   };
 }
 

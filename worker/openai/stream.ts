@@ -60,3 +60,37 @@ export function eventStream(source: EventSource): ReadableStream<Uint8Array> {
     },
   });
 }
+
+/**
+ * A byte stream of the SSE text a generator yields (one yield per pull). `close` runs
+ * once when the stream ends, completed or cancelled; an error thrown by the generator
+ * becomes a final OpenAI error event (the client's library raises it) and is logged
+ * under `label`.
+ */
+export function generatorStream(
+  events: Generator<string, void, void>,
+  close: (cancelled: boolean) => void,
+  label: string,
+): ReadableStream<Uint8Array> {
+  return eventStream({
+    next() {
+      const r = events.next();
+      return r.done ? null : r.value;
+    },
+    close(cancelled) {
+      if (cancelled) events.return();
+      close(cancelled);
+    },
+    fail(error) {
+      console.error(`${label} stream failed`, error);
+      return sseData({
+        error: {
+          message: "The server had an error while generating the response.",
+          type: "server_error",
+          param: null,
+          code: "internal_error",
+        },
+      });
+    },
+  });
+}
