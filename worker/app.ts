@@ -11,6 +11,7 @@ import type { ResponseGuard } from "./guard/contract.js";
 import { health } from "./health.js";
 import { modelStore, StoreError, type ServedModels } from "./model/index.js";
 import { chatCompletions } from "./openai/chat.js";
+import { completions } from "./openai/completions.js";
 import { ApiError, internalError } from "./openai/errors.js";
 import { resolveLimits, type ServingLimits } from "./openai/limits.js";
 import { listModels, retrieveModel } from "./openai/models.js";
@@ -42,7 +43,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.get("/v1/models", listModels(models));
   app.get("/v1/models/:id", retrieveModel(models));
   app.post("/v1/chat/completions", chatCompletions({ limits, models, guard }));
-  for (const path of ["/v1/chat/completions"]) {
+  app.post("/v1/completions", completions({ limits, models, guard }));
+  for (const path of ["/v1/chat/completions", "/v1/completions"]) {
     app.all(path, (c) => {
       throw new ApiError(
         405,
