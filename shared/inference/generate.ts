@@ -62,6 +62,8 @@ export interface GenerateResult {
   tokens: number[];
   /** The stop token that ended generation, when finishReason is "stop". */
   stopToken?: number;
+  /** That stop token as it was picked: its logprob (and top alternatives when asked), like a yielded token. */
+  stopStep?: GeneratedToken;
 }
 
 /**
@@ -102,12 +104,14 @@ function* run(
     }
     const unmasked = settings.logitMask ? rawLogits : logits; // the sampler leaves logits as they are
     const token = sampler.sample(logits);
-    if (stop.has(token)) return { finishReason: "stop", tokens: generated, stopToken: token };
-    generated.push(token);
     const logprob = unmasked[token] - lse;
-    yield settings.topLogprobs > 0
-      ? { token, logprob, step, top: topLogprobs(unmasked, lse, settings.topLogprobs) }
-      : { token, logprob, step };
+    const picked: GeneratedToken =
+      settings.topLogprobs > 0
+        ? { token, logprob, step, top: topLogprobs(unmasked, lse, settings.topLogprobs) }
+        : { token, logprob, step };
+    if (stop.has(token)) return { finishReason: "stop", tokens: generated, stopToken: token, stopStep: picked };
+    generated.push(token);
+    yield picked;
     if (generated.length >= settings.maxTokens || cache.length >= P)
       return { finishReason: "length", tokens: generated };
     next[0] = token;

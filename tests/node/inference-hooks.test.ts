@@ -83,6 +83,16 @@ describe("generate with topLogprobs", () => {
     expect(tokensOf({ maxTokens: 3, temperature: 0 })[0].top).toBeUndefined(); // off by default
   });
 
+  it("returns the stop token that ended generation as it was picked, with its logprob and alternatives", () => {
+    const greedy = tokensOf({ maxTokens: 6, temperature: 0, topLogprobs: 2 });
+    const stopAt = greedy.findIndex((s) => s.token === greedy[2].token); // its first occurrence
+    const it = generate(model, prompt, { maxTokens: 6, temperature: 0, topLogprobs: 2, stopTokens: [greedy[2].token] });
+    let r = it.next();
+    while (!r.done) r = it.next();
+    expect(r.value).toMatchObject({ finishReason: "stop", tokens: greedy.slice(0, stopAt).map((s) => s.token) });
+    expect(r.value.stopStep).toEqual(greedy[stopAt]);
+  });
+
   it("refuses a topLogprobs that is not an integer in [0, V]", () => {
     expect(() => generate(model, prompt, { maxTokens: 2, topLogprobs: -1 })).toThrow(/topLogprobs must be an integer/);
     expect(() => generate(model, prompt, { maxTokens: 2, topLogprobs: tiny.vocab_size + 1 })).toThrow(/topLogprobs/);

@@ -136,6 +136,44 @@ describe("legacy completions", () => {
     want.steps.forEach((s, i) => expect(lp.top_logprobs[ids.length + i]![spell(s.token)]).toBe(s.logprob));
   });
 
+  it("lists the token that ended the answer (no text of its own), as harnesses expect one generated token", async () => {
+    const ids = loaded.tokenizer.encode("Once upon");
+    const end = loaded.tokenizer.special.endOfTurn;
+    const forceEnd = { [String(end)]: 100 };
+    const { json } = await complete({
+      prompt: "Once upon",
+      max_tokens: 1,
+      echo: true,
+      logprobs: 1,
+      logit_bias: forceEnd,
+    });
+    const [choice] = json.choices;
+    expect(choice).toMatchObject({ text: "Once upon", finish_reason: "stop" });
+    const scored = scoreTokens(loaded.model, [...ids, end], 1);
+    expect(choice.logprobs!.tokens).toEqual([...ids.map(spell), "<|end|>"]);
+    expect(choice.logprobs!.token_logprobs).toEqual(scored.map((s) => s.logprob));
+    expect(choice.logprobs!.text_offset.at(-1)).toBe("Once upon".length);
+    expect(json.usage.completion_tokens).toBe(0); // usage counts the answer's tokens, not its end
+    // Chat does not list it: its content entries are the text's tokens only.
+    const chat = await createApp({ models: () => models }).request(
+      "/v1/chat/completions",
+      {
+        method: "POST",
+        body: JSON.stringify({
+          model: "m",
+          messages: [{ role: "user", content: "x" }],
+          logprobs: true,
+          logit_bias: forceEnd,
+        }),
+      },
+      TEST_ENV,
+    );
+    expect(((await chat.json()) as { choices: { logprobs: unknown }[] }).choices[0].logprobs).toEqual({
+      content: [],
+      refusal: null,
+    });
+  });
+
   it("answers several prompts (text and ids) with n choices each, prompt-major", async () => {
     const prompts = ["ab", [104, 105], "xyz"];
     const { json } = await complete({ prompt: prompts, max_tokens: 5, temperature: 1, seed: 7, n: 2 });
@@ -147,8 +185,12 @@ describe("legacy completions", () => {
       ),
     );
     expect(json.usage.prompt_tokens).toBe(2 + 2 + 3);
-    const arrays = await complete({ prompt: [[72], [73, 74]], max_tokens: 1, echo: true });
-    expect(arrays.json.choices.map((c) => c.text.slice(0, c.text.length - 1))).toEqual(["H", "IJ"]);
+    const arrays = await complete({ prompt: [[72], [73, 74]], max_tokens: 1, echo: true, temperature: 0 });
+    expect(arrays.json.choices.map((c) => c.text)).toEqual(
+      [[72], [73, 74]].map(
+        (ids) => loaded.tokenizer.decode(ids) + reference(ids, { maxTokens: 1, temperature: 0 }).text,
+      ),
+    );
   });
 
   it("streams the same text and logprobs, echo first, offsets counted from the start of each choice", async () => {

@@ -9,7 +9,13 @@ import type { GuardSession, ResponseGuard } from "../guard/contract.js";
 import type { LoadedModel } from "../model/index.js";
 import { ApiError } from "./errors.js";
 import type { SamplingPlan } from "./plan.js";
-import { startResponse, type ResponseOutcome, type ServedPiece, type StartedResponse } from "./respond.js";
+import {
+  startResponse,
+  type ResponseOutcome,
+  type ResponsePlan,
+  type ServedPiece,
+  type StartedResponse,
+} from "./respond.js";
 
 /** One prompt to answer. */
 export interface PromptPlan {
@@ -33,6 +39,8 @@ export interface ChoicesSpec {
   topLogprobs: number;
   /** Tokens that end an answer; default the chat template's. */
   stopTokens?: readonly number[];
+  /** List the stop token that ended an answer with its logprob (legacy completions; see {@link ResponsePlan}). */
+  listStopToken?: boolean;
   waitUntil: (promise: Promise<unknown>) => void;
 }
 
@@ -90,6 +98,7 @@ export async function startChoices(spec: ChoicesSpec): Promise<StartedChoices> {
                 logitMask: sampling.logitMask,
                 topLogprobs: spec.topLogprobs,
                 stopTokens: spec.stopTokens,
+                listStopToken: spec.listStopToken,
                 session,
               });
         choices.push({ index: p * n + i, prompt: p, response });

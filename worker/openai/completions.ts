@@ -35,6 +35,7 @@ export function completions(deps: ServingDeps): Handler<AppEnv> {
       sampling,
       topLogprobs: request.logprobs ?? 0,
       stopTokens: completionStopTokens(tokenizer),
+      listStopToken: true,
       waitUntil,
     });
     const meta = completionMeta(c, "cmpl", loaded);

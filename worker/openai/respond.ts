@@ -41,6 +41,12 @@ export interface ResponsePlan {
   topLogprobs?: number;
   /** Tokens that end the answer (not served); default the chat template's (`<|end|>`, `<|endoftext|>`). */
   stopTokens?: readonly number[];
+  /**
+   * List the stop token that ended the answer among the last piece's tokens (legacy
+   * completions: OpenAI's and vLLM's logprobs include it, and harnesses count on a
+   * generated token at the end); it adds no text. Default false (chat does not list it).
+   */
+  listStopToken?: boolean;
   /** The guard's session for this response; undefined serves unguarded. */
   session?: GuardSession;
   /** Generations allowed when the guard asks to regenerate; default {@link DEFAULT_MAX_ATTEMPTS}. */
@@ -166,7 +172,7 @@ function* release(
       if (piece) yield piece;
       if (out.stopped) return { finishReason: "stop", completionTokens: count };
     }
-    const tail = out.end();
+    const tail = out.end(plan.listStopToken ? ended.stopStep : undefined);
     if (tail) yield tail;
     return { finishReason: out.stopped ? "stop" : ended.finishReason, completionTokens: count };
   } finally {

@@ -38,9 +38,15 @@ export class ServedText<T extends { token: number }> {
     return this.add(token, this.decoder.push(token.token), false);
   }
 
-  /** At the end of generation: pending bytes and held-back text, or null when there is none. */
-  end(): ServedPiece<T> | null {
-    return this.add(undefined, this.decoder.flush(), true);
+  /**
+   * At the end of generation: pending bytes and held-back text, then `stopToken` (the token
+   * that ended the answer: it adds no text, so it sits at the end), or null when there is none.
+   */
+  end(stopToken?: T): ServedPiece<T> | null {
+    const piece = this.add(undefined, this.decoder.flush(), true);
+    if (stopToken === undefined || this.stop.stopped) return piece;
+    const last = { item: stopToken, offset: this.served };
+    return piece ? { text: piece.text, tokens: [...piece.tokens, last] } : { text: "", tokens: [last] };
   }
 
   private add(token: T | undefined, text: string, last: boolean): ServedPiece<T> | null {
