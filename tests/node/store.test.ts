@@ -151,15 +151,21 @@ describe("publishing", () => {
 
   it("refuses bytes the Worker could not load", async () => {
     const current = (await readManifest(store, TEST_MANIFEST_KEY))!.manifest.current;
-    await expect(
-      publishVersion(store, TEST_MANIFEST_KEY, {
-        jobId: 5,
-        base: current,
-        bytes: new TextEncoder().encode("not a model"),
-        note: "",
-        metrics: {},
-      }),
-    ).rejects.toMatchObject({ kind: "corrupt" });
+    const refused = await publishVersion(store, TEST_MANIFEST_KEY, {
+      jobId: 5,
+      base: current,
+      bytes: new TextEncoder().encode("not a model"),
+      note: "",
+      metrics: {},
+    }).catch((e: unknown) => e);
+    // The store's own error, saying why: the bytes are not a safetensors file at all.
+    expect(refused).toBeInstanceOf(StoreError);
+    expect(refused).toMatchObject({
+      kind: "corrupt",
+      message: expect.stringMatching(
+        /^not a servable model file: header length \d+ is over the \d+-byte limit \(not a safetensors file\?\)$/,
+      ),
+    });
     expect((await readManifest(store, TEST_MANIFEST_KEY))!.manifest.current).toBe(current);
   });
 
