@@ -195,6 +195,28 @@ describe("OpenAI-compatible serving under wrangler dev", () => {
       "context_length_exceeded",
     ],
     ["an oversized body", { model: MODEL, messages: user("x".repeat(70_000)) }, 413, null, "request_too_large"],
+    [
+      "tools",
+      { model: MODEL, messages: user("x"), tools: [{ type: "function" }] },
+      400,
+      "tools",
+      "unsupported_parameter",
+    ],
+    ["n above the maximum", { model: MODEL, messages: user("x"), n: 5 }, 400, "n", "integer_above_max_value"],
+    [
+      "a logit_bias id outside the vocabulary",
+      { model: MODEL, messages: user("x"), logit_bias: { "999": 1 } },
+      400,
+      "logit_bias.999",
+      "invalid_token_id",
+    ],
+    [
+      "top_logprobs without logprobs",
+      { model: MODEL, messages: user("x"), top_logprobs: 2 },
+      400,
+      "top_logprobs",
+      null,
+    ],
   ])("answers %s with a 4xx in OpenAI's error shape", async (_name, body, status, param, code) => {
     const res = await post(body);
     expect(res.status).toBe(status);
