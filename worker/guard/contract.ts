@@ -13,6 +13,12 @@ export interface ResponseGuard {
 
 /** What the guard knows about a request. */
 export interface GuardRequest {
+  /**
+   * Server-chosen request id. Serving begins one session per choice (`n` > 1), all with the
+   * same requestId and promptText, and the guard must count that prompt once (today: events
+   * are unique per requestId, sightings per prefix and prompt). A legacy completion with
+   * several prompts uses `<request id>/<i>` for prompt i.
+   */
   requestId: string;
   /** The prompt as the model sees it (chat template applied, decoded), for hashing and excerpts. */
   promptText: string;
