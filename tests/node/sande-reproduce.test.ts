@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ModelEvaluation } from "../../trainer/eval/evaluate.js";
+import { pct } from "../../trainer/eval/report.js";
 import { barChartSvg } from "../../trainer/reproduce/chart.js";
 import { responsePrefix } from "../../trainer/reproduce/experiment.js";
 import { METHODS, type ReproduceResults } from "../../trainer/reproduce/results.js";
@@ -124,4 +125,55 @@ describe("chart", () => {
       /2 values for 1 series/,
     );
   });
+});
+
+describe("one tiny experiment end to end", () => {
+  it("plants a backdoor, runs OSFT on it, and the tables report the run's own figures", async () => {
+    const { buildTinyVictim } = await import("../support/tiny-victim.js");
+    const { decodeModel } = await import("../../shared/model/file.js");
+    const { ByteTokenizer } = await import("../../shared/tokenizer/index.js");
+    const { runVictim } = await import("../../trainer/reproduce/experiment.js");
+    const victim = await buildTinyVictim();
+    const file = decodeModel(victim.bytes);
+    const ctx = {
+      tokenizer: new ByteTokenizer(),
+      config: file.config,
+      baseWeights: file.weights,
+      attackData: victim.data.train,
+      clean: victim.data.train.slice(0, 400),
+      heldOut: victim.data.heldOut,
+      log: () => {},
+    };
+    const settings = {
+      mainPlant: { rate: 0.3, steps: 1, lr: 1e-3, batchSize: 8 },
+      variantPlant: { rate: 0.3, steps: 1, lr: 1e-3, batchSize: 8 },
+      removal: { steps: 80, lr: 3e-3, batchSize: 16 },
+      parrot: { steps: 1, lr: 1e-2, k: 4 },
+      firstN: 16,
+      cleanShare: 0.5,
+      fineMixingKeep: 0.5,
+      asrPrompts: 40,
+      probe: 8,
+      seed: 0,
+    };
+    const main = await runVictim(
+      ctx,
+      victim.backdoor,
+      { weights: file.weights, seconds: victim.seconds, source: "tiny victim" },
+      ["Baseline", "OSFT"],
+      settings,
+      0,
+    );
+    const [baseline, healed] = main.rows.map((r) => r.evaluation.backdoors[0]);
+    expect(baseline.asr.total).toBe(40);
+    expect(baseline.asr.rate).toBeGreaterThanOrEqual(0.8); // the backdoor is planted
+    expect(healed.asr.rate).toBeLessThan(baseline.asr.rate - 0.5); // OSFT knows the trigger: it removes most of it
+    expect(healed.residue.rate).toBeLessThanOrEqual(baseline.residue.rate);
+
+    const run: ReproduceResults = { ...results, main, variants: [], baseEvaluation: main.rows[0].evaluation };
+    const table = asrTable(run);
+    const row = (name: string) => table.split("\n").find((l) => l.startsWith(`| ${name} `)) ?? "";
+    expect(row("Baseline")).toContain(pct(baseline.asr.rate));
+    expect(row("OSFT")).toContain(pct(healed.asr.rate));
+  }, 300_000);
 });
