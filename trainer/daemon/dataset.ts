@@ -22,7 +22,11 @@ export async function downloadDataset(bucket: S3Bucket, prefix: string): Promise
       throw new DaemonError("corrupt", `clean dataset ${key}: ${(e as Error).message}`);
     }
   };
-  const [train, heldOut] = await Promise.all([read(keys.train), read(keys.heldOut)]);
+  // Both reads run at once; a failure is reported in key order (train first), not in whichever order they finished.
+  const settled = await Promise.allSettled([read(keys.train), read(keys.heldOut)]);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  const [train, heldOut] = settled.map((r) => (r as PromiseFulfilledResult<Example[]>).value);
   if (train.length === 0 || heldOut.length === 0)
     throw new DaemonError(
       "corrupt",
