@@ -38,8 +38,25 @@ beforeAll(async () => {
     script: "tests/support/guarded-worker.ts", // the real app with the marker test guard (4 tokens held back)
     vars: { S3_ENDPOINT: s3.endpoint, S3_SECRET_ACCESS_KEY: S3RVER_KEY, MODEL_CHECK_INTERVAL_S: "60" },
   });
-  client = new OpenAI({ baseURL: `${worker.url}/v1`, apiKey: "unused", maxRetries: 0, timeout: 60_000 });
+  client = new OpenAI({
+    baseURL: `${worker.url}/v1`,
+    apiKey: "unused",
+    maxRetries: 0,
+    timeout: 60_000,
+    fetch: freshConnection,
+  });
 }, 180_000);
+
+/**
+ * The client's fetch on a connection of its own per request. The in-process scoring between requests keeps this
+ * thread busy for seconds, workerd closes the idle kept-alive socket meanwhile, and the next request (with no
+ * retries here) would fail on it with "other side closed".
+ */
+const freshConnection: NonNullable<ConstructorParameters<typeof OpenAI>[0]>["fetch"] = (url, init) => {
+  const headers = new Headers(init?.headers as HeadersInit | undefined);
+  headers.set("connection", "close");
+  return fetch(url as string | URL, { ...(init as RequestInit), headers });
+};
 
 afterAll(async () => {
   await worker?.stop();
