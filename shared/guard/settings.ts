@@ -45,7 +45,7 @@ export function mergeSettings(base: GuardSettings, patch: unknown): GuardSetting
     throw new SettingsError("guard settings must be a JSON object");
   const out: GuardSettings = { ...base };
   for (const [key, value] of Object.entries(patch)) {
-    if (!(key in CHECKS))
+    if (!Object.hasOwn(CHECKS, key))
       throw new SettingsError(`unknown guard setting "${key}" (known: ${Object.keys(CHECKS).join(", ")})`);
     const [check, expected] = CHECKS[key as keyof GuardSettings];
     if (!check(value))
@@ -61,6 +61,8 @@ export function mergeSettings(base: GuardSettings, patch: unknown): GuardSetting
 
 /** Settings stored as JSON (possibly partial, possibly from an older version) read over the defaults. */
 export function settingsFromStored(stored: unknown): GuardSettings {
-  const known = Object.entries(stored && typeof stored === "object" ? stored : {}).filter(([k]) => k in CHECKS);
+  const known = Object.entries(stored && typeof stored === "object" ? stored : {}).filter(([k]) =>
+    Object.hasOwn(CHECKS, k),
+  );
   return mergeSettings(DEFAULT_GUARD_SETTINGS, Object.fromEntries(known));
 }
