@@ -18,4 +18,15 @@ describe("admin API input", () => {
       });
     }
   });
+
+  it("refuses a regex rule prone to catastrophic backtracking with a 400 saying why", async () => {
+    const call = adminClient({});
+    const r = await call<ErrorBody>("POST", "/phrases", { kind: "regex", pattern: "(a+)+$" });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toEqual({
+      type: "invalid_request",
+      message: expect.stringMatching(/^unsafe regular expression: nested quantifiers/),
+    });
+    expect((await call<{ phrases: unknown[] }>("GET", "/phrases")).json.phrases).toEqual([]);
+  });
 });
