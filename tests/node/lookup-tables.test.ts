@@ -47,3 +47,15 @@ describe("safetensors dtypes", () => {
     expect(() => decodeSafetensors(file)).toThrow(/dtype "toString" is not supported/);
   });
 });
+
+describe("calibration counts", () => {
+  it("counts answers named constructor or __proto__ like any other", async () => {
+    const { tally } = await import("../../shared/guard/calibrate.js");
+    const counts = tally(["constructor", "__proto__", "constructor", "yes", "tostring"]);
+    expect(JSON.parse(JSON.stringify(counts))).toEqual(
+      JSON.parse('{"constructor": 2, "__proto__": 1, "yes": 1, "tostring": 1}'),
+    );
+    expect(Object.getPrototypeOf(counts)).toBe(Object.prototype);
+    expect(Object.values(counts).every((n) => Number.isInteger(n))).toBe(true);
+  });
+});
