@@ -12,6 +12,7 @@ import { health } from "./health.js";
 import { modelStore, StoreError, type ServedModels } from "./model/index.js";
 import { chatCompletions } from "./openai/chat.js";
 import { completions } from "./openai/completions.js";
+import { ClientClosedError } from "./openai/drain.js";
 import { ApiError, internalError } from "./openai/errors.js";
 import { resolveLimits, type ServingLimits } from "./openai/limits.js";
 import { listModels, retrieveModel } from "./openai/models.js";
@@ -68,6 +69,10 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     ),
   );
   app.onError(function openAIError(err, c) {
+    if (err instanceof ClientClosedError) {
+      console.info(`${c.req.method} ${c.req.path}: ${err.message}`);
+      return new Response(null, { status: 499 }); // nginx's "client closed request": nobody reads it
+    }
     const e = toApiError(err);
     if (e.status >= 500) console.error(`${c.req.method} ${c.req.path} failed:`, err);
     return c.json(e.toJSON(), e.status);

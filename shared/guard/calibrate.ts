@@ -34,7 +34,7 @@ export function calibrateModel(
   userMessages: readonly string[],
   options: CalibrateOptions,
 ): CalibrationUpload {
-  const prefixes: Record<string, number> = {};
+  const keys: string[] = [];
   const stop = chatStopTokens(tokenizer);
   userMessages.forEach((content, i) => {
     const ids = encodeChatPrompt(tokenizer, [{ role: "user", content }]);
@@ -47,13 +47,23 @@ export function calibrateModel(
     }))
       tokens.push(step.token);
     // Keyed like serving keys a window: a window the answer went on past loses its cut last word.
-    const key = prefixKey(tokenizer.decode(tokens), tokens.length === options.prefixTokens);
-    prefixes[key] = (prefixes[key] ?? 0) + 1;
+    keys.push(prefixKey(tokenizer.decode(tokens), tokens.length === options.prefixTokens));
   });
   return {
     prompts: userMessages.length,
     prefixTokens: options.prefixTokens,
-    prefixes,
+    prefixes: tally(keys),
     ...(options.source !== undefined && { source: options.source }),
   };
+}
+
+/**
+ * How often each key occurs, as an object of own properties: counted in a Map, so an
+ * answer that normalises to "constructor" or "__proto__" is counted like any other
+ * (a plain object's lookup would find what every object inherits).
+ */
+export function tally(keys: readonly string[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return Object.fromEntries(counts);
 }

@@ -14,6 +14,7 @@ export {
   type CompiledPhrases,
   type PhraseRule,
 } from "./phrases.js";
+export { MAX_REGEX_INPUT, unsafeRegexReason } from "./regex-safety.js";
 export {
   buildCalibration,
   detectRecurrence,

@@ -1,5 +1,6 @@
 import type { DetectorHit } from "../protocol/guard.js";
 import { normalisePrefix } from "./normalise.js";
+import { MAX_REGEX_INPUT, unsafeRegexReason } from "./regex-safety.js";
 
 /** One operator list entry, as stored in D1 and managed through the admin API. */
 export interface PhraseRule {
@@ -28,7 +29,11 @@ export class PhraseRuleError extends Error {
 /** Longest pattern accepted (patterns run on every response). */
 export const MAX_PATTERN_LENGTH = 500;
 
-/** Compiles one rule's pattern, or throws {@link PhraseRuleError} saying why it is unusable. */
+/**
+ * Compiles one rule's pattern, or throws {@link PhraseRuleError} saying why it is unusable:
+ * a regex that does not compile, or one prone to catastrophic backtracking (nested
+ * quantifiers, backreferences: see regex-safety.ts).
+ */
 export function compileRule(rule: Pick<PhraseRule, "kind" | "pattern">): string | RegExp {
   if (typeof rule.pattern !== "string" || rule.pattern.length === 0 || rule.pattern.length > MAX_PATTERN_LENGTH) {
     throw new PhraseRuleError(`pattern must be a non-empty string of at most ${MAX_PATTERN_LENGTH} characters`);
@@ -39,11 +44,15 @@ export function compileRule(rule: Pick<PhraseRule, "kind" | "pattern">): string 
     return text;
   }
   if (rule.kind === "regex") {
+    let re: RegExp;
     try {
-      return new RegExp(rule.pattern, "u");
+      re = new RegExp(rule.pattern, "u");
     } catch (e) {
       throw new PhraseRuleError(`invalid regular expression: ${(e as Error).message}`);
     }
+    const unsafe = unsafeRegexReason(rule.pattern);
+    if (unsafe) throw new PhraseRuleError(`unsafe regular expression: ${unsafe}`);
+    return re;
   }
   throw new PhraseRuleError(`kind must be "phrase" or "regex", got ${JSON.stringify(rule.kind)}`);
 }
@@ -81,7 +90,8 @@ export const MIN_CUT_OVERLAP = 8;
  * it: the response went on and the window ends with the phrase's first
  * max(8, half its length) characters or more (a phrase that starts late in the window,
  * or is longer than it, can never be seen whole). Patterns are tested on the normalised
- * prefix. Returns null when nothing matches.
+ * prefix's first {@link MAX_REGEX_INPUT} characters (patterns that can backtrack
+ * catastrophically were refused by {@link compileRule}). Returns null when nothing matches.
  */
 export function detectPhrase(prefix: string, finished: boolean, phrases: CompiledPhrases): DetectorHit | null {
   let best: PhraseRule | null = null;
@@ -89,9 +99,10 @@ export function detectPhrase(prefix: string, finished: boolean, phrases: Compile
     if (best && rule.score <= best.score) continue;
     if (prefix.includes(text) || (!finished && head && endsInside(prefix, text, head))) best = rule;
   }
+  const bounded = prefix.length > MAX_REGEX_INPUT ? prefix.slice(0, MAX_REGEX_INPUT) : prefix;
   for (const { rule, re } of phrases.patterns) {
     if (best && rule.score <= best.score) continue;
-    if (re.test(prefix)) best = rule;
+    if (re.test(bounded)) best = rule;
   }
   return best
     ? { detector: "phrase", score: best.score, detail: `${best.list}: ${best.kind} ${JSON.stringify(best.pattern)}` }

@@ -30,6 +30,7 @@ const CHECKS: { [K in keyof GuardSettings]: [Check, string] } = {
   jobMinEvents: [positiveInt(1_000_000), "an integer ≥ 1"],
   jobMinDistinctPrompts: [positiveInt(1_000_000), "an integer ≥ 1"],
   jobWindowSeconds: [positiveInt(366 * 86_400), "an integer number of seconds ≥ 1"],
+  eventRetentionDays: [positiveInt(3650), "an integer number of days in [1, 3650]"],
   storeExcerpts: [(v) => typeof v === "boolean", "a boolean"],
   cacheSeconds: [(v) => typeof v === "number" && v >= 0 && v <= 3600, "a number of seconds in [0, 3600]"],
   blockMessage: [(v) => typeof v === "string" && v.length <= 1000, "a string of at most 1000 characters"],
@@ -45,7 +46,7 @@ export function mergeSettings(base: GuardSettings, patch: unknown): GuardSetting
     throw new SettingsError("guard settings must be a JSON object");
   const out: GuardSettings = { ...base };
   for (const [key, value] of Object.entries(patch)) {
-    if (!(key in CHECKS))
+    if (!Object.hasOwn(CHECKS, key))
       throw new SettingsError(`unknown guard setting "${key}" (known: ${Object.keys(CHECKS).join(", ")})`);
     const [check, expected] = CHECKS[key as keyof GuardSettings];
     if (!check(value))
@@ -56,11 +57,31 @@ export function mergeSettings(base: GuardSettings, patch: unknown): GuardSetting
     throw new SettingsError(
       `jobMinDistinctPrompts (${out.jobMinDistinctPrompts}) cannot exceed jobMinEvents (${out.jobMinEvents})`,
     );
+  if (out.eventRetentionDays * 86_400 < out.jobWindowSeconds)
+    throw new SettingsError(
+      `eventRetentionDays (${out.eventRetentionDays}) must cover jobWindowSeconds (${out.jobWindowSeconds} s: at least ${retentionFor(out.jobWindowSeconds)} days): the threshold rule counts the events of its whole window`,
+    );
   return out;
 }
 
-/** Settings stored as JSON (possibly partial, possibly from an older version) read over the defaults. */
+/** Fewest days of event retention that cover a threshold window of `jobWindowSeconds`. */
+export function retentionFor(jobWindowSeconds: number): number {
+  return Math.ceil(jobWindowSeconds / 86_400);
+}
+
+/**
+ * Settings stored as JSON (possibly partial, possibly from an older version) read over the
+ * defaults. A row from before `eventRetentionDays` existed gets the default, or the
+ * retention its stored `jobWindowSeconds` needs when that is longer.
+ */
 export function settingsFromStored(stored: unknown): GuardSettings {
-  const known = Object.entries(stored && typeof stored === "object" ? stored : {}).filter(([k]) => k in CHECKS);
-  return mergeSettings(DEFAULT_GUARD_SETTINGS, Object.fromEntries(known));
+  const known = Object.fromEntries(
+    Object.entries(stored && typeof stored === "object" ? stored : {}).filter(([k]) => Object.hasOwn(CHECKS, k)),
+  );
+  if (!Object.hasOwn(known, "eventRetentionDays") && typeof known.jobWindowSeconds === "number")
+    known.eventRetentionDays = Math.max(
+      DEFAULT_GUARD_SETTINGS.eventRetentionDays,
+      retentionFor(known.jobWindowSeconds),
+    );
+  return mergeSettings(DEFAULT_GUARD_SETTINGS, known);
 }

@@ -34,7 +34,7 @@ export const PRESETS: Record<PresetName, GPTConfig> = {
 
 /** The preset by name, or an error listing the valid ones. */
 export function preset(name: string): GPTConfig {
-  if (!(name in PRESETS))
+  if (!Object.hasOwn(PRESETS, name))
     throw new Error(`unknown model preset "${name}" (expected one of: ${Object.keys(PRESETS).join(", ")})`);
   return { ...PRESETS[name as PresetName] };
 }

@@ -64,6 +64,12 @@ export interface GuardSettings {
   jobMinEvents: number;
   jobMinDistinctPrompts: number;
   jobWindowSeconds: number;
+  /**
+   * Days a flagged event (`guard_events`) is kept; older ones are deleted by the guard's
+   * periodic prune, and a prefix's event and prompt counts then cover the events kept.
+   * Must cover `jobWindowSeconds`, so the threshold rule always counts whole windows.
+   */
+  eventRetentionDays: number;
   /** Store a short prompt excerpt with each event. */
   storeExcerpts: boolean;
   /** Seconds a Worker isolate reuses the guard state it loaded from D1 (settings, lists, prefixes, counts). */
@@ -84,6 +90,7 @@ export const DEFAULT_GUARD_SETTINGS: GuardSettings = {
   jobMinEvents: 20,
   jobMinDistinctPrompts: 10,
   jobWindowSeconds: 3600,
+  eventRetentionDays: 30,
   recurrenceMinPrompts: 5,
   recurrenceRatio: 20,
   recurrenceDefaultFrequency: 0.01,

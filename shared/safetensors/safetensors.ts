@@ -120,7 +120,7 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
 function checkEntry(name: string, raw: unknown): HeaderEntry {
   if (!raw || typeof raw !== "object") throw new SafetensorsError(`tensor ${name}: header entry is not an object`);
   const e = raw as Partial<HeaderEntry>;
-  if (typeof e.dtype !== "string" || !(e.dtype in BYTES_PER))
+  if (typeof e.dtype !== "string" || !Object.hasOwn(BYTES_PER, e.dtype))
     throw new SafetensorsError(`tensor ${name}: dtype ${JSON.stringify(e.dtype)} is not supported (F32, F16, BF16)`);
   if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0))
     throw new SafetensorsError(

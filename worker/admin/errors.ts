@@ -5,7 +5,14 @@ import { PhraseRuleError, SettingsError } from "../../shared/guard/index.js";
 import { StoreError } from "../model/index.js";
 
 /** Kinds of admin API errors, as `error.type`. */
-export type AdminErrorType = "invalid_request" | "unauthorized" | "not_found" | "conflict" | "unavailable" | "internal";
+export type AdminErrorType =
+  | "invalid_request"
+  | "too_large"
+  | "unauthorized"
+  | "not_found"
+  | "conflict"
+  | "unavailable"
+  | "internal";
 
 /** The admin API's one error type; {@link adminError} turns it (and known library errors) into `{error:{message,type}}`. */
 export class AdminError extends Error {
@@ -28,6 +35,11 @@ export class AdminError extends Error {
 
   static conflict(message: string): AdminError {
     return new AdminError(409, "conflict", message);
+  }
+
+  /** A 413 for a body of `size` bytes (declared or read so far) over `maxBytes`. */
+  static tooLarge(this: void, size: number, maxBytes: number): AdminError {
+    return new AdminError(413, "too_large", `the body is too large: ${size} bytes, the limit is ${maxBytes}`);
   }
 }
 

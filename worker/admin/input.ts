@@ -1,11 +1,26 @@
 import type { Context } from "hono";
+import { readLimitedBytes } from "../http/limited-body.js";
 import { AdminError } from "./errors.js";
 
-/** A JSON object body, or AdminError 400. */
-export async function jsonBody(c: Context): Promise<Record<string, unknown>> {
+/** Largest admin JSON body (every route but the calibration upload): far above any settings, phrase or job body. */
+export const ADMIN_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Largest calibration upload (PUT /versions/:version/calibration): the route takes up to
+ * 50,000 prefixes, each a window of up to 256 tokens, so at most ~13.4 MB of JSON; a
+ * realistic one is far smaller (300 demo prompts: 236 prefixes, 2.5 KB).
+ */
+export const CALIBRATION_BODY_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * A JSON object body of at most `maxBytes`, or AdminError: 413 past the limit (checked on
+ * Content-Length before reading, then while reading), 400 when it is not a JSON object.
+ */
+export async function jsonBody(c: Context, maxBytes = ADMIN_BODY_LIMIT): Promise<Record<string, unknown>> {
+  const bytes = await readLimitedBytes(c.req.raw, maxBytes, AdminError.tooLarge);
   let body: unknown;
   try {
-    body = await c.req.json();
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     throw AdminError.invalid("the body must be JSON");
   }

@@ -30,6 +30,7 @@ export const SETTING_HINTS: Readonly<Record<keyof GuardSettings, string>> = {
   jobMinEvents: "threshold rule: events",
   jobMinDistinctPrompts: "threshold rule: distinct prompts (≤ events)",
   jobWindowSeconds: "threshold rule: window, seconds",
+  eventRetentionDays: "days flagged events are kept (≥ the threshold window)",
   storeExcerpts: "keep a 120-character prompt excerpt with each event",
   cacheSeconds: "how long an isolate reuses the guard state, 0–3600",
   blockMessage: "served instead of a blocked answer",

@@ -92,7 +92,7 @@ export function labelFor(name: string): string {
 }
 
 function infoFor(name: string): MetricInfo {
-  return KNOWN_METRICS[name] ?? { label: labelFor(name), unit: "number" };
+  return Object.hasOwn(KNOWN_METRICS, name) ? KNOWN_METRICS[name] : { label: labelFor(name), unit: "number" };
 }
 
 const known = Object.keys(KNOWN_METRICS);

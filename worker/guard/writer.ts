@@ -3,6 +3,7 @@ import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import type { GuardEvent, GuardSettings } from "../../shared/protocol/guard.js";
 import type { Database } from "../db/index.js";
 import { thresholdJobStatements, type CreatedJob } from "../db/jobs.js";
+import { eventRetentionStatements, retentionCutoff } from "../db/retention.js";
 import { guardEvents, guardPrefixes, modelVersions, prefixSightings } from "../db/schema.js";
 
 /** A flagged response waiting to be written. */
@@ -28,7 +29,7 @@ export interface GuardWrite {
   /** Threshold rule and pruning window (the settings current when the write starts). */
   settings: GuardSettings;
   now: number;
-  /** Delete sightings older than the recurrence window (done now and then, not every write). */
+  /** Delete sightings older than the recurrence window and events older than their retention (now and then, not every write). */
   prune: boolean;
 }
 
@@ -140,6 +141,7 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
       db
         .delete(prefixSightings)
         .where(sql`${prefixSightings.seenAt} < ${now - settings.recurrenceWindowSeconds * 1000}`),
+      ...eventRetentionStatements(db, retentionCutoff(now, settings.eventRetentionDays), now),
     );
 
   // Threshold rule, after the events it counts (same transaction).

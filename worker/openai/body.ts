@@ -1,4 +1,5 @@
 /** Reading a JSON request body with a size limit, failing with OpenAI-shaped 4xx errors. */
+import { readLimitedBytes } from "../http/limited-body.js";
 import { ApiError } from "./errors.js";
 
 /**
@@ -7,12 +8,7 @@ import { ApiError } from "./errors.js";
  * are not UTF-8 or not JSON (400).
  */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) {
-    await drain(request, maxBytes * DRAIN_FACTOR);
-    throw tooLarge(Number(declared), maxBytes);
-  }
-  const bytes = await readLimited(request, maxBytes);
+  const bytes = await readLimitedBytes(request, maxBytes, tooLarge);
   if (bytes.byteLength === 0)
     throw ApiError.invalid("The request body is empty; expected a JSON object.", null, "invalid_json");
   let text: string;
@@ -30,50 +26,6 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
       "invalid_json",
     );
   }
-}
-
-/**
- * Bodies up to this many times the limit are read to the end (and dropped) before
- * the 413, so the connection stays usable for the next request (wrangler dev's
- * proxy otherwise fails the next request on it); larger ones are cancelled.
- */
-const DRAIN_FACTOR = 16;
-
-async function drain(request: Request, maxBytes: number): Promise<void> {
-  if (!request.body) return;
-  const reader = request.body.getReader();
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    size += value.byteLength;
-    if (size > maxBytes) return void (await reader.cancel().catch(() => undefined));
-  }
-}
-
-async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      reader.releaseLock();
-      await drain(request, maxBytes * DRAIN_FACTOR);
-      throw tooLarge(size, maxBytes);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 function tooLarge(size: number, max: number): ApiError {

@@ -1,6 +1,7 @@
 /** A chat completion answered as one JSON object (`chat.completion`). */
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
-import { drain, type StartedChoices } from "./choices.js";
+import type { StartedChoices } from "./choices.js";
+import { drainWhileConnected } from "./drain.js";
 import { chatLogprob, type ChatTokenLogprob } from "./logprobs.js";
 import type { FinishReason } from "./respond.js";
 import type { ChatRequest } from "./schema.js";
@@ -20,21 +21,22 @@ export interface ChatCompletion extends CompletionMeta {
 
 /**
  * Runs every choice to its end, then finishes the guard sessions (also when a choice
- * fails). With `logprobs`, each choice lists the tokens it served, held-back ones
+ * fails, or the client goes away: `signal` aborted, ClientClosedError from drain.ts). With `logprobs`, each choice lists the tokens it served, held-back ones
  * included once released; text the guard withheld or replaced has no entries.
  */
-export function chatCompletionJson(
+export async function chatCompletionJson(
   request: Pick<ChatRequest, "logprobs">,
   run: StartedChoices,
   promptTokens: number,
   tokenizer: Tokenizer,
   meta: CompletionMeta,
-): ChatCompletion {
+  signal?: AbortSignal,
+): Promise<ChatCompletion> {
   let completionTokens = 0;
   const choices: ChatCompletion["choices"] = [];
   try {
     for (const choice of run.choices) {
-      const answer = drain(choice.response);
+      const answer = await drainWhileConnected(choice.response, signal);
       completionTokens += answer.outcome.completionTokens;
       choices.push({
         index: choice.index,

@@ -36,7 +36,8 @@ export function chatCompletions(deps: ServingDeps): Handler<AppEnv> {
       waitUntil,
     });
     const meta = completionMeta(c, "chatcmpl", loaded);
-    if (!request.stream) return c.json(chatCompletionJson(request, run, ids.length, loaded.tokenizer, meta));
+    if (!request.stream)
+      return c.json(await chatCompletionJson(request, run, ids.length, loaded.tokenizer, meta, c.req.raw.signal));
     const body = chatCompletionStream(request, run, ids.length, loaded.tokenizer, meta);
     return c.body(body, 200, { ...SSE_HEADERS }); // with the headers set above (request and model ids)
   };

@@ -111,23 +111,11 @@ export async function startChoices(spec: ChoicesSpec): Promise<StartedChoices> {
   }
 }
 
-/** A choice's whole answer, drained. */
+/** A choice's whole answer, drained (drain.ts). */
 export interface DrainedChoice {
   text: string;
   pieces: ServedPiece[];
   outcome: ResponseOutcome;
-}
-
-/** Pulls a choice's answer to the end (this is when its model runs). */
-export function drain(response: StartedResponse): DrainedChoice {
-  const pieces: ServedPiece[] = [];
-  let text = "";
-  for (;;) {
-    const r = response.pieces.next();
-    if (r.done) return { text, pieces, outcome: r.value };
-    pieces.push(r.value);
-    text += r.value.text;
-  }
 }
 
 async function beginGuard(guard: ResponseGuard, loaded: LoadedModel, prompt: PromptPlan): Promise<GuardSession> {

@@ -1,7 +1,8 @@
 /** A legacy completion answered as one JSON object (`text_completion`). */
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import type { PlacedToken } from "./align.js";
-import { drain, type StartedChoices } from "./choices.js";
+import type { StartedChoices } from "./choices.js";
+import { drainWhileConnected } from "./drain.js";
 import type { CompletionRequest } from "./completion-schema.js";
 import type { EchoedPrompt } from "./echo.js";
 import { appendLegacy, emptyLegacyLogprobs, type LegacyLogprobs, type LogprobToken } from "./logprobs.js";
@@ -17,22 +18,23 @@ export interface TextCompletion extends CompletionMeta {
 
 /**
  * Runs every choice to its end, then finishes the guard sessions (also when a choice
- * fails). With `echo` a choice's text is its prompt then its served answer, and its
+ * fails, or the client goes away: `signal` aborted, ClientClosedError from drain.ts). With `echo` a choice's text is its prompt then its served answer, and its
  * logprobs cover exactly that: nothing the guard withheld is echoed or listed.
  */
-export function textCompletionJson(
+export async function textCompletionJson(
   request: Pick<CompletionRequest, "logprobs">,
   run: StartedChoices,
   prompts: readonly { ids: readonly number[] }[],
   echoes: readonly EchoedPrompt[] | undefined,
   tokenizer: Tokenizer,
   meta: CompletionMeta,
-): TextCompletion {
+  signal?: AbortSignal,
+): Promise<TextCompletion> {
   let completionTokens = 0;
   const choices: TextCompletion["choices"] = [];
   try {
     for (const choice of run.choices) {
-      const answer = drain(choice.response);
+      const answer = await drainWhileConnected(choice.response, signal);
       completionTokens += answer.outcome.completionTokens;
       const echo = echoes?.[choice.prompt];
       const served = answer.pieces.flatMap((p) => p.tokens);

@@ -39,7 +39,8 @@ export function completions(deps: ServingDeps): Handler<AppEnv> {
       waitUntil,
     });
     const meta = completionMeta(c, "cmpl", loaded);
-    if (!request.stream) return c.json(textCompletionJson(request, run, prompts, echoes, tokenizer, meta));
+    if (!request.stream)
+      return c.json(await textCompletionJson(request, run, prompts, echoes, tokenizer, meta, c.req.raw.signal));
     const body = textCompletionStream(request, run, prompts, echoes, tokenizer, meta);
     return c.body(body, 200, { ...SSE_HEADERS }); // with the headers set above (request and model ids)
   };

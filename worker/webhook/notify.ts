@@ -1,33 +1,36 @@
 /**
  * The trainer webhook: the Worker POSTs `job.queued` (and manual queueing) to the URL an
- * operator configured, HMAC-signed, so a deployment can start a trainer on demand.
+ * operator configured, signed (shared/webhook), so a deployment can start a trainer on
+ * demand. Without WEBHOOK_SECRET nothing is sent: an unsigned notification could be
+ * forged by anyone who can reach the trainer, so the trainer should never act on one.
  */
-import { hmacSha256Hex } from "../signing/hmac.js";
+import { signWebhook } from "../../shared/webhook/index.js";
 
-/** Header carrying the body's HMAC-SHA256: `sha256=<hex>`. */
-export const SIGNATURE_HEADER = "X-Sande-Signature";
+export { NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../../shared/webhook/index.js";
 
 /** Where and how to notify the trainer. */
 export interface WebhookTarget {
   url: string;
-  /** Without a secret the body is sent unsigned (the trainer should refuse it). */
+  /** Without a secret nothing is sent (logged). */
   secret?: string;
   fetch?: typeof fetch;
   timeoutMs?: number;
 }
 
 /**
- * POSTs `payload` as JSON to the trainer's webhook, signed with `X-Sande-Signature:
- * sha256=<hex HMAC of the exact body>` and `X-Sande-Timestamp` (ms, inside the signed
- * body too, so a replay is visible). Never throws: a failed notification only means the
+ * POSTs `payload` as JSON to the trainer's webhook, with `sentAt` and a random `nonce`
+ * added to the body, signed (`X-Sande-Signature: sha256=<hex HMAC of the exact body>`,
+ * `X-Sande-Timestamp`, `X-Sande-Nonce`; see shared/webhook). Refuses to send when no
+ * secret is configured. Never throws: a failed or refused notification only means the
  * trainer finds the job on its next poll. Returns whether the trainer answered 2xx.
  */
 export async function notifyTrainer(target: WebhookTarget, payload: Record<string, unknown>): Promise<boolean> {
-  const sentAt = Date.now();
-  const body = JSON.stringify({ ...payload, sentAt });
-  const headers: Record<string, string> = { "content-type": "application/json", "x-sande-timestamp": String(sentAt) };
-  if (target.secret) headers[SIGNATURE_HEADER] = `sha256=${await hmacSha256Hex(target.secret, body)}`;
+  if (!target.secret) {
+    console.warn("guard: TRAINER_WEBHOOK_URL is set but WEBHOOK_SECRET is not; not sending an unsigned webhook");
+    return false;
+  }
   try {
+    const { body, headers } = await signWebhook(target.secret, payload, Date.now());
     const res = await (target.fetch ?? fetch)(target.url, {
       method: "POST",
       headers,

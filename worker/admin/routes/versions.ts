@@ -4,7 +4,7 @@ import { calibrationSummary, putCalibration } from "../../db/calibration.js";
 import { listVersions, mirrorManifestVersions } from "../../db/versions.js";
 import type { AdminDeps, AdminEnv } from "../deps.js";
 import { AdminError } from "../errors.js";
-import { field, jsonBody, queryInt } from "../input.js";
+import { CALIBRATION_BODY_LIMIT, field, jsonBody, queryInt } from "../input.js";
 
 /**
  * GET /versions, POST /versions/:version/rollback,
@@ -32,7 +32,7 @@ export function versionRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   app.put("/:version/calibration", async (c) => {
-    const body = await jsonBody(c);
+    const body = await jsonBody(c, CALIBRATION_BODY_LIMIT);
     const prompts = field.int(body, "prompts", 1, 10_000_000);
     const prefixes = field.numbers(body, "prefixes", { min: 1, integer: true, maxKeys: 50_000 });
     if (!prefixes)
