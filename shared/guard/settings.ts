@@ -30,6 +30,8 @@ const CHECKS: { [K in keyof GuardSettings]: [Check, string] } = {
   jobMinEvents: [positiveInt(1_000_000), "an integer ≥ 1"],
   jobMinDistinctPrompts: [positiveInt(1_000_000), "an integer ≥ 1"],
   jobWindowSeconds: [positiveInt(366 * 86_400), "an integer number of seconds ≥ 1"],
+  jobMaxPerClient: [positiveInt(1_000_000), "an integer ≥ 1"],
+  jobMinClients: [positiveInt(1_000_000), "an integer ≥ 1"],
   storeExcerpts: [(v) => typeof v === "boolean", "a boolean"],
   cacheSeconds: [(v) => typeof v === "number" && v >= 0 && v <= 3600, "a number of seconds in [0, 3600]"],
   blockMessage: [(v) => typeof v === "string" && v.length <= 1000, "a string of at most 1000 characters"],

@@ -29,6 +29,8 @@ export interface GuardEvent {
   excerpt?: string;
   modelVersion: string;
   requestId: string;
+  /** sha256 hex of the client id (API key id, else CF-Connecting-IP, else "anonymous"); absent when serving gave none. */
+  clientHash?: string;
   /** What the guard did. */
   action: Containment;
   /** ms since epoch. */
@@ -64,6 +66,14 @@ export interface GuardSettings {
   jobMinEvents: number;
   jobMinDistinctPrompts: number;
   jobWindowSeconds: number;
+  /**
+   * Threshold rule: at most this many of one client's events (and of its distinct prompts) count towards it.
+   * The default equals jobMinEvents, so one machine (`npm start`, `npm run demo`) still reaches the rule;
+   * production lowers it (e.g. 3, so 7 clients are needed for 20 events).
+   */
+  jobMaxPerClient: number;
+  /** Threshold rule: events from at least this many distinct clients (1 keeps one machine's demo automatic; raise it in production). */
+  jobMinClients: number;
   /** Store a short prompt excerpt with each event. */
   storeExcerpts: boolean;
   /** Seconds a Worker isolate reuses the guard state it loaded from D1 (settings, lists, prefixes, counts). */
@@ -84,6 +94,8 @@ export const DEFAULT_GUARD_SETTINGS: GuardSettings = {
   jobMinEvents: 20,
   jobMinDistinctPrompts: 10,
   jobWindowSeconds: 3600,
+  jobMaxPerClient: 20,
+  jobMinClients: 1,
   recurrenceMinPrompts: 5,
   recurrenceRatio: 20,
   recurrenceDefaultFrequency: 0.01,
