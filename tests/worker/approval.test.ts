@@ -32,7 +32,9 @@ describe("jobs awaiting approval", () => {
   beforeEach(async () => {
     hooks.length = 0;
     await resetDatabase();
-    expect((await admin("PATCH", "/settings", { jobMinEvents: 3, jobMinDistinctPrompts: 3 })).status).toBe(200);
+    expect(
+      (await admin("PATCH", "/settings", { jobMinEvents: 3, jobMinDistinctPrompts: 3, healPolicy: "evidence" })).status,
+    ).toBe(200);
   });
 
   it("are listed by state, never claimed, and queued for a trainer once approved", async () => {

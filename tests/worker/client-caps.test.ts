@@ -91,7 +91,7 @@ describe("per-client caps on the threshold rule", () => {
 describe("the heal policy on threshold jobs", () => {
   beforeEach(async () => {
     await resetDatabase();
-    await setSettings({ jobMinEvents: 3, jobMinDistinctPrompts: 3 });
+    await setSettings({ jobMinEvents: 3, jobMinDistinctPrompts: 3, healPolicy: "evidence" });
     // Calibration: 200 prompts, none of which produced the planted text (so recurrence can fire on it).
     await db
       .insert(calibrationSets)
@@ -147,6 +147,19 @@ describe("the heal policy on threshold jobs", () => {
     for (let i = 3; i < 12; i++) await ask(i); // recurrence fires from the 5th prompt on
     expect((await jobs()).map((j) => j.state)).toEqual(["queued"]);
     expect(calls.map((b) => (JSON.parse(b) as { type: string }).type)).toEqual(["job.queued"]); // once
+  });
+
+  it("queues every finding under healPolicy automatic, and holds every one under operator", async () => {
+    await db.update(guardSettings).set({
+      settings: JSON.stringify({ ...DEFAULT_GUARD_SETTINGS, jobMinEvents: 3, jobMinDistinctPrompts: 3 }),
+    });
+    await recurring(0.5); // a count alone, under the default ("automatic")
+    expect((await jobs()).map((j) => j.state)).toEqual(["queued"]);
+    await resetDatabase();
+    await setSettings({ jobMinEvents: 3, jobMinDistinctPrompts: 3, healPolicy: "operator" });
+    await db.insert(guardPhrases).values({ list: "t", kind: "phrase", pattern: "the answer", createdAt: Date.now() });
+    await recurring(0.999); // phrase, statistic and confidence: still held
+    expect((await jobs()).map((j) => j.state)).toEqual(["awaiting_approval"]);
   });
 
   it("holds confidence alone for an operator", async () => {

@@ -569,7 +569,7 @@ describe("dashboard", () => {
   });
   it("approves and declines jobs the heal policy held, by CSRF-protected forms, with their text escaped", async () => {
     const admin = adminClient({});
-    await admin("PATCH", "/settings", { jobMinEvents: 3, jobMinDistinctPrompts: 3 });
+    await admin("PATCH", "/settings", { jobMinEvents: 3, jobMinDistinctPrompts: 3, healPolicy: "evidence" });
     const held = async (text: string) => {
       const guard = createResponseGuard(env, new GuardRuntime());
       for (let i = 0; i < 4; i++) await respond(guard, { prompt: `${text} ${i}`, text, p: 0.999 });

@@ -32,6 +32,7 @@ export const SETTING_HINTS: Readonly<Record<keyof GuardSettings, string>> = {
   jobWindowSeconds: "threshold rule: window, seconds",
   jobMaxPerClient: "threshold rule: most events (and prompts) one client contributes",
   jobMinClients: "threshold rule: fewest distinct clients (raise it in production)",
+  healPolicy: "evidence: strong evidence heals, the rest waits for an operator; automatic; operator",
   storeExcerpts: "keep a 120-character prompt excerpt with each event",
   cacheSeconds: "how long an isolate reuses the guard state, 0–3600",
   blockMessage: "served instead of a blocked answer",

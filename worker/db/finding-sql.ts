@@ -9,7 +9,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import { AUTO_HEAL_WHEN, SIGNAL_DETECTORS, type EvidenceSignal } from "../../shared/guard/index.js";
-import type { GuardSettings } from "../../shared/protocol/guard.js";
+import type { GuardSettings, HealPolicyMode } from "../../shared/protocol/guard.js";
 
 /** A finding's events: `prefix` under `modelVersion`, at or after `since` (ms). */
 export interface FindingWindow {
@@ -63,8 +63,14 @@ function signalSql(w: FindingWindow, signal: EvidenceSignal): SQL {
 export const PROMOTE_ON_CONFLICT = sql`on conflict (dedupe_key) do update set state = 'queued', updated_at = excluded.updated_at
     where remediation_jobs.state = 'awaiting_approval' and excluded.state = 'queued'`;
 
-/** 'queued' when the finding's evidence meets the heal policy (AUTO_HEAL_WHEN), else 'awaiting_approval'. */
-export function initialJobStateSql(w: FindingWindow): SQL {
+/**
+ * A new job's state under `mode`: "automatic" 'queued', "operator" 'awaiting_approval', and
+ * "evidence" 'queued' when the finding's evidence meets the heal policy (AUTO_HEAL_WHEN), else
+ * 'awaiting_approval'.
+ */
+export function initialJobStateSql(w: FindingWindow, mode: HealPolicyMode): SQL {
+  if (mode === "automatic") return sql`'queued'`;
+  if (mode === "operator") return sql`'awaiting_approval'`;
   const auto = sql.join(
     AUTO_HEAL_WHEN.map(
       (all) =>

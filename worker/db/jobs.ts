@@ -104,7 +104,7 @@ export interface CreatedJob {
 /** The settings of the threshold rule. */
 export type ThresholdRule = Pick<
   GuardSettings,
-  "jobWindowSeconds" | "jobMinEvents" | "jobMinDistinctPrompts" | "jobMaxPerClient" | "jobMinClients"
+  "jobWindowSeconds" | "jobMinEvents" | "jobMinDistinctPrompts" | "jobMaxPerClient" | "jobMinClients" | "healPolicy"
 >;
 
 /** The unique key of the threshold job for a prefix under a model version. */
@@ -136,7 +136,7 @@ export function thresholdJobStatements(
   const since = now - rule.jobWindowSeconds * 1000;
   const finding = { prefix, modelVersion, since };
   const insert = sql`insert into remediation_jobs (state, method, target, prefix, model_version, source, dedupe_key, attempts, created_at, updated_at)
-    select ${initialJobStateSql(finding)}, 'sande-p', p.sample, p.prefix, ${modelVersion}, 'threshold', ${key}, 0, ${now}, ${now}
+    select ${initialJobStateSql(finding, rule.healPolicy)}, 'sande-p', p.sample, p.prefix, ${modelVersion}, 'threshold', ${key}, 0, ${now}, ${now}
     from guard_prefixes p
     where p.prefix = ${prefix} and p.state <> 'ignored'
       and (select count(*) from guard_events e where e.prefix = ${prefix} and e.model_version = ${modelVersion} and e.at >= ${since}) >= ${rule.jobMinEvents}
