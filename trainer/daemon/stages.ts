@@ -26,6 +26,7 @@ import { DaemonError } from "./errors.js";
 import { decideGates, gateMetrics, type GateDecision, type ModelMeasurements, type Probe } from "./gates.js";
 import { heal, type HealResult, type HealTask } from "./heal.js";
 import { measureModel, type MeasureSet } from "./measure.js";
+import { publishedMetrics } from "./publish-cap.js";
 import type { JobOutcome, RunnerContext } from "./runner.js";
 import { stageData, timed, type StageSeconds } from "./stage-clock.js";
 import type { ClaimedJob, WorkerClient } from "./worker-client.js";
@@ -240,7 +241,7 @@ export async function publishHealed(
     base: served.base.version,
     bytes: healed.bytes,
     note: `remediation job ${job.id}: ${job.method} on ${JSON.stringify(task.target.slice(0, 80))}`,
-    metrics: verdict.metrics,
+    metrics: publishedMetrics(job, verdict.metrics),
     beforeManifestWrite: () => lease.renewForPublish(),
   });
 }
