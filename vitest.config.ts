@@ -26,6 +26,9 @@ export default defineConfig({
               bindings: { TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")) },
               // Read-only access to models/ (workerd has no file system): GET /<file name>, 404 when absent.
               serviceBindings: { MODEL_FILES: serveModelFile },
+              // A real (miniflare) rate limiter under another name, so only the tests that pass it as
+              // CHAT_RATE_LIMITER are limited: 3 requests per client per 60 s.
+              ratelimits: { TEST_RATE_LIMITER: { simple: { limit: 3, period: 60 } } },
             },
           })),
         ],

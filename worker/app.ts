@@ -5,6 +5,8 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { clientIdentity } from "./clients/identity.js";
+import { rateLimit } from "./clients/rate-limit.js";
 import { requestId, type AppEnv } from "./context.js";
 import type { Env } from "./env.js";
 import type { ResponseGuard } from "./guard/contract.js";
@@ -39,6 +41,10 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  app.use("/v1/*", clientIdentity());
+  const limited = rateLimit();
+  app.use("/v1/chat/completions", limited);
+  app.use("/v1/completions", limited);
   app.get("/health", (c) => c.json({ ok: true }));
   app.get("/v1/health", health(models));
   app.get("/v1/models", listModels(models));

@@ -5,7 +5,8 @@ import type { Env } from "./env.js";
 /** The Worker's Hono environment: bindings, and what middleware sets per request. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { requestId: string };
+  /** `client`: who is asking (worker/clients/identity.ts; set on /v1 routes). */
+  Variables: { requestId: string; client?: string };
 }
 
 /** The request's `waitUntil` (work that must finish after the answer, e.g. D1 writes or a model check). */

@@ -22,4 +22,11 @@ export interface Env {
   WEBHOOK_SECRET?: string;
   /** Optional: "open" or "closed", what the guard does when D1 cannot be read and no guard state was ever loaded (default: the stored setting, else "open"). */
   GUARD_FAIL_MODE?: string;
+  /**
+   * Secret, optional: API keys for /v1 (comma-separated `key` or `name:key`). When set, the
+   * chat and completions routes need `Authorization: Bearer <key>` (worker/clients).
+   */
+  CHAT_API_KEYS?: string;
+  /** Optional Cloudflare rate-limiting binding (`[[ratelimits]]`) for the chat and completions routes, per client. */
+  CHAT_RATE_LIMITER?: RateLimit;
 }

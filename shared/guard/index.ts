@@ -27,3 +27,12 @@ export { detectConfidence } from "./confidence.js";
 export { runDetectors, type DetectionContext, type DetectionInput } from "./detect.js";
 export { PrefixIndex } from "./prefix-index.js";
 export { calibrateModel, type CalibrateOptions, type CalibrationUpload } from "./calibrate.js";
+export {
+  AUTO_HEAL_WHEN,
+  evidenceOf,
+  healPolicy,
+  SIGNAL_DETECTORS,
+  type EvidenceSignal,
+  type FindingEvidence,
+  type HealPolicy,
+} from "./policy.js";

@@ -1,4 +1,10 @@
-import { DEFAULT_GUARD_SETTINGS, type Containment, type GuardSettings } from "../protocol/guard.js";
+import {
+  DEFAULT_GUARD_SETTINGS,
+  HEAL_POLICY_MODES,
+  type Containment,
+  type GuardSettings,
+  type HealPolicyMode,
+} from "../protocol/guard.js";
 
 /** Containments, in order of severity. */
 export const CONTAINMENTS: readonly Containment[] = ["observe", "redact", "regenerate", "block"];
@@ -31,6 +37,9 @@ const CHECKS: { [K in keyof GuardSettings]: [Check, string] } = {
   jobMinDistinctPrompts: [positiveInt(1_000_000), "an integer ≥ 1"],
   jobWindowSeconds: [positiveInt(366 * 86_400), "an integer number of seconds ≥ 1"],
   eventRetentionDays: [positiveInt(3650), "an integer number of days in [1, 3650]"],
+  jobMaxPerClient: [positiveInt(1_000_000), "an integer ≥ 1"],
+  jobMinClients: [positiveInt(1_000_000), "an integer ≥ 1"],
+  healPolicy: [(v) => HEAL_POLICY_MODES.includes(v as HealPolicyMode), `one of ${HEAL_POLICY_MODES.join(", ")}`],
   storeExcerpts: [(v) => typeof v === "boolean", "a boolean"],
   cacheSeconds: [(v) => typeof v === "number" && v >= 0 && v <= 3600, "a number of seconds in [0, 3600]"],
   blockMessage: [(v) => typeof v === "string" && v.length <= 1000, "a string of at most 1000 characters"],

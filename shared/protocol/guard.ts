@@ -29,11 +29,23 @@ export interface GuardEvent {
   excerpt?: string;
   modelVersion: string;
   requestId: string;
+  /** sha256 hex of the client id (API key id, else CF-Connecting-IP, else "anonymous"); absent when serving gave none. */
+  clientHash?: string;
   /** What the guard did. */
   action: Containment;
   /** ms since epoch. */
   at: number;
 }
+
+/**
+ * What the threshold rule does with a finding: "evidence" applies the heal policy
+ * (shared/guard/policy.ts: strong evidence is healed automatically, the rest waits for an
+ * operator), "automatic" queues every finding for a trainer, "operator" holds every one.
+ */
+export type HealPolicyMode = "evidence" | "automatic" | "operator";
+
+/** The heal policy modes, for validation and the dashboard. */
+export const HEAL_POLICY_MODES: readonly HealPolicyMode[] = ["evidence", "automatic", "operator"];
 
 /** Thresholds and switches of the guard, stored in D1 and editable through the admin API. */
 export interface GuardSettings {
@@ -70,6 +82,21 @@ export interface GuardSettings {
    * Must cover `jobWindowSeconds`, so the threshold rule always counts whole windows.
    */
   eventRetentionDays: number;
+  /**
+   * Threshold rule: at most this many of one client's events (and of its distinct prompts) count towards it.
+   * The default equals jobMinEvents, so one machine (`npm start`, `npm run demo`) still reaches the rule;
+   * production lowers it (e.g. 3, so 7 clients are needed for 20 events).
+   */
+  jobMaxPerClient: number;
+  /** Threshold rule: events from at least this many distinct clients (1 keeps one machine's demo automatic; raise it in production). */
+  jobMinClients: number;
+  /**
+   * Threshold rule: heal automatically, ask an operator, or let the evidence decide (see
+   * {@link HealPolicyMode}). The default is "automatic" until the position-free confidence
+   * signal lands: today's 16-token confidence does not fire on the demo victim, so "evidence"
+   * would hold the demo's job. Production sets "evidence" or "operator".
+   */
+  healPolicy: HealPolicyMode;
   /** Store a short prompt excerpt with each event. */
   storeExcerpts: boolean;
   /** Seconds a Worker isolate reuses the guard state it loaded from D1 (settings, lists, prefixes, counts). */
@@ -91,6 +118,9 @@ export const DEFAULT_GUARD_SETTINGS: GuardSettings = {
   jobMinDistinctPrompts: 10,
   jobWindowSeconds: 3600,
   eventRetentionDays: 30,
+  jobMaxPerClient: 20,
+  jobMinClients: 1,
+  healPolicy: "automatic",
   recurrenceMinPrompts: 5,
   recurrenceRatio: 20,
   recurrenceDefaultFrequency: 0.01,

@@ -1,5 +1,8 @@
 /** States of a remediation job (see README: job state machine). */
-export type JobState = "queued" | "claimed" | "succeeded" | "rejected" | "failed";
+export type JobState = "awaiting_approval" | "queued" | "claimed" | "succeeded" | "rejected" | "failed";
+
+/** Who queued a job: the guard's threshold rule, or a person (admin API, dashboard). */
+export type JobSource = "threshold" | "manual";
 
 /** How the trainer should heal: from a detected prefix, a full response, or a known trigger. */
 export type RemediationMethod = "sande-p" | "sande" | "osft";
@@ -25,6 +28,10 @@ export interface RemediationJob {
   /** Id of the lease, returned to the claimant only: heartbeat and complete present it. */
   leaseId?: string;
   attempts: number;
+  /** Who queued it (absent from Workers older than the field). */
+  source?: JobSource;
+  /** When an operator approved a job that waited for one (ms since epoch); such a job is not automatic. */
+  approvedAt?: number;
   /** Gate metrics before and after (ASR, utility...), set on completion. */
   metrics?: Record<string, number>;
   /** The version published, or why nothing was. */

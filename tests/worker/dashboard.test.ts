@@ -567,4 +567,44 @@ describe("dashboard", () => {
     const viaQuery = await app.request("/dashboard?token=x", {}, { ...env, ADMIN_TOKEN: undefined });
     expect(viaQuery.status).toBe(503);
   });
+  it("approves and declines jobs the heal policy held, by CSRF-protected forms, with their text escaped", async () => {
+    const admin = adminClient({});
+    await admin("PATCH", "/settings", { jobMinEvents: 3, jobMinDistinctPrompts: 3, healPolicy: "evidence" });
+    const held = async (text: string) => {
+      const guard = createResponseGuard(env, new GuardRuntime());
+      for (let i = 0; i < 4; i++) await respond(guard, { prompt: `${text} ${i}`, text, p: 0.999 });
+    };
+    await held("<b>Hi</b> you, my friend"); // confidence alone: the job waits for an operator
+    await held("Certainly, here.");
+    const jobs = (await admin<{ jobs: { id: number; state: string }[] }>("GET", "/jobs")).json.jobs;
+    expect(jobs.map((j) => j.state)).toEqual(["awaiting_approval", "awaiting_approval"]);
+    const [second, first] = jobs;
+
+    const b = browser(dashboardApp());
+    const page = await b.signIn();
+    expect(page.html).toContain(escapeHtml("<b>Hi</b> you,"));
+    expect(page.html).not.toContain("<b>Hi</b>");
+    for (const j of jobs)
+      for (const verb of ["approve", "decline"])
+        expect(page.html).toContain(`action="/dashboard/jobs/${j.id}/${verb}"`);
+
+    const forged = await b.call("POST", `/dashboard/jobs/${first.id}/approve`, {}, { csrf: false });
+    expect(forged.res.status).not.toBe(303);
+    expect((await admin<{ job: { state: string } }>("GET", `/jobs/${first.id}`)).json.job.state).toBe(
+      "awaiting_approval",
+    );
+
+    expect((await b.call("POST", `/dashboard/jobs/${first.id}/approve`, {})).res.status).toBe(303);
+    expect(flashOf((await b.call("GET", "/dashboard")).html)).toBe(`Job #${first.id} approved: queued for a trainer.`);
+    expect((await b.call("POST", `/dashboard/jobs/${second.id}/decline`, {})).res.status).toBe(303);
+    expect(flashOf((await b.call("GET", "/dashboard")).html)).toBe(`Job #${second.id} declined.`);
+    expect((await admin<{ job: { state: string } }>("GET", `/jobs/${first.id}`)).json.job.state).toBe("queued");
+    expect(
+      (await admin<{ job: { state: string; reason: string } }>("GET", `/jobs/${second.id}`)).json.job,
+    ).toMatchObject({
+      state: "rejected",
+      reason: "declined by an operator",
+    });
+    expect((await b.call("POST", `/dashboard/jobs/${second.id}/approve`, {})).res.status).toBe(409);
+  });
 });

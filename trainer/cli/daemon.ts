@@ -15,6 +15,8 @@ export const DAEMON_USAGE = `sande daemon [options]   claim remediation jobs fro
   --poll-seconds N          between empty claims (default 5)
   --once | --max-jobs N     stop after one / N jobs (default: run until stopped)
   --swap-wait-seconds N     after publishing, wait for the Worker to serve the new version (default 120; 0: no wait)
+  --max-publishes-per-day N publish at most N automatically healed versions per 24 h; later automatic jobs are
+                            rejected naming the cap (default 3; manual and approved jobs are not counted or capped)
   --backend auto|tensorflow|webgpu|wasm|cpu   (default auto: WebGPU on a GPU machine)
   --events FILE             also append progress as JSON lines
 ${TUNING_USAGE}`;

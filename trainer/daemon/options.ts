@@ -66,6 +66,8 @@ export interface DaemonOptions {
   maxJobs: number;
   /** After publishing, wait up to this long for the Worker to serve the new version (0: don't wait). */
   swapWaitSeconds: number;
+  /** Most versions published for automatic jobs per 24 h (publish-cap.ts); 0 publishes none automatically. */
+  maxPublishesPerDay: number;
   backend: BackendChoice;
   /** Append progress records (JSON lines) here too. */
   eventsFile?: string;
@@ -132,6 +134,7 @@ export const DAEMON_FLAGS = {
   "max-jobs": { type: "string" },
   once: { type: "boolean" },
   "swap-wait-seconds": { type: "string" },
+  "max-publishes-per-day": { type: "string" },
   backend: { type: "string" },
   events: { type: "string" },
   ...Object.fromEntries(
@@ -222,6 +225,7 @@ export function resolveDaemonOptions(values: RawValues, env: Record<string, stri
     pollSeconds: number({ flag: "poll-seconds", fallback: 5, min: 0.1, max: 3600 }),
     maxJobs: once ? 1 : number({ flag: "max-jobs", fallback: 0, min: 0, max: 1e9, integer: true }),
     swapWaitSeconds: number({ flag: "swap-wait-seconds", fallback: 120, min: 0, max: 3600 }),
+    maxPublishesPerDay: number({ flag: "max-publishes-per-day", fallback: 3, min: 0, max: 10_000, integer: true }),
     backend: backend as BackendChoice,
     ...(values.events !== undefined && { eventsFile: String(values.events) }),
     recipe: table(RECIPE),

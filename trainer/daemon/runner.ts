@@ -12,6 +12,7 @@ import type { HealTask } from "./heal.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import type { DaemonOptions } from "./options.js";
 import type { Reporter } from "./progress.js";
+import { publishCapStage } from "./publish-cap.js";
 import { noStageSeconds, stageData, timed, type StageSeconds } from "./stage-clock.js";
 import {
   alreadyHealed,
@@ -92,6 +93,8 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
   const task = healTask(job);
   for (let rebase = 0; ; rebase++) {
     lease.assertHeld();
+    const capped = await publishCapStage(ctx, job, stages); // before any work: a capped job costs nothing
+    if (capped) return capped;
     const found = await timed(stages, "download", () => download(ctx, job, task));
     if (found.kind === "recovered") return recover(ctx, job, found.entry, stages);
     const served = found.served;
@@ -107,6 +110,8 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     lease.assertHeld();
     const verdict = await gateHealed(ctx, job, inputs, measured, healed, stages);
     if (!verdict.decision.passed) return reject(ctx, job, verdict, stages);
+    const cappedNow = await publishCapStage(ctx, job, stages); // others may have published while it trained
+    if (cappedNow) return cappedNow;
 
     const published = await timed(stages, "publish", () => publishHealed(ctx, job, task, served, healed, verdict));
     if (published.kind === "stale") {

@@ -26,6 +26,7 @@ import { DaemonError } from "./errors.js";
 import { decideGates, gateMetrics, type GateDecision, type ModelMeasurements, type Probe } from "./gates.js";
 import { heal, type HealResult, type HealTask } from "./heal.js";
 import { measureModel, type MeasureSet } from "./measure.js";
+import { AUTOMATIC_METRIC, publishedMetrics } from "./publish-cap.js";
 import type { JobOutcome, RunnerContext } from "./runner.js";
 import { stageData, timed, type StageSeconds } from "./stage-clock.js";
 import type { ClaimedJob, WorkerClient } from "./worker-client.js";
@@ -240,7 +241,7 @@ export async function publishHealed(
     base: served.base.version,
     bytes: healed.bytes,
     note: `remediation job ${job.id}: ${job.method} on ${JSON.stringify(task.target.slice(0, 80))}`,
-    metrics: verdict.metrics,
+    metrics: publishedMetrics(job, verdict.metrics),
     beforeManifestWrite: () => lease.renewForPublish(),
   });
 }
@@ -326,7 +327,9 @@ export async function recover(
   entry: ManifestVersion,
   stages: StageSeconds,
 ): Promise<JobOutcome> {
-  const metrics = Object.fromEntries(Object.entries(entry.metrics ?? {}).filter(([k]) => k !== "jobId"));
+  const metrics = Object.fromEntries(
+    Object.entries(entry.metrics ?? {}).filter(([k]) => k !== "jobId" && k !== AUTOMATIC_METRIC),
+  );
   const reason = `recovered: version ${entry.version} was published by an earlier attempt of this job`;
   ctx.report.emit("publish", reason, job.id);
   await ctx.worker.complete(job, { state: "succeeded", metrics, resultVersion: entry.version, reason });

@@ -11,6 +11,7 @@ import { bearerAuth } from "./auth.js";
 import type { AdminDeps, AdminEnv } from "./deps.js";
 import { AdminError, adminError } from "./errors.js";
 import { eventRoutes } from "./routes/events.js";
+import { approvalRoutes } from "./routes/approval.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { phraseRoutes } from "./routes/phrases.js";
 import { prefixRoutes } from "./routes/prefixes.js";
@@ -46,6 +47,7 @@ export function createAdminApp(overrides: Partial<AdminDeps> = {}): Hono<AdminEn
   app.use(bearerAuth());
   app.route("/events", eventRoutes());
   app.route("/prefixes", prefixRoutes(deps));
+  app.route("/jobs", approvalRoutes(deps));
   app.route("/jobs", jobRoutes(deps));
   app.route("/versions", versionRoutes(deps));
   app.route("/settings", settingsRoutes(deps));

@@ -8,6 +8,7 @@ import { and, asc, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import type { GuardSettings } from "../../shared/protocol/guard.js";
 import type { JobState, RemediationJob, RemediationMethod } from "../../shared/protocol/jobs.js";
 import type { Database } from "./index.js";
+import { clientCapCondition, initialJobStateSql, PROMOTE_ON_CONFLICT } from "./finding-sql.js";
 import { guardPrefixes, remediationJobs } from "./schema.js";
 import { recordVersion } from "./versions.js";
 
@@ -29,6 +30,8 @@ export function toJob(row: JobRow, withLease = false): RemediationJob {
     ...(row.leaseUntil !== null && { leaseUntil: row.leaseUntil }),
     ...(withLease && row.leaseId !== null && { leaseId: row.leaseId }),
     attempts: row.attempts,
+    source: row.source === "threshold" ? "threshold" : "manual",
+    ...(row.approvedAt !== null && { approvedAt: row.approvedAt }),
     ...(row.metrics !== null && { metrics: JSON.parse(row.metrics) as Record<string, number> }),
     ...(row.resultVersion !== null && { resultVersion: row.resultVersion }),
     ...(row.reason !== null && { reason: row.reason }),
@@ -89,6 +92,8 @@ export async function queueJob(
 /** A job the threshold rule created (what the trainer webhook announces). */
 export interface CreatedJob {
   id: number;
+  /** "queued", or "awaiting_approval" when the heal policy asks an operator. */
+  state: JobState;
   target: string;
   prefix: string;
   modelVersion: string;
@@ -97,7 +102,10 @@ export interface CreatedJob {
 }
 
 /** The settings of the threshold rule. */
-export type ThresholdRule = Pick<GuardSettings, "jobWindowSeconds" | "jobMinEvents" | "jobMinDistinctPrompts">;
+export type ThresholdRule = Pick<
+  GuardSettings,
+  "jobWindowSeconds" | "jobMinEvents" | "jobMinDistinctPrompts" | "jobMaxPerClient" | "jobMinClients" | "healPolicy"
+>;
 
 /** The unique key of the threshold job for a prefix under a model version. */
 export function thresholdKey(modelVersion: string, prefix: string): string {
@@ -109,9 +117,13 @@ export function thresholdKey(modelVersion: string, prefix: string): string {
  * in the same D1 batch as (after) the events they count:
  * - `insert` creates the job only if the prefix has `jobMinEvents` events from
  *   `jobMinDistinctPrompts` distinct prompts within `jobWindowSeconds` and is not ignored;
- *   ON CONFLICT(dedupe_key) DO NOTHING on the unique `key` makes it happen exactly once,
- *   whoever runs it and however many writers run it at once. It RETURNS the job it
- *   created ({@link CreatedJob}), or nothing.
+ *   no client counts for more than `jobMaxPerClient` of them and they come from `jobMinClients`
+ *   clients ({@link clientCapCondition}); the job starts "queued" or, when the heal policy
+ *   asks an operator, "awaiting_approval" ({@link initialJobStateSql}).
+ *   ON CONFLICT(dedupe_key) on the unique `key` makes it happen exactly once, whoever runs
+ *   it and however many writers run it at once; the conflict only promotes a job awaiting
+ *   approval to "queued", once, when the evidence has become strong ({@link PROMOTE_ON_CONFLICT}).
+ *   It RETURNS the job it created or promoted ({@link CreatedJob}), or nothing.
  * - `markRemediating` moves the prefix to "remediating" while its job is queued or claimed.
  */
 export function thresholdJobStatements(
@@ -122,14 +134,16 @@ export function thresholdJobStatements(
 ): { key: string; insert: SQL; markRemediating: SQL } {
   const key = thresholdKey(modelVersion, prefix);
   const since = now - rule.jobWindowSeconds * 1000;
+  const finding = { prefix, modelVersion, since };
   const insert = sql`insert into remediation_jobs (state, method, target, prefix, model_version, source, dedupe_key, attempts, created_at, updated_at)
-    select 'queued', 'sande-p', p.sample, p.prefix, ${modelVersion}, 'threshold', ${key}, 0, ${now}, ${now}
+    select ${initialJobStateSql(finding, rule.healPolicy)}, 'sande-p', p.sample, p.prefix, ${modelVersion}, 'threshold', ${key}, 0, ${now}, ${now}
     from guard_prefixes p
     where p.prefix = ${prefix} and p.state <> 'ignored'
       and (select count(*) from guard_events e where e.prefix = ${prefix} and e.model_version = ${modelVersion} and e.at >= ${since}) >= ${rule.jobMinEvents}
       and (select count(distinct e.prompt_hash) from guard_events e where e.prefix = ${prefix} and e.model_version = ${modelVersion} and e.at >= ${since}) >= ${rule.jobMinDistinctPrompts}
-    on conflict (dedupe_key) do nothing
-    returning id, target, prefix, model_version as modelVersion, method, created_at as createdAt`;
+      and ${clientCapCondition(finding, rule)}
+    ${PROMOTE_ON_CONFLICT}
+    returning id, state, target, prefix, model_version as modelVersion, method, created_at as createdAt`;
   const markRemediating = sql`update guard_prefixes set state = 'remediating', updated_at = ${now}
     where prefix = ${prefix} and state in ('new', 'confirmed', 'remediated')
       and exists (select 1 from remediation_jobs where dedupe_key = ${key} and state in ('queued', 'claimed'))`;

@@ -24,6 +24,8 @@ export const guardEvents = sqliteTable(
     excerpt: text("excerpt"),
     modelVersion: text("model_version").notNull(),
     requestId: text("request_id").notNull(),
+    /** sha256 hex of the client id (null: the guard was used without one, e.g. by a benchmark). */
+    clientHash: text("client_hash"),
     /** Containment applied. */
     action: text("action").$type<Containment>().notNull(),
     at: integer("at").notNull(),
@@ -88,6 +90,8 @@ export const remediationJobs = sqliteTable(
     leaseId: text("lease_id"),
     leaseUntil: integer("lease_until"),
     attempts: integer("attempts").notNull().default(0),
+    /** When an operator approved a job that was awaiting approval (null otherwise: automatic or manual). */
+    approvedAt: integer("approved_at"),
     /** JSON Record<string, number> (asrBefore, asrAfter, utilityBefore, utilityAfter, …). */
     metrics: text("metrics"),
     resultVersion: text("result_version"),
@@ -98,7 +102,10 @@ export const remediationJobs = sqliteTable(
   (t) => [
     uniqueIndex("remediation_jobs_dedupe_key").on(t.dedupeKey),
     index("remediation_jobs_state_id").on(t.state, t.id),
-    check("remediation_jobs_state", sql`${t.state} in ('queued','claimed','succeeded','rejected','failed')`),
+    check(
+      "remediation_jobs_state",
+      sql`${t.state} in ('awaiting_approval','queued','claimed','succeeded','rejected','failed')`,
+    ),
     check("remediation_jobs_method", sql`${t.method} in ('sande-p','sande','osft')`),
   ],
 );

@@ -24,6 +24,12 @@ export interface GuardRequest {
   promptText: string;
   modelVersion: string;
   tokenizer: Tokenizer;
+  /**
+   * Who asked (worker/clients: the API key's id, else the CF-Connecting-IP, else "anonymous").
+   * The guard stores only its hash with events; the threshold rule caps what one client
+   * contributes. Absent when serving does not know (the guard used on its own).
+   */
+  client?: string;
 }
 
 /** The held-back start of a response. */

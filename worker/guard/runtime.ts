@@ -195,8 +195,10 @@ export class GuardRuntime {
       );
       return [];
     }
-    if (webhook && created.length > 0) {
-      await Promise.all(created.map((job) => notifyTrainer(webhook, { type: "job.queued", job })));
+    // A job awaiting an operator's approval is announced when approved (admin API), not now.
+    const queued = created.filter((job) => job.state === "queued");
+    if (webhook && queued.length > 0) {
+      await Promise.all(queued.map((job) => notifyTrainer(webhook, { type: "job.queued", job })));
     }
     return created;
   }

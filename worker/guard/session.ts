@@ -1,5 +1,6 @@
 import { normalisePrefix, runDetectors, wholeWords, type RecurrenceCounts } from "../../shared/guard/index.js";
 import type { LogitMask } from "../../shared/inference/index.js";
+import { clientHash } from "../clients/hash.js";
 import type { Database } from "../db/index.js";
 import type { GuardDecision, GuardRequest, GuardSession, HeldPrefix } from "./contract.js";
 import { actionOf, decide, PASS } from "./decide.js";
@@ -85,6 +86,7 @@ export class ResponseGuardSession implements GuardSession {
           excerpt: settings.storeExcerpts ? excerpt(request.promptText) : undefined,
           modelVersion: request.modelVersion,
           requestId: request.requestId,
+          ...(request.client !== undefined && { clientHash: clientHash(request.client) }),
           action: actionOf(decision),
           at,
         },

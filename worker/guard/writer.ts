@@ -64,7 +64,7 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
     );
   }
 
-  for (const rows of chunks(events, Math.floor(MAX_PARAMS / 10))) {
+  for (const rows of chunks(events, Math.floor(MAX_PARAMS / 11))) {
     items.push(
       db
         .insert(guardEvents)
@@ -78,6 +78,7 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
             excerpt: e.excerpt ?? null,
             modelVersion: e.modelVersion,
             requestId: e.requestId,
+            clientHash: e.clientHash ?? null,
             action: e.action,
             at: e.at,
           })),

@@ -34,6 +34,7 @@ export function chatCompletions(deps: ServingDeps): Handler<AppEnv> {
       sampling,
       topLogprobs: request.topLogprobs,
       waitUntil,
+      client: c.get("client"),
     });
     const meta = completionMeta(c, "chatcmpl", loaded);
     if (!request.stream)

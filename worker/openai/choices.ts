@@ -42,6 +42,8 @@ export interface ChoicesSpec {
   /** List the stop token that ended an answer with its logprob (legacy completions; see {@link ResponsePlan}). */
   listStopToken?: boolean;
   waitUntil: (promise: Promise<unknown>) => void;
+  /** Who asked (worker/clients), passed to the guard. */
+  client?: string;
 }
 
 /** One started choice. */
@@ -80,7 +82,7 @@ export async function startChoices(spec: ChoicesSpec): Promise<StartedChoices> {
       for (let i = 0; i < n; i++) {
         let session: GuardSession | undefined;
         if (guard && prompt.maxTokens > 0) {
-          session = await beginGuard(guard, loaded, prompt);
+          session = await beginGuard(guard, loaded, prompt, spec.client);
           sessions.push(session);
         }
         const response =
@@ -118,13 +120,19 @@ export interface DrainedChoice {
   outcome: ResponseOutcome;
 }
 
-async function beginGuard(guard: ResponseGuard, loaded: LoadedModel, prompt: PromptPlan): Promise<GuardSession> {
+async function beginGuard(
+  guard: ResponseGuard,
+  loaded: LoadedModel,
+  prompt: PromptPlan,
+  client: string | undefined,
+): Promise<GuardSession> {
   try {
     return await guard.begin({
       requestId: prompt.requestId,
       promptText: loaded.tokenizer.decode(prompt.ids),
       modelVersion: loaded.version,
       tokenizer: loaded.tokenizer,
+      ...(client !== undefined && { client }),
     });
   } catch (e) {
     console.error("guard.begin failed; refusing to serve unguarded", e);

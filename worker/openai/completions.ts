@@ -37,6 +37,7 @@ export function completions(deps: ServingDeps): Handler<AppEnv> {
       stopTokens: completionStopTokens(tokenizer),
       listStopToken: true,
       waitUntil,
+      client: c.get("client"),
     });
     const meta = completionMeta(c, "cmpl", loaded);
     if (!request.stream)

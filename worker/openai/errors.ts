@@ -9,7 +9,9 @@ export type ApiErrorType =
   | "authentication_error"
   | "not_found_error"
   | "server_error"
-  | "service_unavailable_error";
+  | "service_unavailable_error"
+  /** OpenAI's type for a rate limit on requests (with code "rate_limit_exceeded"). */
+  | "requests";
 
 /** The JSON body OpenAI's clients expect for an error. */
 export interface OpenAIErrorBody {

@@ -9,6 +9,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       /** GET /<file> serves models/<file> (404 when absent). */
       MODEL_FILES: Fetcher;
+      /** Miniflare's rate limiter (3 per 60 s per key); tests pass it as CHAT_RATE_LIMITER. */
+      TEST_RATE_LIMITER: RateLimit;
     }
   }
 }

@@ -12,6 +12,8 @@ export interface FakeResponse {
   finished?: boolean;
   requestId?: string;
   modelVersion?: string;
+  /** Who asked (GuardRequest.client); absent as when the guard is used without serving. */
+  client?: string;
 }
 
 let seq = 0;
@@ -26,6 +28,7 @@ export async function respond(
     promptText: `<|user|>${r.prompt}<|end|><|assistant|>`,
     modelVersion: r.modelVersion ?? "v1",
     tokenizer,
+    ...(r.client !== undefined && { client: r.client }),
   });
   const tokens = tokenizer.encode(r.text).slice(0, session.prefixTokens);
   const decision = session.inspect({

@@ -8,7 +8,7 @@ import type { AdminDeps, AdminEnv } from "../deps.js";
 import { AdminError } from "../errors.js";
 import { field, idParam, jsonBody, queryInt, queryOneOf } from "../input.js";
 
-const JOB_STATES: readonly JobState[] = ["queued", "claimed", "succeeded", "rejected", "failed"];
+const JOB_STATES: readonly JobState[] = ["awaiting_approval", "queued", "claimed", "succeeded", "rejected", "failed"];
 const METHODS: readonly RemediationMethod[] = ["sande-p", "sande", "osft"];
 const DEFAULT_LEASE_S = 600;
 const MAX_LEASE_S = 86_400;

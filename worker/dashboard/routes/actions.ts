@@ -18,6 +18,7 @@ import { mirrorManifestVersions } from "../../db/versions.js";
 import type { DashboardDeps, DashboardEnv } from "../deps.js";
 import { formFields, newPhraseBody, phraseChangeBody, settingsPatch } from "../form.js";
 import { closeSession, DASHBOARD_BASE } from "../session.js";
+import { jobActions } from "./job-actions.js";
 
 /** Leaves `message` for the session's next page and redirects to `to` (a dashboard path). */
 async function done(c: Context<DashboardEnv>, message: string, to: string): Promise<Response> {
@@ -134,5 +135,6 @@ export function actionRoutes(deps: DashboardDeps): Hono<DashboardEnv> {
   prefixActions(app, deps);
   guardActions(app, deps);
   sessionActions(app);
+  jobActions(app, deps);
   return app;
 }

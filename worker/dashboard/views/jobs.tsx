@@ -1,4 +1,5 @@
 import type { RemediationJob } from "../../../shared/protocol/jobs.js";
+import { ActionButton } from "./forms.js";
 import { MetricsTable } from "./metrics.js";
 import { StateBadge, Time, Version } from "./format.js";
 import { Table, type Column } from "./table.js";
@@ -13,6 +14,19 @@ function Lease(props: { job: RemediationJob }) {
   );
 }
 
+/** The job's result, or for a job the heal policy held, the operator's two buttons. */
+function Result(props: { job: RemediationJob }) {
+  const j = props.job;
+  if (j.state === "awaiting_approval")
+    return (
+      <span class="approval">
+        <ActionButton to={`/jobs/${j.id}/approve`} label="Approve (heal)" />
+        <ActionButton to={`/jobs/${j.id}/decline`} label="Decline" />
+      </span>
+    );
+  return j.resultVersion ? <Version id={j.resultVersion} /> : <>{j.reason ?? "—"}</>;
+}
+
 const JOB_COLUMNS: Column<RemediationJob>[] = [
   { header: "#", cell: (j) => j.id },
   { header: "State", cell: (j) => <StateBadge state={j.state} /> },
@@ -20,7 +34,7 @@ const JOB_COLUMNS: Column<RemediationJob>[] = [
   { header: "Target", cell: (j) => <code>{j.target}</code> },
   { header: "Heals", cell: (j) => <Version id={j.modelVersion} /> },
   { header: "Gate figures (before → after)", cell: (j) => <MetricsTable metrics={j.metrics} />, class: "gates" },
-  { header: "Result", cell: (j) => (j.resultVersion ? <Version id={j.resultVersion} /> : (j.reason ?? "—")) },
+  { header: "Result", cell: (j) => <Result job={j} /> },
   { header: "Attempts", cell: (j) => j.attempts },
   { header: "Lease", cell: (j) => <Lease job={j} /> },
   { header: "Updated", cell: (j) => <Time ms={j.updatedAt} /> },

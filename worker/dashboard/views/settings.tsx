@@ -1,5 +1,5 @@
 import { CONTAINMENTS } from "../../../shared/guard/index.js";
-import type { GuardSettings } from "../../../shared/protocol/guard.js";
+import { HEAL_POLICY_MODES, type GuardSettings } from "../../../shared/protocol/guard.js";
 import { SETTING_HINTS, WAS_PREFIX } from "../form.js";
 import { PostForm } from "./forms.js";
 
@@ -8,6 +8,7 @@ type SettingName = keyof GuardSettings;
 const CHOICES: Partial<Record<SettingName, readonly string[]>> = {
   defaultContainment: CONTAINMENTS,
   failMode: ["open", "closed"],
+  healPolicy: HEAL_POLICY_MODES,
   storeExcerpts: ["true", "false"],
 };
 
