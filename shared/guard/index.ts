@@ -26,3 +26,7 @@ export { detectConfidence } from "./confidence.js";
 export { runDetectors, type DetectionContext, type DetectionInput } from "./detect.js";
 export { PrefixIndex } from "./prefix-index.js";
 export { calibrateModel, type CalibrateOptions, type CalibrationUpload } from "./calibrate.js";
+export { compileSpans, SpanSet, type CompiledSpan } from "./span-set.js";
+export { SpanScanner, type SpanHit } from "./span-scanner.js";
+export { spanWords, matchStarts } from "./span-text.js";
+export { bannedSequences, spanBanMask, spanVariants, type BannedSequence } from "./span-ban.js";

@@ -229,8 +229,15 @@ describe("guard with D1", () => {
       text,
       finished: true,
     });
-    expect(session.inspect(held("I hate you"))).toEqual({ action: "regenerate", bannedFirstTokens: [73] });
-    expect(session.inspect(held("i HATE you"))).toEqual({
+    // Regenerate bans the first token and the matched span's token sequences anywhere (span containment);
+    // it re-samples up to the serving's attempts (two regenerations), then blocks.
+    const first = session.inspect(held("I hate you"));
+    expect(first).toMatchObject({ action: "regenerate", bannedFirstTokens: [73] });
+    const sequences =
+      first.action === "regenerate" ? (first.bannedSpans ?? []).map((s) => tokenizer.decode([...s.tokens])) : [];
+    expect(sequences).toEqual(expect.arrayContaining(["I hate you", "i hate you"]));
+    expect(session.inspect(held("i HATE you"))).toMatchObject({ action: "regenerate" });
+    expect(session.inspect(held("I hate you"))).toEqual({
       action: "block",
       message: DEFAULT_GUARD_SETTINGS.blockMessage,
     });
@@ -250,9 +257,10 @@ describe("guard with D1", () => {
     now += 5_000;
     expect((await respond(guard, { prompt: "b", text: "forbidden words" })).decision).toEqual({ action: "pass" }); // cached
     now += 6_000;
+    // Redact removes exactly the matched span ("forbidden"), not the whole window.
     expect((await respond(guard, { prompt: "c", text: "forbidden words" })).decision).toEqual({
       action: "redact",
-      chars: 15,
+      chars: 9,
     });
   });
 

@@ -1,0 +1,142 @@
+/**
+ * Finds known-bad spans in a text as it grows, at O(new text) per push: it keeps the
+ * letters of the last words (no more than the longest span needs), checks for a match
+ * at each word end, and says how much of the text could still become part of one (so
+ * that serving can hold it back and never send any of a span). Pure.
+ */
+import { HEAD_LETTERS, type CompiledSpan, type SpanSet } from "./span-set.js";
+import { kindOf, lettersOf } from "./span-text.js";
+
+/** A span found in the text: UTF-16 offsets [start, end) from the start of everything pushed. */
+export interface SpanHit<T> {
+  start: number;
+  end: number;
+  span: CompiledSpan<T>;
+}
+
+/** Incremental matcher over one text (one per answer). */
+export class SpanScanner<T> {
+  private letters = "";
+  private rawStart: number[] = [];
+  private rawEnd: number[] = [];
+  private wordStart: boolean[] = [];
+  private inWord = false;
+  private pos = 0;
+  private safeAt = 0;
+
+  constructor(private readonly set: SpanSet<T>) {}
+
+  /**
+   * Offset before which the text can no longer become part of a span: text from here on
+   * starts a word that may still grow into one.
+   */
+  get safe(): number {
+    return this.safeAt;
+  }
+
+  /** Feeds the next piece of text; returns the spans it completed, in order. */
+  push(text: string): SpanHit<T>[] {
+    const hits: SpanHit<T>[] = [];
+    if (this.set.size === 0) {
+      this.pos += text.length;
+      this.safeAt = this.pos;
+      return hits;
+    }
+    for (const cp of text) {
+      const letters = lettersOf(cp);
+      const kind = kindOf(cp, letters);
+      if (kind === "word") this.addLetters(letters, cp.length);
+      else if (kind === "separator") this.endWord(hits);
+      this.pos += cp.length;
+    }
+    this.trim();
+    this.safeAt = this.firstHeld();
+    return hits;
+  }
+
+  /** The text ended: a span its last word completes. */
+  end(): SpanHit<T>[] {
+    const hits: SpanHit<T>[] = [];
+    this.endWord(hits);
+    this.safeAt = this.pos;
+    return hits;
+  }
+
+  private addLetters(letters: string, width: number): void {
+    for (let i = 0; i < letters.length; i++) {
+      this.letters += letters[i];
+      this.rawStart.push(this.pos);
+      this.rawEnd.push(this.pos + width);
+      this.wordStart.push(!this.inWord && i === 0);
+    }
+    this.inWord = true;
+  }
+
+  private endWord(hits: SpanHit<T>[]): void {
+    if (!this.inWord) return;
+    this.inWord = false;
+    const hit = this.matchAtEnd();
+    if (hit) hits.push(hit);
+  }
+
+  /** The longest span match ending with the last letter (a word end), or null. */
+  private matchAtEnd(): SpanHit<T> | null {
+    const n = this.letters.length;
+    let best: { len: number; span: CompiledSpan<T> } | null = null;
+    const candidates = [
+      this.set.byEnd.get(this.letters.slice(-2)),
+      n >= 2 ? this.set.byEnd.get(this.letters.slice(-1)) : undefined,
+    ];
+    for (const list of candidates) {
+      for (const span of list ?? []) {
+        const common = commonSuffix(this.letters, span.letters);
+        for (const from of span.starts) {
+          const len = span.letters.length - from;
+          if (len > common || (best && len <= best.len)) continue;
+          if (this.wordStart[n - len]) {
+            best = { len, span };
+            break;
+          }
+        }
+      }
+    }
+    return best ? { start: this.rawStart[n - best.len], end: this.rawEnd[n - 1], span: best.span } : null;
+  }
+
+  /** Offset of the earliest recent word start whose letters so far may still become a match. */
+  private firstHeld(): number {
+    const n = this.letters.length;
+    for (let i = Math.max(0, n - this.set.longest); i < n; i++)
+      if (this.wordStart[i] && this.mayGrow(this.letters.slice(i))) return this.rawStart[i];
+    return this.pos;
+  }
+
+  /** Whether `piece` (letters from a word start to the end) begins a match that is not complete yet. */
+  private mayGrow(piece: string): boolean {
+    const { heads, headPrefixes } = this.set;
+    if (piece.length < HEAD_LETTERS) return headPrefixes.has(piece) || (this.inWord && heads.has(piece));
+    for (const { span, from } of heads.get(piece.slice(0, HEAD_LETTERS)) ?? []) {
+      const rest = span.letters.length - from;
+      if ((piece.length < rest || (piece.length === rest && this.inWord)) && span.letters.startsWith(piece, from))
+        return true;
+    }
+    return false;
+  }
+
+  /** Drops letters no match can reach back to. */
+  private trim(): void {
+    const keep = this.set.longest;
+    if (this.letters.length <= 2 * keep + 64) return;
+    const drop = this.letters.length - keep;
+    this.letters = this.letters.slice(drop);
+    this.rawStart = this.rawStart.slice(drop);
+    this.rawEnd = this.rawEnd.slice(drop);
+    this.wordStart = this.wordStart.slice(drop);
+  }
+}
+
+function commonSuffix(a: string, b: string): number {
+  let k = 0;
+  while (k < a.length && k < b.length && a.charCodeAt(a.length - 1 - k) === b.charCodeAt(b.length - 1 - k)) k++;
+  return k;
+}
