@@ -4,7 +4,7 @@
  * at each word end, and says how much of the text could still become part of one (so
  * that serving can hold it back and never send any of a span). Pure.
  */
-import { HEAD_LETTERS, type CompiledSpan, type SpanSet } from "./span-set.js";
+import { fits, HEAD_LETTERS, type CompiledSpan, type SpanSet } from "./span-set.js";
 import { kindOf, lettersOf } from "./span-text.js";
 
 /** A span found in the text: UTF-16 offsets [start, end) from the start of everything pushed. */
@@ -82,25 +82,17 @@ export class SpanScanner<T> {
   /** The longest span match ending with the last letter (a word end), or null. */
   private matchAtEnd(): SpanHit<T> | null {
     const n = this.letters.length;
-    let best: { len: number; span: CompiledSpan<T> } | null = null;
-    const candidates = [
-      this.set.byEnd.get(this.letters.slice(-2)),
-      n >= 2 ? this.set.byEnd.get(this.letters.slice(-1)) : undefined,
-    ];
-    for (const list of candidates) {
-      for (const span of list ?? []) {
-        const common = commonSuffix(this.letters, span.letters);
-        for (const from of span.starts) {
-          const len = span.letters.length - from;
-          if (len > common || (best && len <= best.len)) continue;
-          if (this.wordStart[n - len]) {
-            best = { len, span };
-            break;
-          }
-        }
-      }
+    const last2 = this.set.byEnd.get(this.letters.slice(-2));
+    const last1 = n >= 2 ? this.set.byEnd.get(this.letters.slice(-1)) : undefined;
+    for (let w = Math.max(0, n - this.set.longest); w < n; w++) {
+      if (!this.wordStart[w]) continue;
+      const piece = this.letters.slice(w);
+      for (const list of [last2, last1])
+        for (const span of list ?? [])
+          for (const from of span.starts)
+            if (fits(piece, span, from, true)) return { start: this.rawStart[w], end: this.rawEnd[n - 1], span };
     }
-    return best ? { start: this.rawStart[n - best.len], end: this.rawEnd[n - 1], span: best.span } : null;
+    return null;
   }
 
   /** Offset of the earliest recent word start whose letters so far may still become a match. */
@@ -114,12 +106,9 @@ export class SpanScanner<T> {
   /** Whether `piece` (letters from a word start to the end) begins a match that is not complete yet. */
   private mayGrow(piece: string): boolean {
     const { heads, headPrefixes } = this.set;
-    if (piece.length < HEAD_LETTERS) return headPrefixes.has(piece) || (this.inWord && heads.has(piece));
-    for (const { span, from } of heads.get(piece.slice(0, HEAD_LETTERS)) ?? []) {
-      const rest = span.letters.length - from;
-      if ((piece.length < rest || (piece.length === rest && this.inWord)) && span.letters.startsWith(piece, from))
-        return true;
-    }
+    if (piece.length < HEAD_LETTERS && headPrefixes.has(piece)) return true;
+    for (const { span, from } of heads.get(piece.slice(0, HEAD_LETTERS)) ?? [])
+      if (fits(piece, span, from, false) && (this.inWord || !fits(piece, span, from, true))) return true;
     return false;
   }
 

@@ -13,6 +13,8 @@ export interface CompiledSpan<T> {
   letters: string;
   /** Offsets in `letters` where a match may begin ({@link matchStarts}). */
   starts: readonly number[];
+  /** Most letters a match may miss in one run inside it (a ban makes a model skip a letter or two). */
+  maxGap: number;
   value: T;
 }
 
@@ -24,6 +26,10 @@ interface Head<T> {
 
 /** Letters of a head key: enough to rule most candidates out at once. */
 export const HEAD_LETTERS = 3;
+
+/** Spans this long (letters) match with up to {@link MAX_GAP} letters missing in one run. */
+export const MIN_GAP_LETTERS = 8;
+export const MAX_GAP = 2;
 
 /** Spans, indexed by how they end (for matches) and how they may begin (for holding text back). */
 export class SpanSet<T> {
@@ -43,9 +49,10 @@ export class SpanSet<T> {
       longest = Math.max(longest, span.letters.length);
       push(this.byEnd, span.letters.slice(-2), span);
       for (const from of span.starts) {
-        const key = span.letters.slice(from, from + HEAD_LETTERS);
-        push(this.heads, key, { span, from });
-        for (let k = 1; k < key.length; k++) this.headPrefixes.add(key.slice(0, k));
+        for (const key of headKeys(span, from)) {
+          push(this.heads, key, { span, from });
+          for (let k = 1; k < key.length; k++) this.headPrefixes.add(key.slice(0, k));
+        }
       }
     }
     this.longest = longest;
@@ -59,9 +66,42 @@ export function compileSpans<T>(entries: readonly { text: string; value: T }[]):
   for (const { text, value } of entries) {
     const words = spanWords(text);
     if (words.length === 0) continue;
-    spans.push({ text: words.join(" "), letters: words.join(""), starts: matchStarts(words), value });
+    const letters = words.join("");
+    const maxGap = letters.length >= MIN_GAP_LETTERS ? MAX_GAP : 0;
+    spans.push({ text: words.join(" "), letters, starts: matchStarts(words), maxGap, value });
   }
   return new SpanSet(spans);
+}
+
+/** The first letters a match beginning at `from` can show: none missing, or a gap after the first or second. */
+function headKeys<T>(span: CompiledSpan<T>, from: number): Set<string> {
+  const c = span.letters;
+  const keys = new Set([c.slice(from, from + HEAD_LETTERS)]);
+  for (let k = 1; k < HEAD_LETTERS; k++)
+    for (let g = 1; g <= span.maxGap; g++)
+      if (from + k + g < c.length) keys.add((c.slice(from, from + k) + c.slice(from + k + g)).slice(0, HEAD_LETTERS));
+  return keys;
+}
+
+/**
+ * Whether `piece` (letters from a word start) is the span's letters from `from` with at most
+ * one run of up to `maxGap` letters missing after its first letter: all of them to the end
+ * when `complete`, else a beginning of them.
+ */
+export function fits<T>(piece: string, span: CompiledSpan<T>, from: number, complete: boolean): boolean {
+  const c = span.letters;
+  let k = 0;
+  while (k < piece.length && from + k < c.length && piece.charCodeAt(k) === c.charCodeAt(from + k)) k++;
+  if (k === piece.length) return !complete || from + k === c.length;
+  if (k === 0) return false;
+  const rest = piece.length - k;
+  for (let g = 1; g <= span.maxGap; g++) {
+    const at = from + k + g;
+    const left = c.length - at;
+    if (left <= 0) break;
+    if ((complete ? rest === left : rest <= left) && c.startsWith(piece.slice(k), at)) return true;
+  }
+  return false;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
