@@ -17,14 +17,14 @@ export interface BannedSequence {
 }
 
 /**
- * The texts a span is banned as: as given, lower case and capitalised, each also with its
+ * The texts a span is banned as: as given, lower case, capitalised and upper case, each also with its
  * first word's first letters dropped and without its first word (as {@link matchStarts}
  * allows a match to begin).
  */
 export function spanVariants(text: string): string[] {
   const base = text.trim();
   const lower = base.toLowerCase();
-  const forms = new Set([base, lower, lower.charAt(0).toUpperCase() + lower.slice(1)]);
+  const forms = new Set([base, lower, lower.charAt(0).toUpperCase() + lower.slice(1), base.toUpperCase()]);
   const out = new Set<string>();
   const words = spanWords(base);
   const starts = matchStarts(words);
