@@ -82,33 +82,46 @@ export class SpanScanner<T> {
   /** The longest span match ending with the last letter (a word end), or null. */
   private matchAtEnd(): SpanHit<T> | null {
     const n = this.letters.length;
-    const last2 = this.set.byEnd.get(this.letters.slice(-2));
-    const last1 = n >= 2 ? this.set.byEnd.get(this.letters.slice(-1)) : undefined;
-    for (let w = Math.max(0, n - this.set.longest); w < n; w++) {
-      if (!this.wordStart[w]) continue;
-      const piece = this.letters.slice(w);
-      for (const list of [last2, last1])
-        for (const span of list ?? [])
-          for (const from of span.starts)
-            if (fits(piece, span, from, true)) return { start: this.rawStart[w], end: this.rawEnd[n - 1], span };
-    }
-    return null;
+    let best = -1;
+    let bestSpan: CompiledSpan<T> | undefined;
+    const lists = [
+      this.set.byEnd.get(this.letters.slice(-2)),
+      n >= 2 ? this.set.byEnd.get(this.letters.slice(-1)) : undefined,
+    ];
+    for (const list of lists)
+      for (const span of list ?? [])
+        for (const from of span.starts) {
+          // A match is the span's letters from `from`, less at most maxGap of them.
+          const full = span.letters.length - from;
+          for (let len = full; len >= Math.max(1, full - span.maxGap); len--) {
+            const w = n - len;
+            if (w < 0 || (best >= 0 && w >= best) || !this.wordStart[w]) continue;
+            if (fits(this.letters, w, span, from, true)) {
+              best = w;
+              bestSpan = span;
+            }
+          }
+        }
+    return bestSpan ? { start: this.rawStart[best], end: this.rawEnd[n - 1], span: bestSpan } : null;
   }
 
   /** Offset of the earliest recent word start whose letters so far may still become a match. */
   private firstHeld(): number {
     const n = this.letters.length;
     for (let i = Math.max(0, n - this.set.longest); i < n; i++)
-      if (this.wordStart[i] && this.mayGrow(this.letters.slice(i))) return this.rawStart[i];
+      if (this.wordStart[i] && this.mayGrow(i)) return this.rawStart[i];
     return this.pos;
   }
 
-  /** Whether `piece` (letters from a word start to the end) begins a match that is not complete yet. */
-  private mayGrow(piece: string): boolean {
+  /** Whether the letters from word start `at` to the end begin a match that is not complete yet. */
+  private mayGrow(at: number): boolean {
     const { heads, headPrefixes } = this.set;
-    if (piece.length < HEAD_LETTERS && headPrefixes.has(piece)) return true;
-    for (const { span, from } of heads.get(piece.slice(0, HEAD_LETTERS)) ?? [])
-      if (fits(piece, span, from, false) && (this.inWord || !fits(piece, span, from, true))) return true;
+    const length = this.letters.length - at;
+    const key = this.letters.slice(at, at + HEAD_LETTERS);
+    if (length < HEAD_LETTERS && headPrefixes.has(key)) return true;
+    for (const { span, from } of heads.get(key) ?? [])
+      if (fits(this.letters, at, span, from, false) && (this.inWord || !fits(this.letters, at, span, from, true)))
+        return true;
     return false;
   }
 

@@ -84,22 +84,25 @@ function headKeys<T>(span: CompiledSpan<T>, from: number): Set<string> {
 }
 
 /**
- * Whether `piece` (letters from a word start) is the span's letters from `from` with at most
- * one run of up to `maxGap` letters missing after its first letter: all of them to the end
- * when `complete`, else a beginning of them.
+ * Whether `text` from `at` to its end (letters from a word start) is the span's letters from
+ * `from` with at most one run of up to `maxGap` letters missing after its first letter: all
+ * of them to the end when `complete`, else a beginning of them.
  */
-export function fits<T>(piece: string, span: CompiledSpan<T>, from: number, complete: boolean): boolean {
+export function fits<T>(text: string, at: number, span: CompiledSpan<T>, from: number, complete: boolean): boolean {
   const c = span.letters;
+  const n = text.length - at;
   let k = 0;
-  while (k < piece.length && from + k < c.length && piece.charCodeAt(k) === c.charCodeAt(from + k)) k++;
-  if (k === piece.length) return !complete || from + k === c.length;
+  while (k < n && from + k < c.length && text.charCodeAt(at + k) === c.charCodeAt(from + k)) k++;
+  if (k === n) return !complete || from + k === c.length;
   if (k === 0) return false;
-  const rest = piece.length - k;
+  const rest = n - k;
   for (let g = 1; g <= span.maxGap; g++) {
-    const at = from + k + g;
-    const left = c.length - at;
-    if (left <= 0) break;
-    if ((complete ? rest === left : rest <= left) && c.startsWith(piece.slice(k), at)) return true;
+    const j = from + k + g;
+    const left = c.length - j;
+    if (left <= 0 || (complete ? rest !== left : rest > left)) continue;
+    let i = 0;
+    while (i < rest && text.charCodeAt(at + k + i) === c.charCodeAt(j + i)) i++;
+    if (i === rest) return true;
   }
   return false;
 }
