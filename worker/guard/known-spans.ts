@@ -3,7 +3,8 @@
  * remediating, or given a containment by the operator) and operator phrases while the
  * default containment is not observe. They are matched anywhere in an answer
  * (`shared/guard`'s SpanScanner), and those in "regenerate" are forbidden up front by a
- * logit mask. Built once per loaded state and tokenizer.
+ * logit mask. Built once per loaded state and tokenizer, and reused across state loads
+ * while the spans are the same (a reload every `cacheSeconds` usually changes none).
  */
 import { bannedSequences, compileSpans, spanBanMask, type PhraseRule, type SpanSet } from "../../shared/guard/index.js";
 import type { BannedSequence } from "../../shared/guard/span-ban.js";
@@ -26,19 +27,39 @@ export interface KnownSpans {
   mask?: LogitMask;
 }
 
-const cache = new WeakMap<GuardState, { tokenizer: Tokenizer; spans: KnownSpans }>();
+const byState = new WeakMap<GuardState, { tokenizer: Tokenizer; spans: KnownSpans }>();
 
-/** The known-bad spans of `state` (cached per state; rebuilt for another tokenizer). */
+/** Span sets by what they were built from (a few: one per model version and tokenizer, mostly). */
+const bySignature = new Map<string, { tokenizer: Tokenizer; spans: KnownSpans }>();
+const MAX_SIGNATURES = 4;
+
+/** The known-bad spans of `state` (cached per state, and per identical list of spans; rebuilt for another tokenizer). */
 export function knownSpans(state: GuardState, tokenizer: Tokenizer): KnownSpans {
-  const hit = cache.get(state);
+  const hit = byState.get(state);
   if (hit && hit.tokenizer === tokenizer) return hit.spans;
-  const spans = buildKnownSpans(state, tokenizer);
-  cache.set(state, { tokenizer, spans });
-  return spans;
+  const entries = spanEntries(state);
+  const signature = entries.map(signatureOf).join("\u0001");
+  let built = bySignature.get(signature);
+  if (!built || built.tokenizer !== tokenizer) {
+    built = { tokenizer, spans: buildKnownSpans(entries, tokenizer) };
+    bySignature.delete(signature);
+    bySignature.set(signature, built);
+    if (bySignature.size > MAX_SIGNATURES) bySignature.delete(bySignature.keys().next().value!);
+  }
+  byState.set(state, built);
+  return built.spans;
 }
 
-function buildKnownSpans(state: GuardState, tokenizer: Tokenizer): KnownSpans {
-  const entries = spanEntries(state);
+function signatureOf({ text, value }: { text: string; value: KnownSpan }): string {
+  const r = value.rule;
+  return [
+    value.containment,
+    text,
+    r ? `${r.id}\u0000${r.list}\u0000${r.kind}\u0000${r.score}\u0000${r.pattern}` : "",
+  ].join("\u0000");
+}
+
+function buildKnownSpans(entries: readonly { text: string; value: KnownSpan }[], tokenizer: Tokenizer): KnownSpans {
   const banned: BannedSequence[] = [];
   for (const e of entries) if (e.value.containment === "regenerate") banned.push(...bannedSequences(e.text, tokenizer));
   return { set: compileSpans(entries), mask: spanBanMask(banned, tokenizer) };
