@@ -128,6 +128,16 @@ describe("known-bad spans under the real guard", () => {
     expect(new TextDecoder().decode(new Uint8Array(bytes))).toBe(choice.message.content);
   });
 
+  it("keeps the operator's containment for a span in the window, over a stricter default", async () => {
+    const rows: Rows = {
+      settings: { defaultContainment: "block" },
+      prefixes: [{ prefix: "you are stupid", state: "confirmed", containment: "redact" }],
+    };
+    const choice = await json("u are stupid, I said.", rows); // shifted: the prefix index does not see it, the span matcher does
+    expect(choice.message.content).toBe(", I said.");
+    expect(choice.finish_reason).toBe("stop");
+  });
+
   it("block cuts a JSON answer before a span found after the window", async () => {
     const choice = await json(LINK, { settings: { defaultContainment: "block" }, phrases: ["visit evil.example now"] });
     expect(choice.message.content).toBe("Sure, here is the link: ");

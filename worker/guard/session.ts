@@ -80,8 +80,10 @@ export class ResponseGuardSession implements GuardSession {
       hits.sort((a, b) => b.score - a.score);
     }
 
+    // A span alone (no hit, no contained prefix) is contained as that span is; otherwise the stricter.
     const own = containmentFor(known, settings);
-    const containment = span ? stricter(own, span.value.containment) : own;
+    const spanOnly = span && hits.length === 0 && !contained;
+    const containment = !span ? own : spanOnly ? span.value.containment : stricter(own, span.value.containment);
     const decision = decide(containment, held, settings, attempt, span ?? undefined);
     if (this.pending) {
       this.pending.event.action = actionOf(decision); // flagged again after a regeneration: escalated

@@ -16,6 +16,7 @@ export interface Segment {
 /** Ranges [start, end) of the model's text to withhold, sorted and merged. */
 type Ranges = [number, number][];
 
+/** One answer's gate: fed the model's text in order, it releases what may be sent (see the file comment). */
 export class SpanGate {
   private fed = 0;
   /** Offset in the model's text up to which everything was released or withheld. */
