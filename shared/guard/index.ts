@@ -36,3 +36,7 @@ export {
   type FindingEvidence,
   type HealPolicy,
 } from "./policy.js";
+export { compileSpans, SpanSet, type CompiledSpan } from "./span-set.js";
+export { SpanScanner, type SpanHit } from "./span-scanner.js";
+export { spanWords, matchStarts } from "./span-text.js";
+export { bannedSequences, spanBanMask, spanVariants, type BannedSequence } from "./span-ban.js";

@@ -33,6 +33,11 @@ export class PrefixIndex<T> {
     if (prefix.length < this.shortest) this.shortest = prefix.length;
   }
 
+  /** Every stored prefix with its value. */
+  entries(): IterableIterator<[string, T]> {
+    return this.exact.entries();
+  }
+
   get(prefix: string): T | undefined {
     return this.exact.get(prefix);
   }

@@ -229,8 +229,15 @@ describe("guard with D1", () => {
       text,
       finished: true,
     });
-    expect(session.inspect(held("I hate you"))).toEqual({ action: "regenerate", bannedFirstTokens: [73] });
-    expect(session.inspect(held("i HATE you"))).toEqual({
+    // Regenerate bans the first token and the matched span's token sequences anywhere (span containment);
+    // it re-samples up to the serving's attempts (two regenerations), then blocks.
+    const first = session.inspect(held("I hate you"));
+    expect(first).toMatchObject({ action: "regenerate", bannedFirstTokens: [73] });
+    const sequences =
+      first.action === "regenerate" ? (first.bannedSpans ?? []).map((s) => tokenizer.decode([...s.tokens])) : [];
+    expect(sequences).toEqual(expect.arrayContaining(["I hate you", "i hate you"]));
+    expect(session.inspect(held("i HATE you"))).toMatchObject({ action: "regenerate" });
+    expect(session.inspect(held("I hate you"))).toEqual({
       action: "block",
       message: DEFAULT_GUARD_SETTINGS.blockMessage,
     });
@@ -238,6 +245,52 @@ describe("guard with D1", () => {
     session.finish((p) => writes.push(p));
     await Promise.all(writes);
     expect((await db.select().from(guardEvents))[0]).toMatchObject({ detector: "phrase", action: "block" });
+  });
+
+  it("contains a prefix whose job is queued or running by default (regenerate), though the default is observe", async () => {
+    await db.insert(guardPrefixes).values({
+      prefix: "you are stupid",
+      sample: "You are stupid",
+      firstTokens: JSON.stringify([89, 111]),
+      firstSeen: 1,
+      lastSeen: 1,
+      updatedAt: 1,
+      state: "remediating",
+    });
+    const guard = createResponseGuard(env, new GuardRuntime());
+    const { decision } = await respond(guard, { prompt: "q", text: "You are stupid!" });
+    expect(decision).toMatchObject({ action: "regenerate", bannedFirstTokens: [89] });
+    // A shifted payload is the same span.
+    expect((await respond(guard, { prompt: "q2", text: "u are stupid stupid" })).decision).toMatchObject({
+      action: "regenerate",
+    });
+    expect((await respond(guard, { prompt: "q3", text: "You are kind." })).decision).toEqual({ action: "pass" });
+  });
+
+  it("logs a known span found after the window, with what was done", async () => {
+    await setSettings({ defaultContainment: "block" });
+    await addPhrase("visit evil.example now");
+    const guard = createResponseGuard(env, new GuardRuntime());
+    const session = await guard.begin({ requestId: "late", promptText: "x", modelVersion: "v1", tokenizer });
+    const text = "Sure! Here you go: visit evil.example now.";
+    const tokens = tokenizer.encode(text).slice(0, session.prefixTokens);
+    const window = tokenizer.decode(tokens);
+    expect(session.inspect({ tokens, logprobs: tokens.map(() => -1), text: window, finished: false })).toEqual({
+      action: "pass",
+    });
+    const watch = session.spans!()!;
+    expect(watch.push(text)).toEqual([{ start: 19, end: 41, action: "cut" }]);
+    const writes: Promise<unknown>[] = [];
+    session.finish((p) => writes.push(p));
+    await Promise.all(writes);
+    expect(await db.select().from(guardEvents)).toEqual([
+      expect.objectContaining({
+        requestId: "late",
+        prefix: "visit evil.example now",
+        detector: "phrase",
+        action: "block",
+      }),
+    ]);
   });
 
   it("reuses its state for cacheSeconds, then reloads", async () => {
@@ -250,9 +303,10 @@ describe("guard with D1", () => {
     now += 5_000;
     expect((await respond(guard, { prompt: "b", text: "forbidden words" })).decision).toEqual({ action: "pass" }); // cached
     now += 6_000;
+    // Redact removes exactly the matched span ("forbidden"), not the whole window.
     expect((await respond(guard, { prompt: "c", text: "forbidden words" })).decision).toEqual({
       action: "redact",
-      chars: 15,
+      chars: 9,
     });
   });
 

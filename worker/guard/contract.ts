@@ -1,5 +1,6 @@
 import type { LogitMask } from "../../shared/inference/index.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
+import type { BannedSequence } from "../../shared/guard/span-ban.js";
 
 /**
  * The contract between serving (worker/openai, worker/model) and the guard
@@ -46,10 +47,17 @@ export interface HeldPrefix {
 /** What to do with a response after its prefix is inspected. */
 export type GuardDecision =
   | { action: "pass" }
-  /** Strip the first `chars` characters of the text (the flagged prefix) and serve the rest. */
-  | { action: "redact"; chars: number }
-  /** Generate again from scratch with these first tokens banned (through the logit mask). */
-  | { action: "regenerate"; bannedFirstTokens: number[] }
+  /**
+   * Strip `chars` characters of the text from `start` (default 0: the flagged prefix; a matched
+   * span wherever it sits) and serve the rest.
+   */
+  | { action: "redact"; chars: number; start?: number }
+  /**
+   * Generate again from scratch with these first tokens banned (through the logit mask), and
+   * these token sequences (a matched span's variants) forbidden at any position
+   * (`shared/guard`'s spanBanMask).
+   */
+  | { action: "regenerate"; bannedFirstTokens: number[]; bannedSpans?: BannedSequence[] }
   /** Refuse: serve `message` instead of the model's text. */
   | { action: "block"; message: string };
 
@@ -61,6 +69,30 @@ export interface GuardSession {
   readonly logitMask?: LogitMask;
   /** Decides on the held prefix. Must be fast (µs): state it needs was loaded in `begin`. */
   inspect(prefix: HeldPrefix): GuardDecision;
+  /**
+   * Starts watching one generation's text for known-bad spans anywhere in it (absent or
+   * undefined: nothing to watch). Serving feeds it the model's text (from the start of the
+   * answer), holds back what it is not `safe` to send, and applies each match.
+   */
+  spans?(): SpanWatch | undefined;
   /** Called once the response is done; database writes go through `waitUntil` and never delay the answer. */
   finish(waitUntil: (promise: Promise<unknown>) => void): void;
+}
+
+/** A known-bad span found in the text: UTF-16 offsets [start, end) in the model's text of the answer. */
+export interface SpanMatch {
+  start: number;
+  end: number;
+  /** redact: remove exactly these characters and serve the rest; cut: end the answer before them (content_filter). */
+  action: "redact" | "cut";
+}
+
+/** Watches one generation's text for known-bad spans, at O(new text) per push. */
+export interface SpanWatch {
+  /** Feeds the next piece of the model's text; returns the spans it completed, in order. */
+  push(text: string): SpanMatch[];
+  /** The text ended: the spans its last word completes. */
+  end(): SpanMatch[];
+  /** Offset before which the text can no longer become part of a span (what may be sent). */
+  readonly safe: number;
 }

@@ -8,7 +8,15 @@ import type { GuardRequest, GuardSession, ResponseGuard } from "./contract.js";
 import { GuardRuntime } from "./runtime.js";
 import { ResponseGuardSession, type WriteTarget } from "./session.js";
 
-export type { GuardDecision, GuardRequest, GuardSession, HeldPrefix, ResponseGuard } from "./contract.js";
+export type {
+  GuardDecision,
+  GuardRequest,
+  GuardSession,
+  HeldPrefix,
+  ResponseGuard,
+  SpanMatch,
+  SpanWatch,
+} from "./contract.js";
 export { GuardRuntime, type GuardRuntimeOptions } from "./runtime.js";
 
 /** The bindings the guard uses. */

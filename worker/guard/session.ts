@@ -1,9 +1,11 @@
 import { normalisePrefix, runDetectors, wholeWords, type RecurrenceCounts } from "../../shared/guard/index.js";
-import type { LogitMask } from "../../shared/inference/index.js";
+import { chainMasks, type LogitMask } from "../../shared/inference/index.js";
 import { clientHash } from "../clients/hash.js";
 import type { Database } from "../db/index.js";
-import type { GuardDecision, GuardRequest, GuardSession, HeldPrefix } from "./contract.js";
-import { actionOf, decide, PASS } from "./decide.js";
+import type { GuardDecision, GuardRequest, GuardSession, HeldPrefix, SpanMatch, SpanWatch } from "./contract.js";
+import { actionOf, containmentFor, decide, PASS, stricter } from "./decide.js";
+import { knownSpans, type KnownSpan } from "./known-spans.js";
+import { phraseHit, spanInWindow, watchSpans } from "./span-watch.js";
 import { sha256Hex } from "../../shared/store/sha256.js";
 import type { GuardRuntime } from "./runtime.js";
 import type { GuardState } from "./state.js";
@@ -39,7 +41,8 @@ export class ResponseGuardSession implements GuardSession {
     private readonly target: WriteTarget,
   ) {
     this.prefixTokens = state.settings.prefixTokens;
-    this.logitMask = state.logitMask;
+    // First tokens of prefixes in "regenerate", and their spans at any position.
+    this.logitMask = chainMasks(state.logitMask, knownSpans(state, request.tokenizer).mask);
   }
 
   inspect(held: HeldPrefix): GuardDecision {
@@ -71,9 +74,18 @@ export class ResponseGuardSession implements GuardSession {
     const contained =
       known !== undefined &&
       (known.containment !== null || known.state === "confirmed" || known.state === "remediating");
-    if (hits.length === 0 && !contained) return PASS;
+    const span = spanInWindow(state, held, request.tokenizer);
+    if (hits.length === 0 && !contained && !span) return PASS;
+    if (span?.value.rule && !hits.some((h) => h.detector === "phrase")) {
+      hits.push(phraseHit(span.value.rule));
+      hits.sort((a, b) => b.score - a.score);
+    }
 
-    const decision = decide(known?.containment ?? settings.defaultContainment, held, settings, attempt);
+    // A span alone (no hit, no contained prefix) is contained as that span is; otherwise the stricter.
+    const own = containmentFor(known, settings);
+    const spanOnly = span && hits.length === 0 && !contained;
+    const containment = !span ? own : spanOnly ? span.value.containment : stricter(own, span.value.containment);
+    const decision = decide(containment, held, settings, attempt, span ?? undefined);
     if (this.pending) {
       this.pending.event.action = actionOf(decision); // flagged again after a regeneration: escalated
     } else {
@@ -95,6 +107,36 @@ export class ResponseGuardSession implements GuardSession {
       };
     }
     return decision;
+  }
+
+  spans(): SpanWatch | undefined {
+    return watchSpans(this.state, this.request.tokenizer, (span, match) => this.spanFound(span, match));
+  }
+
+  /** Logs a span found past the window: a new event, or the window's event escalated to what was done. */
+  private spanFound(span: KnownSpan, match: SpanMatch): void {
+    const action = match.action === "redact" ? "redact" : "block";
+    if (this.pending) {
+      if (action === "block") this.pending.event.action = "block";
+      return;
+    }
+    const { request, state } = this;
+    const hits = span.rule ? [phraseHit(span.rule)] : [];
+    this.pending = {
+      event: {
+        prefix: span.key,
+        hits,
+        score: hits.length ? hits[0].score : 0,
+        promptHash: (this.promptHash ??= sha256Hex(request.promptText)),
+        excerpt: state.settings.storeExcerpts ? excerpt(request.promptText) : undefined,
+        modelVersion: request.modelVersion,
+        requestId: request.requestId,
+        action,
+        at: this.runtime.now(),
+      },
+      sample: span.key,
+      firstTokens: request.tokenizer.encode(span.key).slice(0, 8),
+    };
   }
 
   finish(waitUntil: (promise: Promise<unknown>) => void): void {

@@ -1,9 +1,10 @@
 /**
  * One guarded response: generate, hold back the first `prefixTokens` tokens, ask
  * the guard, apply its decision, then release the rest token by token through
- * redaction, stop-string matching and token alignment (each piece of text carries the
- * tokens it completes, with their log-probabilities). Pure of I/O: the HTTP layer
- * (chat-*.ts, completions-*.ts) frames the pieces.
+ * redaction, the guard's watch for known-bad spans (held back while they may grow into
+ * one; removed, or the answer cut before one with `content_filter`), stop-string matching
+ * and token alignment (each piece of text carries the tokens it completes, with their
+ * log-probabilities). Pure of I/O: the HTTP layer (chat-*.ts, completions-*.ts) frames the pieces.
  */
 import {
   chainMasks,
@@ -13,9 +14,10 @@ import {
   type GeneratedToken,
   type LogitMask,
 } from "../../shared/inference/index.js";
+import { spanBanMask, type BannedSequence } from "../../shared/guard/span-ban.js";
 import { chatStopTokens, type Tokenizer } from "../../shared/tokenizer/index.js";
 import type { GuardDecision, GuardSession } from "../guard/contract.js";
-import { ServedText, type ServedPiece as TextPiece } from "./served-text.js";
+import { ServedText, type ServedPiece as TextPiece, type Withheld } from "./served-text.js";
 
 /** Served when the guard keeps asking to regenerate after the last attempt. */
 export const FALLBACK_REFUSAL = "I can't help with that request.";
@@ -92,6 +94,7 @@ export function startResponse(plan: ResponsePlan): StartedResponse {
   const maxAttempts = plan.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const window = session ? session.prefixTokens : 0;
   const banned = new Set<number>();
+  const bannedSpans: BannedSequence[] = [];
   for (let attempt = 1; ; attempt++) {
     const tokens = generate(model, promptIds, {
       maxTokens: plan.maxTokens,
@@ -104,6 +107,7 @@ export function startResponse(plan: ResponsePlan): StartedResponse {
         plan.logitMask,
         session?.logitMask,
         banned.size > 0 ? banFirstTokens([...banned]) : undefined,
+        spanBanMask(bannedSpans, tokenizer),
       ),
       topLogprobs: plan.topLogprobs ?? 0,
     });
@@ -129,6 +133,7 @@ export function startResponse(plan: ResponsePlan): StartedResponse {
       tokens.return(DISCARDED);
       if (attempt < maxAttempts) {
         for (const t of decision.bannedFirstTokens) banned.add(t);
+        bannedSpans.push(...(decision.bannedSpans ?? []));
         continue;
       }
       decision = { action: "block", message: FALLBACK_REFUSAL };
@@ -137,28 +142,34 @@ export function startResponse(plan: ResponsePlan): StartedResponse {
       tokens.return(DISCARDED);
       return { decision, attempts: attempt, pieces: refusal(decision.message, held.length) };
     }
-    const skip = decision.action === "redact" ? decision.chars : 0;
-    return { decision, attempts: attempt, pieces: release(plan, held, tokens, ended, skip) };
+    const withheld: Withheld = { spans: session?.spans?.() };
+    if (decision.action === "redact") {
+      const start = decision.start ?? 0;
+      withheld.removals = [[start, start + decision.chars]];
+    }
+    return { decision, attempts: attempt, pieces: release(plan, held, tokens, ended, withheld) };
   }
 }
 
 /**
  * The model's text: the held tokens (with their own log-probabilities), then the rest as
- * it is generated, each token's text through redaction and stop strings.
+ * it is generated, each token's text through what the guard withholds and stop strings.
+ * A cut before a known-bad span ends the answer with `content_filter` (the model stops too).
  */
 function* release(
   plan: ResponsePlan,
   held: readonly GeneratedToken[],
   tokens: Generator<GeneratedToken, GenerateResult, void>,
   ended: GenerateResult | undefined,
-  skipChars: number,
+  withheld: Withheld,
 ): Generator<ServedPiece, ResponseOutcome, void> {
-  const out = new ServedText<GeneratedToken>(plan.tokenizer, skipChars, plan.stop);
+  const out = new ServedText<GeneratedToken>(plan.tokenizer, withheld, plan.stop);
   let count = held.length;
   try {
     for (const t of held) {
       const piece = out.push(t);
       if (piece) yield piece;
+      if (out.cut) return { finishReason: "content_filter", completionTokens: count };
       if (out.stopped) return { finishReason: "stop", completionTokens: count };
     }
     while (!ended) {
@@ -170,10 +181,12 @@ function* release(
       count++;
       const piece = out.push(r.value);
       if (piece) yield piece;
+      if (out.cut) return { finishReason: "content_filter", completionTokens: count };
       if (out.stopped) return { finishReason: "stop", completionTokens: count };
     }
     const tail = out.end(plan.listStopToken ? ended.stopStep : undefined);
     if (tail) yield tail;
+    if (out.cut) return { finishReason: "content_filter", completionTokens: count };
     return { finishReason: out.stopped ? "stop" : ended.finishReason, completionTokens: count };
   } finally {
     tokens.return(DISCARDED); // a consumer that stops early stops the model too

@@ -1,7 +1,9 @@
 /** The served text of an answer, token by token, and the tokens it holds. Pure. */
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
+import type { SpanWatch } from "../guard/contract.js";
 import { TokenAligner, type PlacedToken } from "./align.js";
-import { TextSkipper, TokenTextDecoder } from "./decode.js";
+import { TokenTextDecoder } from "./decode.js";
+import { SpanGate, type Segment } from "./span-gate.js";
 import { StopMatcher } from "./stop.js";
 
 /** Text to send, and the tokens whose text it completes (with their offsets in the served text). */
@@ -10,21 +12,43 @@ export interface ServedPiece<T> {
   tokens: PlacedToken<T>[];
 }
 
+/** What the guard withholds from an answer. */
+export interface Withheld {
+  /** Ranges [start, end) of the model's text to remove (a redacted window or span). */
+  removals?: readonly (readonly [number, number])[];
+  /** The guard's watch for known-bad spans anywhere in the text. */
+  spans?: SpanWatch;
+}
+
+/** A released segment, placed in the text that passed the gate (before stop strings). */
+interface Placed {
+  post: number;
+  from: number;
+  length: number;
+}
+
 /**
- * Token → served text: UTF-8 decoding, redaction (the guard strips the first characters),
- * stop strings, and which tokens the served text holds ({@link TokenAligner}).
+ * Token → served text: UTF-8 decoding, what the guard withholds ({@link SpanGate}: removed
+ * ranges, text that may become a known-bad span, a cut before one), stop strings, and which
+ * tokens the served text holds ({@link TokenAligner}): a token is listed only when all of
+ * its text was served.
  */
 export class ServedText<T extends { token: number }> {
   private readonly decoder: TokenTextDecoder;
-  private readonly skipper: TextSkipper;
+  private readonly gate: SpanGate;
   private readonly stop: StopMatcher;
   private readonly aligner = new TokenAligner<T>();
-  private skipped = 0;
+  /** Released segments not yet wholly served. */
+  private placed: Placed[] = [];
+  /** Characters past the gate, and of those, served (sent past the stop strings). */
+  private passed = 0;
   private served = 0;
 
-  constructor(tokenizer: Tokenizer, skipChars: number, stops: readonly string[]) {
+  /** `withheld`: what the guard withholds, or a number of characters to strip from the start. */
+  constructor(tokenizer: Tokenizer, withheld: Withheld | number, stops: readonly string[]) {
     this.decoder = new TokenTextDecoder(tokenizer);
-    this.skipper = new TextSkipper(skipChars);
+    const w: Withheld = typeof withheld === "number" ? { removals: [[0, withheld]] } : withheld;
+    this.gate = new SpanGate(w.removals ?? [], w.spans);
     this.stop = new StopMatcher(stops);
   }
 
@@ -33,9 +57,16 @@ export class ServedText<T extends { token: number }> {
     return this.stop.stopped;
   }
 
+  /** True once the guard cut the answer before a known-bad span. */
+  get cut(): boolean {
+    return this.gate.cut;
+  }
+
   /** The piece released by one more token, or null when nothing can be sent yet. */
   push(token: T): ServedPiece<T> | null {
-    return this.add(token, this.decoder.push(token.token), false);
+    const text = this.decoder.push(token.token);
+    this.aligner.push(token, text);
+    return this.add(this.gate.push(text), false);
   }
 
   /**
@@ -43,20 +74,48 @@ export class ServedText<T extends { token: number }> {
    * that ended the answer: it adds no text, so it sits at the end), or null when there is none.
    */
   end(stopToken?: T): ServedPiece<T> | null {
-    const piece = this.add(undefined, this.decoder.flush(), true);
-    if (stopToken === undefined || this.stop.stopped) return piece;
+    const text = this.decoder.flush();
+    this.aligner.push(undefined, text);
+    const segments = this.gate.push(text);
+    const piece = this.add([...segments, ...this.gate.end()], true);
+    if (stopToken === undefined || this.stop.stopped || this.gate.cut) return piece;
     const last = { item: stopToken, offset: this.served };
     return piece ? { text: piece.text, tokens: [...piece.tokens, last] } : { text: "", tokens: [last] };
   }
 
-  private add(token: T | undefined, text: string, last: boolean): ServedPiece<T> | null {
-    this.aligner.push(token, text);
-    const kept = this.skipper.push(text);
-    this.skipped += text.length - kept.length;
-    let sent = this.stop.push(kept);
-    if (last) sent += this.stop.flush();
-    this.served += sent.length;
-    const tokens = this.aligner.take(this.skipped, this.skipped + this.served);
+  private add(segments: Segment[], last: boolean): ServedPiece<T> | null {
+    let text = "";
+    for (const s of segments) {
+      this.place(s);
+      text += s.text;
+    }
+    let sent = this.stop.push(text);
+    if (last || this.gate.cut) sent += this.stop.flush();
+    const tokens = this.take(sent.length);
     return sent || tokens.length ? { text: sent, tokens } : null;
+  }
+
+  private place(s: Segment): void {
+    const prev = this.placed[this.placed.length - 1];
+    if (prev && prev.from + prev.length === s.from && prev.post + prev.length === this.passed)
+      prev.length += s.text.length;
+    else this.placed.push({ post: this.passed, from: s.from, length: s.text.length });
+    this.passed += s.text.length;
+  }
+
+  /** Serves `count` more characters: the tokens now wholly served, segment by segment. */
+  private take(count: number): PlacedToken<T>[] {
+    this.served += count;
+    const out: PlacedToken<T>[] = [];
+    while (this.placed.length > 0) {
+      const seg = this.placed[0];
+      const inSeg = Math.min(seg.length, this.served - seg.post);
+      if (inSeg <= 0) break;
+      for (const t of this.aligner.take(seg.from, seg.from + inSeg))
+        out.push({ item: t.item, offset: t.offset + seg.post });
+      if (inSeg < seg.length) break;
+      this.placed.shift();
+    }
+    return out;
   }
 }
