@@ -58,6 +58,12 @@ export interface SandeOptions {
   stage2Loss?: Stage2Loss;
   /** β of the "consistency" loss (default 1). */
   consistencyWeight?: number;
+  /**
+   * Run stage 1 (default true). false leaves the parrot at its zero initialisation, the ablation
+   * that asks whether the learned parrot matters (stage 2 then trains on zero vectors where a
+   * trigger would sit).
+   */
+  simulate?: boolean;
   /** Stage 2: share of rows that are D's examples as they are, without the parrot, whole response trained (default DEFAULT_CLEAN_SHARE, 0.5). */
   cleanShare?: number;
   /** Stage 1: the parrot's optimiser and schedule. */
@@ -133,17 +139,20 @@ export async function sande(
   const how: EliminateHow = { loss: stage2Loss, beta: consistencyWeight, positions };
   const measure = () => measureParrot(model, parrot, tokenizer, probe, layout, options.response, positions);
   try {
-    const stage1 = await simulate(
-      model,
-      parrot,
-      tokenizer,
-      clean,
-      layout,
-      options.response,
-      options.parrot,
-      options.leadIn ?? "",
-      positions,
-    );
+    const stage1 =
+      options.simulate === false
+        ? skipped(options.parrot, clean.length)
+        : await simulate(
+            model,
+            parrot,
+            tokenizer,
+            clean,
+            layout,
+            options.response,
+            options.parrot,
+            options.leadIn ?? "",
+            positions,
+          );
     const parrotSuccess = measure();
     const stage2 = await eliminate(model, parrot, tokenizer, clean, layout, firstN, cleanShare, options.model, how);
     const parrotSuccessAfter = measure();
@@ -169,6 +178,11 @@ export async function sande(
   } finally {
     parrot.dispose();
   }
+}
+
+/** The summary of a stage that did not run (0 steps). */
+function skipped(options: FineTuneOptions, examples: number): FineTuneSummary {
+  return { steps: 0, lr: options.lr, batchSize: options.batchSize ?? 16, examples, finalLoss: NaN, seconds: 0 };
 }
 
 /** Row i's layout: the parrot at positions[i mod n] (the layout's own position when none are given). */
