@@ -28,6 +28,7 @@ const VARIANTS: Record<string, Partial<SandeOptions>> = {
   consistency: { firstN: 0, cleanShare: 0.5, stage2Loss: "consistency", consistencyWeight: 1 },
   "consistency-b4": { firstN: 0, cleanShare: 0.5, stage2Loss: "consistency", consistencyWeight: 4 },
   positions: { firstN: 0, cleanShare: 0.5, positions: ["start", "middle", "end"] },
+  zero: { firstN: 16, cleanShare: 0.5, simulate: false },
   k18: { firstN: 0, cleanShare: 0.5, k: 18 },
   "k18-consistency": { firstN: 0, cleanShare: 0.5, k: 18, stage2Loss: "consistency", consistencyWeight: 1 },
   "positions-consistency": {
