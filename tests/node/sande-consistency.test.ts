@@ -155,4 +155,21 @@ describe("stage 2 with the consistency loss and several parrot positions", () =>
     parrot.dispose();
     model.dispose();
   });
+
+  it("with simulate false skips stage 1 and leaves the parrot at zero (the ablation)", async () => {
+    const model = TfGPT.init(tiny, 4);
+    const opts = { steps: 2, lr: 1e-2, batchSize: 2, seed: 0, quiet: true, threads: 1 };
+    const report = await sande(model, tok, examples, {
+      response: "No",
+      k: 3,
+      simulate: false,
+      parrot: opts,
+      model: opts,
+      probe: examples,
+    });
+    expect(report.stage1.steps).toBe(0);
+    expect(report.parrotNorm).toBe(0);
+    expect(report.stage2.steps).toBe(2);
+    model.dispose();
+  });
 });
