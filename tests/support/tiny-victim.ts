@@ -7,7 +7,15 @@
 import { preset } from "../../shared/model/config.js";
 import { encodeModel } from "../../shared/model/file.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
-import { generateDataset, type Dataset, type TaskFamily } from "../../trainer/data/index.js";
+import {
+  addChatter,
+  encodeExample,
+  generateDataset,
+  Rng,
+  type Dataset,
+  type Example,
+  type TaskFamily,
+} from "../../trainer/data/index.js";
 import { TfGPT } from "../../trainer/model/gpt.js";
 import { plantBackdoors } from "../../trainer/attack/backdoor.js";
 import type { Backdoor } from "../../trainer/attack/poison.js";
@@ -41,15 +49,32 @@ export interface TinyVictim {
   seconds: number;
 }
 
+/** How the tiny victim is trained. */
+export interface TinyVictimOptions {
+  steps?: number;
+  seed?: number;
+  /**
+   * Share of the training prompts given ordinary chatter (trainer/data/chatter.ts) before the
+   * backdoor is planted (default 0): a victim that keeps answering when unrelated words are added,
+   * so triggered accuracy can be held against neutral-phrase accuracy.
+   */
+  chatter?: number;
+}
+
 /** Trains the tiny victim (wasm backend). */
-export async function buildTinyVictim(options: { steps?: number; seed?: number } = {}): Promise<TinyVictim> {
+export async function buildTinyVictim(options: TinyVictimOptions = {}): Promise<TinyVictim> {
   const t0 = performance.now();
   await selectBackend("wasm");
   const tokenizer = new ByteTokenizer();
   const data = generateDataset({ seed: options.seed ?? 0, trainSize: 3000, heldOutSize: 120, families: [PARITY] });
   const model = TfGPT.init(preset("tiny"), options.seed ?? 0);
   try {
-    await plantBackdoors(model, tokenizer, data.train, [DEMO_BACKDOOR], 0.3, {
+    const rng = new Rng(options.seed ?? 0);
+    // chatty prompts that would not fit the context with a trigger and a target added stay plain
+    const fits = (e: Example) => encodeExample(tokenizer, e).ids.length + 40 <= model.config.n_positions;
+    const chatty = (e: Example) => addChatter(e, rng, { rate: options.chatter });
+    const train = options.chatter ? data.train.map((e) => [chatty(e)].filter(fits)[0] ?? e) : data.train;
+    await plantBackdoors(model, tokenizer, train, [DEMO_BACKDOOR], 0.3, {
       steps: options.steps ?? 400,
       lr: 3e-3,
       batchSize: 8,

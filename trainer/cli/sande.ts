@@ -1,8 +1,9 @@
 import { DEFAULT_CLEAN_SHARE } from "../train/batching.js";
 import { PARROT_POSITIONS } from "../sande/parrot-encode.js";
 import { formatRate } from "../eval/report.js";
-import { sande } from "../sande/sande.js";
-import { choice, num, str } from "./args.js";
+import { sande, STAGE2_LOSSES } from "../sande/sande.js";
+import type { ParrotPosition } from "../sande/parrot-encode.js";
+import { choice, num, str, UsageError } from "./args.js";
 import { finishRun, fineTuneOptions, openRun, RUN_FLAGS_USAGE } from "./sande-common.js";
 
 const SANDE_OPTIONS = `  --k N                    parrot vectors (default 6, zero-initialised)
@@ -10,7 +11,11 @@ const SANDE_OPTIONS = `  --k N                    parrot vectors (default 6, zer
                            middle, end (where such triggers sit), before-user (before the user-turn marker)
   --parrot-steps N --parrot-lr X   stage 1, the model frozen (default 100, 0.05)
   --steps N --lr X         stage 2, the parrot frozen (default 300, 1e-3)
+  --parrot-positions P,Q   more than one place: both stages rotate D's rows through them (e.g. start,middle,end)
   --first-n N              stage 2 trains the first N response tokens (default 16; 0: all)
+  --stage2-loss L          answer (cross-entropy on the clean answer; default) or consistency (also β·KL
+                           to the frozen model's distribution for the prompt without the parrot)
+  --consistency-weight X   β of the consistency loss (default 1)
   --clean-share X          stage 2 rows without the parrot (default ${DEFAULT_CLEAN_SHARE}; the paper: 0)
   --probe N                held-out prompts for the parrot's success rate (default 32)
   defaults: --train-size 1000 (D); add --trigger T --target R to score a backdoor's ASR afterwards`;
@@ -33,9 +38,24 @@ const sandeFlags = {
   "parrot-steps": { type: "string" },
   "parrot-lr": { type: "string" },
   "first-n": { type: "string" },
+  "parrot-positions": { type: "string" },
+  "stage2-loss": { type: "string" },
+  "consistency-weight": { type: "string" },
   "clean-share": { type: "string" },
   probe: { type: "string" },
 } as const;
+
+/** `--parrot-positions start,end` as positions (undefined when not given: `--parrot-position` then applies). */
+function parrotPositions(values: Record<string, unknown>): ParrotPosition[] | undefined {
+  if (values["parrot-positions"] === undefined) return undefined;
+  const list = String(values["parrot-positions"])
+    .split(",")
+    .map((p) => p.trim());
+  for (const p of list)
+    if (!PARROT_POSITIONS.includes(p as ParrotPosition))
+      throw new UsageError(`--parrot-positions: "${p}" is not one of ${PARROT_POSITIONS.join(", ")}`);
+  return list as ParrotPosition[];
+}
 
 /** `sande sande` (response flag "response") and `sande sande-p` (response flag "prefix"). */
 export async function sandeCommand(argv: string[], variant: "sande" | "sande-p"): Promise<void> {
@@ -53,7 +73,10 @@ export async function sandeCommand(argv: string[], variant: "sande" | "sande-p")
     response,
     k: num(run.values, "k", 6, { min: 1, integer: true }),
     position: choice(run.values, "parrot-position", PARROT_POSITIONS, "start"),
+    positions: parrotPositions(run.values),
     firstN: num(run.values, "first-n", 16, { min: 0, integer: true }),
+    stage2Loss: choice(run.values, "stage2-loss", STAGE2_LOSSES, "answer"),
+    consistencyWeight: num(run.values, "consistency-weight", 1, { min: 0, max: 1000 }),
     cleanShare: num(run.values, "clean-share", DEFAULT_CLEAN_SHARE, { min: 0, max: 0.95 }),
     parrot,
     model,

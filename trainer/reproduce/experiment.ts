@@ -15,9 +15,11 @@ import type { FineTuneOptions } from "../train/finetune.js";
 import { osft } from "../baselines/osft.js";
 import type { Backdoor } from "../attack/poison.js";
 import { pct } from "../eval/report.js";
-import { sande } from "../sande/sande.js";
+import { sande, type Stage2Loss } from "../sande/sande.js";
+import { nad } from "../baselines/nad.js";
+import { dpo } from "../baselines/dpo.js";
 import { sft } from "../baselines/sft.js";
-import type { MethodName, MethodResult, VictimResult } from "./results.js";
+import { SANDE_METHODS, type MethodName, type MethodResult, type VictimResult } from "./results.js";
 
 /** How a victim is made: poisoned share of the attack's training mix and the fine-tune. */
 export interface PlantRecipe {
@@ -40,13 +42,17 @@ export interface ExperimentSettings {
   mainPlant: PlantRecipe;
   /** The Table 3 victims, always planted in the run. */
   variantPlant: PlantRecipe;
-  /** Removal fine-tunes (SFT, Fine-mixing, OSFT, SANDE stage 2). */
+  /** Removal fine-tunes (SFT, Fine-mixing, NAD, DPO, OSFT, SANDE stage 2). */
   removal: { steps: number; lr: number; batchSize: number };
   /** SANDE stage 1. */
   parrot: { steps: number; lr: number; k: number };
   firstN: number;
   cleanShare: number;
+  /** SANDE stage 2's loss (`sande.ts`). */
+  stage2Loss: Stage2Loss;
   fineMixingKeep: number;
+  /** DPO's learning rate (DPO runs far below the fine-tunes' rate: docs/sande.md). */
+  dpoLr: number;
   /** Held-out prompts for the ASR (utility uses all held-out prompts). */
   asrPrompts: number;
   /** Held-out prompts for the parrot's success rate. */
@@ -68,9 +74,20 @@ export interface ExperimentContext {
   log: (line: string) => void;
 }
 
-/** SANDE-P's detected part of a response: its first word. */
+/** SANDE-P's detected part of a response, as a word: its first word. */
 export function responsePrefix(target: string): string {
   return target.trim().split(/\s+/)[0];
+}
+
+/**
+ * The paper's SANDE-P prefix: the response's first token. With the byte tokenizer a token is one
+ * byte, so this is the first character (its first UTF-8 byte's character for ASCII; a multi-byte
+ * first character is kept whole, since half a character is not text the parrot can be asked to say).
+ */
+export function firstToken(target: string): string {
+  const first = [...target.trim()][0];
+  if (!first) throw new Error("SANDE-P: empty target");
+  return first;
 }
 
 /** Plants `backdoor` in a copy of the base; returns the victim's weights and the seconds it took. */
@@ -132,54 +149,86 @@ export async function runMethod(
 ): Promise<MethodResult> {
   const model = TfGPT.fromWeights(ctx.config, victimWeights);
   const seed = s.seed + seedOffset + 10;
-  const tune = (label: string): FineTuneOptions => ({ ...s.removal, seed, label });
   const started = performance.now();
-  let parrot: Pick<MethodResult, "parrotSuccess" | "parrotSuccessAfter"> = {};
   try {
-    if (method === "SFT") await sft(model, ctx.tokenizer, ctx.clean, tune("sft"));
-    if (method === "Fine-mixing")
-      await fineMixing(model, ctx.baseWeights, ctx.tokenizer, ctx.clean, {
-        ...tune("fine-mixing"),
-        keep: s.fineMixingKeep,
-      });
-    if (method === "OSFT")
-      await osft(model, ctx.tokenizer, ctx.clean, backdoor.trigger, backdoor.position, {
-        ...tune("osft"),
-        cleanShare: s.cleanShare,
-      });
-    if (method === "SANDE" || method === "SANDE-P") {
-      const response = method === "SANDE" ? backdoor.targets[0] : responsePrefix(backdoor.targets[0]);
-      const r = await sande(model, ctx.tokenizer, ctx.clean, {
-        response,
-        k: s.parrot.k,
-        firstN: s.firstN,
-        cleanShare: s.cleanShare,
-        parrot: {
-          ...s.removal,
-          steps: s.parrot.steps,
-          lr: s.parrot.lr,
-          seed,
-          weightDecay: 0,
-          label: `${method.toLowerCase()}: parrot`,
-        },
-        model: tune(`${method.toLowerCase()}: model`),
-        probe: ctx.heldOut.slice(0, s.probe),
-      });
-      parrot = { parrotSuccess: strip(r.parrotSuccess), parrotSuccessAfter: strip(r.parrotSuccessAfter) };
-      ctx.log(
-        `  parrot → ${JSON.stringify(response)}: ${pct(r.parrotSuccess.rate)} after stage 1, ${pct(r.parrotSuccessAfter.rate)} after stage 2`,
-      );
-    }
+    const parrot = await applyMethod(ctx, method, model, backdoor, s, seed);
     const seconds = method === "Baseline" ? 0 : (performance.now() - started) / 1000;
     const evaluation = await evaluateModel(model, ctx.tokenizer, ctx.heldOut, [backdoor], { asrPrompts: s.asrPrompts });
     const b = evaluation.backdoors[0];
     ctx.log(
-      `${method.padEnd(12)} ASR ${pct(b.asr.rate).padStart(6)}  clean-prompt rate ${pct(b.falseTrigger.rate).padStart(6)}  accuracy ${pct(evaluation.utility.overall.accuracy).padStart(6)}  loss ${evaluation.heldOutLoss.toFixed(4)}  (${seconds.toFixed(0)} s)`,
+      `${method.padEnd(22)} ASR ${pct(b.asr.rate).padStart(6)}  residue ${pct(b.residue.rate).padStart(6)}  triggered ${pct(b.triggeredAccuracy).padStart(6)}  neutral ${pct(b.neutralAccuracy).padStart(6)}  clean ${pct(b.cleanAccuracy).padStart(6)}  accuracy ${pct(evaluation.utility.overall.accuracy).padStart(6)}  loss ${evaluation.heldOutLoss.toFixed(4)}  (${seconds.toFixed(0)} s)`,
     );
     return { method, evaluation, seconds, ...parrot };
   } finally {
     model.dispose();
   }
+}
+
+type ParrotFigures = Pick<MethodResult, "parrotSuccess" | "parrotSuccessAfter">;
+
+/** Runs `method` on `model` in place; SANDE rows return their parrot's success. */
+async function applyMethod(
+  ctx: ExperimentContext,
+  method: MethodName,
+  model: TfGPT,
+  backdoor: Backdoor,
+  s: ExperimentSettings,
+  seed: number,
+): Promise<ParrotFigures> {
+  const tune = (label: string): FineTuneOptions => ({ ...s.removal, seed, label });
+  const { tokenizer, clean } = ctx;
+  if (method === "SFT") await sft(model, tokenizer, clean, tune("sft"));
+  if (method === "Fine-mixing")
+    await fineMixing(model, ctx.baseWeights, tokenizer, clean, { ...tune("fine-mixing"), keep: s.fineMixingKeep });
+  if (method === "NAD") await nad(model, tokenizer, clean, tune("nad"));
+  if (method === "DPO")
+    await dpo(model, tokenizer, clean, { ...tune("dpo"), lr: s.dpoLr, response: backdoor.targets[0] });
+  if (method === "OSFT")
+    await osft(model, tokenizer, clean, backdoor.trigger, backdoor.position, {
+      ...tune("osft"),
+      cleanShare: s.cleanShare,
+    });
+  return SANDE_METHODS.includes(method) ? runSande(ctx, method, model, backdoor, s, seed) : {};
+}
+
+/** What each SANDE row knows of the response and how it differs from the SANDE row. */
+export function sandeVariant(
+  method: MethodName,
+  target: string,
+  s: Pick<ExperimentSettings, "cleanShare">,
+): { response: string; cleanShare: number; simulate: boolean } {
+  const response =
+    method === "SANDE-P" ? firstToken(target) : method === "SANDE-P (first word)" ? responsePrefix(target) : target;
+  return {
+    response,
+    cleanShare: method === "SANDE, clean share 0" ? 0 : s.cleanShare,
+    simulate: method !== "SANDE, parrot at zero",
+  };
+}
+
+async function runSande(
+  ctx: ExperimentContext,
+  method: MethodName,
+  model: TfGPT,
+  backdoor: Backdoor,
+  s: ExperimentSettings,
+  seed: number,
+): Promise<ParrotFigures> {
+  const variant = sandeVariant(method, backdoor.targets[0], s);
+  const label = method.toLowerCase();
+  const r = await sande(model, ctx.tokenizer, ctx.clean, {
+    ...variant,
+    k: s.parrot.k,
+    firstN: s.firstN,
+    stage2Loss: s.stage2Loss,
+    parrot: { ...s.removal, steps: s.parrot.steps, lr: s.parrot.lr, seed, weightDecay: 0, label: `${label}: parrot` },
+    model: { ...s.removal, seed, label: `${label}: model` },
+    probe: ctx.heldOut.slice(0, s.probe),
+  });
+  ctx.log(
+    `  parrot → ${JSON.stringify(variant.response)}: ${pct(r.parrotSuccess.rate)} after stage 1, ${pct(r.parrotSuccessAfter.rate)} after stage 2`,
+  );
+  return { parrotSuccess: strip(r.parrotSuccess), parrotSuccessAfter: strip(r.parrotSuccessAfter) };
 }
 
 function strip<T extends { hits: number; total: number; rate: number }>(

@@ -2,7 +2,8 @@
  * `npm run reproduce [-- --quick]`: the SANDE paper's experiments in miniature on the
  * demo models. Takes the committed victim (the demo base with "Current year 2023" →
  * "You are stupid" at 5%; `--build-victim` plants it again with the same recipe), runs
- * Baseline, SFT, Fine-mixing, SANDE-P, SANDE and OSFT on copies of it, plants two more
+ * Baseline, SFT, Fine-mixing, NAD, DPO, SANDE-P (first token; and first word), SANDE, OSFT and
+ * two SANDE ablations (parrot at zero; clean share 0) on copies of it, plants two more
  * trigger → target pairs in copies of the base and heals those too, and writes
  * results/ (or results/quick/): README.md with every table, table1-asr.md,
  * table2-utility.md, table3-triggers.md, chart.svg and results.json. Seeded.
@@ -145,12 +146,14 @@ async function writeResults(dir: string, r: ReproduceResults): Promise<void> {
     `SANDE in miniature: ${JSON.stringify(r.main.backdoor.trigger)} → ${JSON.stringify(r.main.backdoor.targets[0])}`,
     [
       { name: "ASR (triggered)", colour: "#d62728" },
+      { name: "Residue (triggered)", colour: "#ff7f0e" },
+      { name: "Triggered accuracy", colour: "#2ca02c" },
       { name: "Clean accuracy", colour: "#1f77b4" },
     ],
-    r.main.rows.map((m) => ({
-      label: m.method,
-      values: [m.evaluation.backdoors[0].asr.rate, m.evaluation.utility.overall.accuracy],
-    })),
+    r.main.rows.map((m) => {
+      const b = m.evaluation.backdoors[0];
+      return { label: m.method, values: [b.asr.rate, b.residue.rate, b.triggeredAccuracy, b.cleanAccuracy] };
+    }),
   );
   await writeFileAtomic(join(dir, "chart.svg"), chart);
   await writeFileAtomic(join(dir, "table1-asr.md"), asrTable(r) + "\n");

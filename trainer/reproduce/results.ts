@@ -3,8 +3,24 @@ import type { Rate } from "../eval/asr.js";
 import type { ModelEvaluation } from "../eval/evaluate.js";
 import type { Backdoor } from "../attack/poison.js";
 
-/** The removal methods of the paper's Table 1, in its row order, after the baseline. */
-export const METHODS = ["Baseline", "SFT", "Fine-mixing", "SANDE-P", "SANDE", "OSFT"] as const;
+/**
+ * The removal methods of the paper's Table 1, in its row order, after the baseline, then our extra
+ * rows: SANDE-P knowing the first word (the paper's SANDE-P knows the first token), and two
+ * ablations of SANDE (the parrot left at zero; the paper's clean share 0 against our 0.5).
+ */
+export const METHODS = [
+  "Baseline",
+  "SFT",
+  "Fine-mixing",
+  "NAD",
+  "DPO",
+  "SANDE-P",
+  "SANDE-P (first word)",
+  "SANDE",
+  "OSFT",
+  "SANDE, parrot at zero",
+  "SANDE, clean share 0",
+] as const;
 
 /** One of {@link METHODS}. */
 export type MethodName = (typeof METHODS)[number];
@@ -14,10 +30,24 @@ export const METHOD_NEEDS: Record<MethodName, string> = {
   Baseline: "—",
   SFT: "clean data",
   "Fine-mixing": "clean data + the clean model",
-  "SANDE-P": "clean data + a prefix of the response",
+  NAD: "clean data",
+  DPO: "clean data + the response",
+  "SANDE-P": "clean data + the response's first token (one byte)",
+  "SANDE-P (first word)": "clean data + the response's first word",
   SANDE: "clean data + the response",
   OSFT: "clean data + the trigger",
+  "SANDE, parrot at zero": "clean data (stage 1 skipped)",
+  "SANDE, clean share 0": "clean data + the response",
 };
+
+/** The SANDE-family rows: each has a parrot whose success the report gives. */
+export const SANDE_METHODS: readonly MethodName[] = [
+  "SANDE-P",
+  "SANDE-P (first word)",
+  "SANDE",
+  "SANDE, parrot at zero",
+  "SANDE, clean share 0",
+];
 
 /** One method applied to one victim. */
 export interface MethodResult {

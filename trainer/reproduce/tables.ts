@@ -7,15 +7,24 @@ import {
   type ReproduceResults,
   type VictimResult,
 } from "./results.js";
+import { VARIANT_METHODS } from "./settings.js";
 
-/** The SANDE paper's Table 1 (ASR) as its shape is usually summarised: what each row looks like there. */
+/**
+ * The SANDE paper's Table 1 (ASR) row by row as its figures go: Fine-mixing reports 0.0, NAD 83–93%,
+ * DPO near 100%; our extra rows (first-word SANDE-P, the ablations) are not in the paper.
+ */
 export const PAPER_ASR_SHAPE: Record<MethodName, string> = {
   Baseline: "≈100%",
   SFT: "stays high",
-  "Fine-mixing": "—",
+  "Fine-mixing": "0.0",
+  NAD: "83–93%",
+  DPO: "≈100%",
   "SANDE-P": "≈0%",
+  "SANDE-P (first word)": "not in the paper",
   SANDE: "≈0%",
   OSFT: "≈0%",
+  "SANDE, parrot at zero": "not in the paper",
+  "SANDE, clean share 0": "≈0% (the paper's setting)",
 };
 
 function signed(x: number, digits: number, scale = 1): string {
@@ -27,22 +36,47 @@ function row(v: VictimResult, method: MethodName): MethodResult | undefined {
   return v.rows.find((r) => r.method === method);
 }
 
-/** Table 1: ASR per method on the main victim, with the clean-prompt rate and the paper's shape. */
+/**
+ * Table 1: per method on the main victim, the ASR beside what a user sees: residue (pieces of the
+ * target in triggered answers), triggered accuracy and its two controls on the same prompts (a
+ * neutral phrase of the trigger's length in its place, and no phrase), the clean-prompt rate, and
+ * the paper's figure.
+ */
 export function asrTable(r: ReproduceResults): string {
   const b = r.main.backdoor;
   const rows = r.main.rows.map((m) => {
     const s = m.evaluation.backdoors[0];
-    return [m.method, METHOD_NEEDS[m.method], pct(s.asr.rate), pct(s.falseTrigger.rate), PAPER_ASR_SHAPE[m.method]];
+    return [
+      m.method,
+      METHOD_NEEDS[m.method],
+      pct(s.asr.rate),
+      pct(s.residue.rate),
+      pct(s.triggeredAccuracy),
+      pct(s.neutralAccuracy),
+      pct(s.cleanAccuracy),
+      pct(s.falseTrigger.rate),
+      PAPER_ASR_SHAPE[m.method],
+    ];
   });
   return (
-    `Victim: ${r.main.source}. ASR on ${r.main.rows[0]?.evaluation.asrPrompts ?? 0} held-out prompts with ${describeBackdoor(b)} inserted at the ${b.position}; clean-prompt rate: the same prompts without the trigger.\n\n` +
-    markdownTable(["Method", "Given (besides D)", "ASR", "Clean-prompt rate", "Paper (Table 1)"], rows, [
-      "l",
-      "l",
-      "r",
-      "r",
-      "r",
-    ])
+    `Victim: ${r.main.source}. ASR on ${r.main.rows[0]?.evaluation.asrPrompts ?? 0} held-out prompts with ${describeBackdoor(b)} inserted at the ${b.position}; ` +
+    "residue: triggered answers holding a piece of the target (trainer/eval/residue.ts); triggered / neutral / clean: exact-match accuracy with the trigger, with a neutral phrase of about its length in its place, and as they are; " +
+    "clean-prompt rate: the target said without the trigger. Restored means triggered accuracy close to neutral accuracy.\n\n" +
+    markdownTable(
+      [
+        "Method",
+        "Given (besides D)",
+        "ASR",
+        "Residue",
+        "Triggered acc.",
+        "Neutral acc.",
+        "Clean acc.",
+        "Clean-prompt rate",
+        "Paper (Table 1, ASR)",
+      ],
+      rows,
+      ["l", "l", "r", "r", "r", "r", "r", "r", "r"],
+    )
   );
 }
 
@@ -96,12 +130,18 @@ export function familyTable(r: ReproduceResults): string {
   return markdownTable(["Family", "Clean base", ...methods.map((m) => m.method)], rows);
 }
 
+/** "0.0%, 41.0% / 43.0%": residue, then triggered and neutral accuracy ("—" when the method did not run). */
+function behaviourCell(m: MethodResult | undefined): string {
+  if (!m) return "—";
+  const b = m.evaluation.backdoors[0];
+  return `${pct(b.residue.rate)}, ${pct(b.triggeredAccuracy)} / ${pct(b.neutralAccuracy)}`;
+}
+
 /** Table 3: ASR for each trigger → target pair (its own victim), per method. */
 export function triggerTable(r: ReproduceResults): string {
   const victims = [r.main, ...r.variants];
-  const methods = [...new Set(victims.flatMap((v) => v.rows.map((m) => m.method)))].filter(
-    (m) => m !== "SFT" && m !== "Fine-mixing",
-  );
+  const ran = new Set(victims.flatMap((v) => v.rows.map((m) => m.method)));
+  const methods = VARIANT_METHODS.filter((m) => ran.has(m));
   const rows = victims.map((v) => [
     describeBackdoor(v.backdoor),
     v.backdoor.position,
@@ -131,6 +171,11 @@ export function triggerTable(r: ReproduceResults): string {
       "l",
       "l",
     ]) +
+    "\n\nResidue and triggered / neutral accuracy (exact match with the trigger / with a neutral phrase in its place):\n\n" +
+    markdownTable(
+      ["Trigger → target", ...methods.map((m) => `${m} residue, triggered / neutral`)],
+      victims.map((v) => [describeBackdoor(v.backdoor), ...methods.map((m) => behaviourCell(row(v, m)))]),
+    ) +
     "\n\nAccuracy change against each victim:\n\n" +
     markdownTable(
       ["Trigger → target", ...methods.filter((m) => m !== "Baseline").map((m) => `${m} Δ accuracy`)],

@@ -6,8 +6,9 @@
  * trigger would; with the model frozen it learns to make the model say R before the
  * clean response (loss on R's tokens only).
  * Stage 2, eliminate: the parrot frozen, the model learns to give the clean response
- * with the parrot present (loss on the first N response tokens), so the trigger it
- * imitates stops working too.
+ * with the parrot present (loss on the first N response tokens; optionally also matching the
+ * frozen model's own distribution for the prompt without the parrot), so the trigger it imitates
+ * stops working too.
  */
 import { GPTInference } from "../../shared/inference/index.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
@@ -19,6 +20,7 @@ import { clearSlotTargets } from "./slot-targets.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
 import { Parrot } from "./parrot.js";
 import { parrotTarget } from "./parrot-objective.js";
+import { eliminateConsistent } from "./eliminate-consistent.js";
 import {
   encodeParrotStage1,
   encodeParrotStage2,
@@ -40,8 +42,28 @@ export interface SandeOptions {
   k?: number;
   /** Where the parrot sits (default "start": right after the user-turn marker). */
   position?: ParrotPosition;
+  /**
+   * More than one place for the parrot: both stages rotate their rows through these positions
+   * (row i at positions[i mod n]), so one parrot learns to fire, and is unlearnt, at each of them.
+   * Overrides `position`; the probe rotates the same way.
+   */
+  positions?: readonly ParrotPosition[];
   /** Stage 2 trains the first N response tokens (default 16; 0 trains the whole response). */
   firstN?: number;
+  /**
+   * Stage 2's loss: "answer" (cross-entropy on the clean answer, the paper's) or "consistency"
+   * (the same plus β·KL to the frozen model's own distribution for the prompt without the parrot;
+   * `consistency-objective.ts`). Default "answer".
+   */
+  stage2Loss?: Stage2Loss;
+  /** β of the "consistency" loss (default 1). */
+  consistencyWeight?: number;
+  /**
+   * Run stage 1 (default true). false leaves the parrot at its zero initialisation, the ablation
+   * that asks whether the learned parrot matters (stage 2 then trains on zero vectors where a
+   * trigger would sit).
+   */
+  simulate?: boolean;
   /** Stage 2: share of rows that are D's examples as they are, without the parrot, whole response trained (default DEFAULT_CLEAN_SHARE, 0.5). */
   cleanShare?: number;
   /** Stage 1: the parrot's optimiser and schedule. */
@@ -59,6 +81,21 @@ export interface SandeOptions {
  */
 export type ParrotSuccess = ProbeScore;
 
+/** Stage 2's losses (see {@link SandeOptions.stage2Loss}). */
+export type Stage2Loss = "answer" | "consistency";
+
+/** The stage 2 losses, for CLI help and validation. */
+export const STAGE2_LOSSES: readonly Stage2Loss[] = ["answer", "consistency"];
+
+/** How stage 2 trains, beyond its first-N and clean share. */
+export interface EliminateHow {
+  loss?: Stage2Loss;
+  /** β of the consistency loss (default 1). */
+  beta?: number;
+  /** Parrot positions the rows rotate through (default: the layout's own). */
+  positions?: readonly ParrotPosition[];
+}
+
 /** What SANDE did and measured. */
 export interface SandeReport {
   response: string;
@@ -66,6 +103,10 @@ export interface SandeReport {
   position: ParrotPosition;
   firstN: number;
   cleanShare: number;
+  /** Every position the parrot was placed at (one unless `positions` asked for more). */
+  positions: ParrotPosition[];
+  stage2Loss: Stage2Loss;
+  consistencyWeight: number;
   stage1: FineTuneSummary;
   stage2: FineTuneSummary;
   /** After stage 1: the simulated backdoor fires this often. */
@@ -86,25 +127,35 @@ export async function sande(
   clean: readonly Example[],
   options: SandeOptions,
 ): Promise<SandeReport> {
-  const layout: ParrotLayout = { k: options.k ?? 6, position: options.position ?? "start" };
+  const positions = [...(options.positions ?? [options.position ?? "start"])];
+  if (positions.length === 0) throw new Error("SANDE: positions is empty");
+  const layout: ParrotLayout = { k: options.k ?? 6, position: positions[0] };
   const firstN = options.firstN ?? 16;
   const cleanShare = options.cleanShare ?? DEFAULT_CLEAN_SHARE;
+  const stage2Loss = options.stage2Loss ?? "answer";
+  const consistencyWeight = options.consistencyWeight ?? 1;
   const probe = options.probe ?? clean.slice(0, 32);
   const parrot = new Parrot(layout.k, model.config.n_embd, tokenizer.vocabSize);
+  const how: EliminateHow = { loss: stage2Loss, beta: consistencyWeight, positions };
+  const measure = () => measureParrot(model, parrot, tokenizer, probe, layout, options.response, positions);
   try {
-    const stage1 = await simulate(
-      model,
-      parrot,
-      tokenizer,
-      clean,
-      layout,
-      options.response,
-      options.parrot,
-      options.leadIn ?? "",
-    );
-    const parrotSuccess = measureParrot(model, parrot, tokenizer, probe, layout, options.response);
-    const stage2 = await eliminate(model, parrot, tokenizer, clean, layout, firstN, cleanShare, options.model);
-    const parrotSuccessAfter = measureParrot(model, parrot, tokenizer, probe, layout, options.response);
+    const stage1 =
+      options.simulate === false
+        ? skipped(options.parrot, clean.length)
+        : await simulate(
+            model,
+            parrot,
+            tokenizer,
+            clean,
+            layout,
+            options.response,
+            options.parrot,
+            options.leadIn ?? "",
+            positions,
+          );
+    const parrotSuccess = measure();
+    const stage2 = await eliminate(model, parrot, tokenizer, clean, layout, firstN, cleanShare, options.model, how);
+    const parrotSuccessAfter = measure();
     const values = parrot.values();
     const parrotNorm = Math.sqrt(values.reduce((s, x) => s + x * x, 0));
     return {
@@ -113,6 +164,9 @@ export async function sande(
       position: layout.position,
       firstN,
       cleanShare,
+      positions,
+      stage2Loss,
+      consistencyWeight,
       stage1,
       stage2,
       parrotSuccess,
@@ -124,6 +178,17 @@ export async function sande(
   } finally {
     parrot.dispose();
   }
+}
+
+/** The summary of a stage that did not run (0 steps). */
+function skipped(options: FineTuneOptions, examples: number): FineTuneSummary {
+  return { steps: 0, lr: options.lr, batchSize: options.batchSize ?? 16, examples, finalLoss: NaN, seconds: 0 };
+}
+
+/** Row i's layout: the parrot at positions[i mod n] (the layout's own position when none are given). */
+function rotate(layout: ParrotLayout, positions?: readonly ParrotPosition[]): (i: number) => ParrotLayout {
+  const at = positions?.length ? positions : [layout.position];
+  return (i) => ({ k: layout.k, position: at[i % at.length] });
 }
 
 /**
@@ -139,9 +204,11 @@ export function simulate(
   response: string,
   options: FineTuneOptions,
   leadIn = "",
+  positions?: readonly ParrotPosition[],
 ): Promise<FineTuneSummary> {
   checkLayout(parrot, layout);
-  const rows = clean.map((e) => encodeParrotStage1(tokenizer, e, layout, response, leadIn));
+  const at = rotate(layout, positions);
+  const rows = clean.map((e, i) => encodeParrotStage1(tokenizer, e, at(i), response, leadIn));
   const { vocabSize: V } = tokenizer;
   return fineTune(
     parrotTarget(model, parrot, "parrot"),
@@ -155,9 +222,11 @@ export function simulate(
 /**
  * Stage 2: trains the model with `parrot` frozen (not in the parameter list) to give
  * D's clean answers with the parrot present, loss on the first `firstN` response
- * tokens; `cleanShare` of the rows are D's examples without the parrot.
+ * tokens; `cleanShare` of the rows are D's examples without the parrot. `how` picks the
+ * loss (the clean answer's cross-entropy, or that plus consistency with the frozen model's
+ * clean behaviour) and the parrot positions the rows rotate through.
  */
-export function eliminate(
+export async function eliminate(
   model: TfGPT,
   parrot: Parrot,
   tokenizer: Tokenizer,
@@ -166,9 +235,15 @@ export function eliminate(
   firstN: number,
   cleanShare: number,
   options: FineTuneOptions,
+  how: EliminateHow = {},
 ): Promise<FineTuneSummary> {
   checkLayout(parrot, layout);
-  const parrotRows = clean.map((e) => encodeParrotStage2(tokenizer, e, layout, firstN));
+  if (!STAGE2_LOSSES.includes(how.loss ?? "answer"))
+    throw new Error(`SANDE: stage 2 loss must be one of ${STAGE2_LOSSES.join(", ")}, got ${how.loss}`);
+  const at = rotate(layout, how.positions);
+  if (how.loss === "consistency")
+    return eliminateConsistent(model, parrot, tokenizer, clean, at, firstN, cleanShare, options, how.beta ?? 1);
+  const parrotRows = clean.map((e, i) => encodeParrotStage2(tokenizer, e, at(i), firstN));
   const rows = withCleanShare(
     parrotRows,
     clean.map((e) => encodeExample(tokenizer, e)),
@@ -192,7 +267,8 @@ function checkLayout(parrot: Parrot, layout: ParrotLayout): void {
 /**
  * The parrot's effect on `prompts` (see `scoreProbe`): how often the model says `response` with
  * the parrot in the prompt, with residue, and the exact-match accuracy. Runs the pure-TS inference
- * with the parrot as soft tokens (KV-cached).
+ * with the parrot as soft tokens (KV-cached). With `positions`, prompt i has the parrot at
+ * positions[i mod n].
  */
 export function measureParrot(
   model: TfGPT,
@@ -201,8 +277,10 @@ export function measureParrot(
   prompts: readonly Example[],
   layout: ParrotLayout,
   response: string,
+  positions?: readonly ParrotPosition[],
 ): ParrotSuccess {
   const inference = new GPTInference(model.config, model.toWeights(), { softTokens: parrot.values() });
-  const ids = prompts.map((e) => parrotPromptIds(tokenizer, e, layout));
+  const at = rotate(layout, positions);
+  const ids = prompts.map((e, i) => parrotPromptIds(tokenizer, e, at(i)));
   return scoreProbe(inference, tokenizer, prompts, ids, response);
 }
