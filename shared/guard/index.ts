@@ -25,4 +25,26 @@ export {
 export { detectConfidence } from "./confidence.js";
 export { runDetectors, type DetectionContext, type DetectionInput } from "./detect.js";
 export { PrefixIndex } from "./prefix-index.js";
+export {
+  answerSpans,
+  promptWordSet,
+  spanWordsOf,
+  SPAN_WORDS_RANGE,
+  type AnswerSpan,
+  type AnswerSpans,
+  type SpanWord,
+} from "./spans.js";
+export { LEAD_IN_CHARS, spanRuns, type SpanRun } from "./span-runs.js";
+export {
+  logBinomialPmf,
+  logBinomialTail,
+  logFactorial,
+  spanFrequency,
+  spanTest,
+  type SpanCalibration,
+  type SpanTestParams,
+  type SpanVerdict,
+} from "./statistics.js";
+export { hammingDistance, normalisePrompt, promptKey, simhash, type PromptKey, type Simhash } from "./prompt-key.js";
+export { NEAR_DUPLICATE_BITS, NearDuplicates } from "./near-duplicates.js";
 export { calibrateModel, type CalibrateOptions, type CalibrationUpload } from "./calibrate.js";

@@ -60,9 +60,25 @@ export interface GuardSettings {
   recurrenceDefaultFrequency: number;
   /** Recurrence: live traffic counts cover this many seconds. */
   recurrenceWindowSeconds: number;
+  /** Spans: words per span key (whole-word shingles over the whole answer), 2..4. */
+  spanWords: number;
+  /** Spans: fewest distinct prompts whose answers carry a span before the count test can flag it. */
+  spanMinPrompts: number;
+  /**
+   * Spans: the binomial tail P(K ≥ k | n, p_s) at or below which a span is flagged. A false-alarm
+   * rate per span and per check: clean traffic flags a given span with at most this chance each time
+   * it is tested (every answer carrying it tests it), so the rate over all spans and checks is larger.
+   */
+  spanFalseAlarm: number;
+  /** Spans: a span in at least this share of the version's calibration answers is ordinary, never flagged by statistics. */
+  ordinaryShare: number;
+  /** Spans: p_s of every span when the version has no calibration (conservative: high). */
+  spanDefaultFrequency: number;
   /** Threshold rule: N events from M distinct prompts within W seconds creates a remediation job. */
   jobMinEvents: number;
   jobMinDistinctPrompts: number;
+  /** Threshold rule: of those distinct prompts, at least this share must have got distinct answers. */
+  jobMinDistinctAnswerShare: number;
   jobWindowSeconds: number;
   /** Store a short prompt excerpt with each event. */
   storeExcerpts: boolean;
@@ -81,8 +97,14 @@ export const DEFAULT_GUARD_SETTINGS: GuardSettings = {
   recurrenceMinScore: 0.8,
   confidenceMinScore: 0.9,
   confidenceProbability: 0.9,
+  spanWords: 2,
+  spanMinPrompts: 5,
+  spanFalseAlarm: 1e-6,
+  ordinaryShare: 0.02,
+  spanDefaultFrequency: 0.01,
   jobMinEvents: 20,
   jobMinDistinctPrompts: 10,
+  jobMinDistinctAnswerShare: 0.5,
   jobWindowSeconds: 3600,
   recurrenceMinPrompts: 5,
   recurrenceRatio: 20,
