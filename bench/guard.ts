@@ -58,7 +58,7 @@ const state = withCalibration(
     traffic,
     total: 50_000,
   }),
-  { ...buildCalibration(Array.from({ length: 4000 }, (_, i) => `answer ${i % 2000}`)), prefixTokens: K },
+  { ...buildCalibration(Array.from({ length: 4000 }, (_, i) => `answer ${i % 2000}`)), prefixTokens: K, spans: null },
 );
 
 // --- a database that answers instantly (its cost is the write, which is excluded) ---

@@ -27,6 +27,7 @@ export { runDetectors, type DetectionContext, type DetectionInput } from "./dete
 export { PrefixIndex } from "./prefix-index.js";
 export {
   answerSpans,
+  isSpanKey,
   promptWordSet,
   spanWordsOf,
   SPAN_WORDS_RANGE,
@@ -47,4 +48,5 @@ export {
 } from "./statistics.js";
 export { hammingDistance, normalisePrompt, promptKey, simhash, type PromptKey, type Simhash } from "./prompt-key.js";
 export { NEAR_DUPLICATE_BITS, NearDuplicates } from "./near-duplicates.js";
+export { findSpans, type SpanBaseline, type SpanContext, type SpanFinding } from "./span-detect.js";
 export { calibrateModel, type CalibrateOptions, type CalibrationUpload } from "./calibrate.js";

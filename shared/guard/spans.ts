@@ -82,3 +82,14 @@ export function answerSpans(answer: string, promptWords: ReadonlySet<string>, sp
   }
   return { words, spans };
 }
+
+/** Whether `key` is a span key of `spanWords` words as {@link answerSpans} makes them (uploads are checked with it). */
+export function isSpanKey(key: string, spanWords: number): boolean {
+  const words = key.split(" ");
+  if (words.length !== spanWords || words.every((w) => w === "#")) return false;
+  return words.every((w) => {
+    if (w === "#") return true;
+    const parsed = spanWordsOf(w);
+    return parsed.length === 1 && parsed[0].text === w;
+  });
+}

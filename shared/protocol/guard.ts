@@ -5,7 +5,7 @@ export type Containment = "observe" | "redact" | "regenerate" | "block";
 export type PrefixState = "new" | "confirmed" | "ignored" | "remediating" | "remediated";
 
 /** Names of the guard's detectors, as logged. */
-export type DetectorName = "phrase" | "recurrence" | "confidence";
+export type DetectorName = "phrase" | "recurrence" | "confidence" | "span";
 
 /** One detector's verdict on a response prefix. */
 export interface DetectorHit {
@@ -33,6 +33,8 @@ export interface GuardEvent {
   action: Containment;
   /** ms since epoch. */
   at: number;
+  /** sha256 hex of the normalised whole answer, when the guard saw it (the threshold rule counts distinct answers). */
+  answerHash?: string;
 }
 
 /** Thresholds and switches of the guard, stored in D1 and editable through the admin API. */

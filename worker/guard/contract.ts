@@ -37,6 +37,19 @@ export interface HeldPrefix {
   finished: boolean;
 }
 
+/**
+ * The whole answer the model generated for a response (the held window included), as far
+ * as it got: what the span detector reads when the response is done.
+ */
+export interface GeneratedAnswer {
+  /** Decoded text of `tokens`. */
+  text: string;
+  tokens: number[];
+  logprobs: number[];
+  /** True when the model ended the answer (a stop token or max_tokens), false when it was cut short. */
+  finished: boolean;
+}
+
 /** What to do with a response after its prefix is inspected. */
 export type GuardDecision =
   | { action: "pass" }
@@ -55,6 +68,10 @@ export interface GuardSession {
   readonly logitMask?: LogitMask;
   /** Decides on the held prefix. Must be fast (µs): state it needs was loaded in `begin`. */
   inspect(prefix: HeldPrefix): GuardDecision;
-  /** Called once the response is done; database writes go through `waitUntil` and never delay the answer. */
-  finish(waitUntil: (promise: Promise<unknown>) => void): void;
+  /**
+   * Called once the response is done, with the whole generated answer when serving has it
+   * (the span detector reads it; without it only the window was guarded). Database writes go
+   * through `waitUntil` and never delay the answer.
+   */
+  finish(waitUntil: (promise: Promise<unknown>) => void, answer?: GeneratedAnswer): void;
 }

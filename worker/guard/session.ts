@@ -1,9 +1,10 @@
 import { normalisePrefix, runDetectors, wholeWords, type RecurrenceCounts } from "../../shared/guard/index.js";
+import type { GeneratedAnswer } from "./contract.js";
+import { spanEvents } from "./span-events.js";
 import type { LogitMask } from "../../shared/inference/index.js";
 import type { Database } from "../db/index.js";
 import type { GuardDecision, GuardRequest, GuardSession, HeldPrefix } from "./contract.js";
 import { actionOf, decide, PASS } from "./decide.js";
-import { sha256Hex } from "../../shared/store/sha256.js";
 import type { GuardRuntime } from "./runtime.js";
 import type { GuardState } from "./state.js";
 import type { WebhookTarget } from "../webhook/notify.js";
@@ -29,6 +30,8 @@ export class ResponseGuardSession implements GuardSession {
   private attempts = 0;
   private promptHash?: string;
   private pending?: PendingEvent;
+  private held?: HeldPrefix;
+  private decision: GuardDecision = PASS;
   private finished = false;
 
   constructor(
@@ -45,15 +48,16 @@ export class ResponseGuardSession implements GuardSession {
     const { state, request, runtime } = this;
     const settings = state.settings;
     const attempt = this.attempts++;
+    this.held = held;
     if (state.degraded === "unavailable" && settings.failMode === "closed")
-      return { action: "block", message: settings.blockMessage };
+      return (this.decision = { action: "block", message: settings.blockMessage });
 
     const window = normalisePrefix(held.text);
     // The window without a cut last word: its key is what recurrence counts and the log groups by, and
     // its text is the sample a job's SANDE-P target comes from.
     const whole = wholeWords(held.text, !held.finished);
     const prefix = whole === held.text ? window : normalisePrefix(whole);
-    const promptHash = (this.promptHash ??= sha256Hex(request.promptText));
+    const promptHash = this.prompt();
     const at = runtime.now();
     // The first window is the model's own answer to the prompt; a regenerated one was steered, so it is not counted.
     const counts: RecurrenceCounts =
@@ -62,7 +66,7 @@ export class ResponseGuardSession implements GuardSession {
         : { prompts: state.traffic.get(prefix) ?? 0, total: state.total };
 
     const known = state.prefixes.match(window, !held.finished);
-    if (known?.state === "ignored") return PASS;
+    if (known?.state === "ignored") return (this.decision = PASS);
     const hits = runDetectors(
       { prefix: window, key: prefix, logprobs: held.logprobs, finished: held.finished },
       { settings, phrases: state.phrases, calibration: state.calibration, recurrence: () => counts },
@@ -70,9 +74,14 @@ export class ResponseGuardSession implements GuardSession {
     const contained =
       known !== undefined &&
       (known.containment !== null || known.state === "confirmed" || known.state === "remediating");
-    if (hits.length === 0 && !contained) return PASS;
+    if (hits.length === 0 && !contained) return (this.decision = PASS);
 
-    const decision = decide(known?.containment ?? settings.defaultContainment, held, settings, attempt);
+    const decision = (this.decision = decide(
+      known?.containment ?? settings.defaultContainment,
+      held,
+      settings,
+      attempt,
+    ));
     if (this.pending) {
       this.pending.event.action = actionOf(decision); // flagged again after a regeneration: escalated
     } else {
@@ -95,11 +104,33 @@ export class ResponseGuardSession implements GuardSession {
     return decision;
   }
 
-  finish(waitUntil: (promise: Promise<unknown>) => void): void {
+  finish(waitUntil: (promise: Promise<unknown>) => void, answer?: GeneratedAnswer): void {
     if (this.finished) return;
     this.finished = true;
+    const found =
+      answer && this.state.degraded !== "unavailable"
+        ? spanEvents({
+            runtime: this.runtime,
+            state: this.state,
+            request: this.request,
+            promptHash: this.prompt(),
+            held: this.held,
+            answer,
+            // A regenerated answer was steered by the guard: tested, but not counted as the model's own.
+            counted: this.attempts <= 1,
+            action: actionOf(this.decision),
+            window: this.pending,
+            excerpt: this.state.settings.storeExcerpts ? excerpt(this.request.promptText) : undefined,
+          })
+        : [];
     if (this.pending) this.runtime.record(this.pending);
+    for (const event of found) this.runtime.record(event);
     if (this.runtime.writeDue()) waitUntil(this.runtime.flush(this.target.db, this.target.webhook));
+  }
+
+  /** The prompt's hash (near-duplicates of a recent prompt share one), computed once. */
+  private prompt(): string {
+    return (this.promptHash ??= this.runtime.promptHash(this.request.promptText));
   }
 }
 
