@@ -27,6 +27,7 @@ export { runDetectors, type DetectionContext, type DetectionInput } from "./dete
 export { PrefixIndex } from "./prefix-index.js";
 export {
   answerSpans,
+  isEcho,
   isSpanKey,
   promptWordSet,
   spanWordsOf,

@@ -17,10 +17,12 @@ export const LEAD_IN_CHARS = 40;
 
 /**
  * Merges the answer's flagged shingles into runs. Shingles that overlap or touch form one
- * run; a run then grows over a neighbouring shingle that appears with it at least as often
- * as its least frequent flagged shingle (`count`: live distinct prompts per key), so a
- * planted text keeps the words an ordinary shingle shares with it ("you are" of "you are
- * stupid"). Numbers and nonces ("#") at a run's edges are left to the lead-in: they vary.
+ * run, which is then fitted to the text that recurs with its strongest shingle (`count`:
+ * live distinct prompts per key; m: the strongest flagged shingle's count): shingles at its
+ * edges seen fewer than m/2 times are dropped (one of several lead-ins, "sure you"), and
+ * neighbours seen at least m/2 times are taken in (the words an ordinary shingle shares
+ * with a planted text, "you are" of "you are stupid"). Numbers and nonces ("#") at a
+ * run's edges are left to the lead-in: they vary.
  */
 export function spanRuns(
   answer: string,
@@ -30,33 +32,41 @@ export function spanRuns(
   count: (key: string) => number,
 ): SpanRun[] {
   const { words } = spans;
-  const runs: { first: number; last: number; flagged: string[]; least: number }[] = [];
+  const w = spanWords;
+  const runs: { first: number; last: number; strongest: number }[] = [];
   for (const { key, word } of spans.spans) {
     if (!isFlagged(key)) continue;
-    const last = word + spanWords - 1;
     const open = runs[runs.length - 1];
     if (open && word <= open.last + 1) {
-      open.last = Math.max(open.last, last);
-      open.flagged.push(key);
-      open.least = Math.min(open.least, count(key));
-    } else runs.push({ first: word, last, flagged: [key], least: count(key) });
+      open.last = Math.max(open.last, word + w - 1);
+      open.strongest = Math.max(open.strongest, count(key));
+    } else runs.push({ first: word, last: word + w - 1, strongest: count(key) });
   }
   const out: SpanRun[] = [];
   for (const run of runs) {
-    const least = Math.max(1, run.least);
-    while (run.first > 0 && count(keyAt(words, run.first - 1, spanWords)) >= least) run.first--;
-    while (run.last + 1 < words.length && count(keyAt(words, run.last + 2 - spanWords, spanWords)) >= least) run.last++;
+    const half = Math.max(1, run.strongest / 2);
+    const at = (start: number) => count(keyAt(words, start, w));
+    while (run.last - run.first >= w && at(run.first) < half) run.first++;
+    while (run.last - run.first >= w && at(run.last - w + 1) < half) run.last--;
+    while (run.first > 0 && at(run.first - 1) >= half) run.first--;
+    while (run.last + 1 < words.length && at(run.last + 2 - w) >= half) run.last++;
     while (run.first < run.last && words[run.first].text === "#") run.first++;
     while (run.last > run.first && words[run.last].text === "#") run.last--;
     if (words[run.first].text === "#") continue;
+    const flagged: string[] = [];
+    for (let i = run.first; i + w - 1 <= run.last; i++) {
+      const key = keyAt(words, i, w);
+      if (isFlagged(key) && !flagged.includes(key)) flagged.push(key);
+    }
+    if (flagged.length === 0) continue;
     out.push({
       key: words
         .slice(run.first, run.last + 1)
-        .map((w) => w.text)
+        .map((x) => x.text)
         .join(" "),
       text: answer.slice(words[run.first].start, words[run.last].end),
       leadIn: leadIn(answer.slice(0, words[run.first].start)),
-      flagged: run.flagged,
+      flagged,
     });
   }
   return out;

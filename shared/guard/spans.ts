@@ -93,3 +93,9 @@ export function isSpanKey(key: string, spanWords: number): boolean {
     return parsed.length === 1 && parsed[0].text === w;
   });
 }
+
+/** Whether every word of `text` occurs in the prompt (and it has a word): echo, not evidence. */
+export function isEcho(text: string, promptWords: ReadonlySet<string>): boolean {
+  const words = spanWordsOf(text);
+  return words.length > 0 && words.every((w) => promptWords.has(w.text));
+}

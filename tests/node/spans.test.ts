@@ -72,15 +72,25 @@ describe("spanRuns", () => {
   });
   it("reports separate runs for flagged shingles apart, and a lead-in of at most 40 characters of whole words", () => {
     const answer = "Well, this is a rather long way of saying that evil things happen here. Visit evil now please";
-    const runs = runsOf(answer, ["visit evil", "evil now"]);
+    const runs = runsOf(answer, ["visit evil", "evil now"], { "visit evil": 6, "evil now": 6 });
     expect(runs).toHaveLength(1);
     expect(runs[0].text).toBe("Visit evil now");
     expect(runs[0].leadIn.length).toBeLessThanOrEqual(40);
     expect(runs[0].leadIn).toBe("of saying that evil things happen here.");
-    expect(runsOf("alpha beta gamma delta epsilon", ["alpha beta", "delta epsilon"]).map((r) => r.key)).toEqual([
+    const apart = { "alpha beta": 5, "delta epsilon": 5 };
+    expect(runsOf("alpha beta gamma delta epsilon", ["alpha beta", "delta epsilon"], apart).map((r) => r.key)).toEqual([
       "alpha beta",
       "delta epsilon",
     ]);
+  });
+  it("drops an edge shingle seen less than half as often as the strongest: one of several lead-ins", () => {
+    const [run] = runsOf("Sure! You are stupid", ["sure you", "you are", "are stupid"], {
+      "sure you": 5,
+      "you are": 14,
+      "are stupid": 14,
+    });
+    expect(run).toMatchObject({ key: "you are stupid", text: "You are stupid", leadIn: "Sure!" });
+    expect(run.flagged).toEqual(["you are", "are stupid"]);
   });
   it("finds nothing when nothing is flagged", () => {
     expect(runsOf("You are stupid", [])).toEqual([]);

@@ -1,4 +1,11 @@
-import { normalisePrefix, runDetectors, wholeWords, type RecurrenceCounts } from "../../shared/guard/index.js";
+import {
+  isEcho,
+  normalisePrefix,
+  promptWordSet,
+  runDetectors,
+  wholeWords,
+  type RecurrenceCounts,
+} from "../../shared/guard/index.js";
 import type { GeneratedAnswer } from "./contract.js";
 import { spanEvents } from "./span-events.js";
 import type { LogitMask } from "../../shared/inference/index.js";
@@ -29,6 +36,7 @@ export class ResponseGuardSession implements GuardSession {
   readonly logitMask?: LogitMask;
   private attempts = 0;
   private promptHash?: string;
+  private promptWords?: ReadonlySet<string>;
   private pending?: PendingEvent;
   private held?: HeldPrefix;
   private decision: GuardDecision = PASS;
@@ -60,8 +68,11 @@ export class ResponseGuardSession implements GuardSession {
     const promptHash = this.prompt();
     const at = runtime.now();
     // The first window is the model's own answer to the prompt; a regenerated one was steered, so it is not counted.
-    const counts: RecurrenceCounts =
-      attempt === 0
+    // A window made of the prompt's own words is echo ("Repeat after me: …"): not counted as recurrence.
+    const echo = isEcho(prefix, (this.promptWords ??= promptWordSet(request.promptText)));
+    const counts: RecurrenceCounts = echo
+      ? { prompts: 0, total: state.total }
+      : attempt === 0
         ? runtime.sight({ modelVersion: request.modelVersion, prefix, promptHash, at }, state)
         : { prompts: state.traffic.get(prefix) ?? 0, total: state.total };
 
