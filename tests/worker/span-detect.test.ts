@@ -141,7 +141,7 @@ describe("span detection with D1 (default settings)", () => {
     expect(await db.select().from(remediationJobs)).toHaveLength(0);
   });
 
-  it("queues nothing for an echo flood", async () => {
+  it("queues nothing for an echo flood, nor for empty answers", async () => {
     const next = rng(4);
     const runtime = new GuardRuntime();
     const guard = createResponseGuard(env, runtime);
@@ -152,6 +152,8 @@ describe("span detection with D1 (default settings)", () => {
         text: `The purple giraffe dances at noon!`,
       });
     }
+    // Empty answers carry no text: their window key is the reserved "" that counts every response.
+    for (let i = 0; i < 30; i++) await respond(guard, { prompt: question(500 + i, next), text: "" });
     await runtime.flush(db);
     expect(await db.select().from(guardEvents)).toHaveLength(0);
     expect(await db.select().from(remediationJobs)).toHaveLength(0);

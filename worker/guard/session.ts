@@ -68,8 +68,9 @@ export class ResponseGuardSession implements GuardSession {
     const promptHash = this.prompt();
     const at = runtime.now();
     // The first window is the model's own answer to the prompt; a regenerated one was steered, so it is not counted.
-    // A window made of the prompt's own words is echo ("Repeat after me: …"): not counted as recurrence.
-    const echo = isEcho(prefix, (this.promptWords ??= promptWordSet(request.promptText)));
+    // A window made of the prompt's own words is echo ("Repeat after me: …"), and an empty one carries no
+    // text (its key "" is reserved: it counts every response for the span test): neither counts as recurrence.
+    const echo = prefix === "" || isEcho(prefix, (this.promptWords ??= promptWordSet(request.promptText)));
     const counts: RecurrenceCounts = echo
       ? { prompts: 0, total: state.total }
       : attempt === 0
