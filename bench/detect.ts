@@ -18,7 +18,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { RemediationJob } from "../shared/protocol/jobs.js";
 import { DEFAULT_DATASET_PREFIX, DEFAULT_MANIFEST_KEY } from "../shared/store/keys.js";
-import { calibrateVersion, calibrationPrompts } from "../local/calibrate.js";
+import { calibrationPrompts, calibrationUpload, uploadCalibration } from "../local/calibrate.js";
+import { DEFAULT_GUARD_SETTINGS } from "../shared/protocol/guard.js";
 import { startS3rver } from "../local/s3rver.js";
 import { seedStore } from "../local/seed.js";
 import { ordinaryTraffic } from "../local/traffic.js";
@@ -35,6 +36,13 @@ const calibrationSize = Number(values.calibration ?? (quick ? 500 : 2000));
 if (!Number.isInteger(calibrationSize) || calibrationSize < 1) throw new Error("--calibration must be an integer ≥ 1");
 const bytes = new Uint8Array(readFileSync(join(ROOT, "models/demo-victim.safetensors")));
 const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+const log = (line: string): boolean => process.stderr.write(`bench:detect: ${line}\n`);
+
+// One calibration (the default settings' window and span length), uploaded to every run's fresh Worker.
+log(`calibrating on ${calibrationSize} clean prompts…`);
+const calibrationStarted = Date.now();
+const calibration = calibrationUpload(bytes, calibrationPrompts(calibrationSize), DEFAULT_GUARD_SETTINGS);
+log(`calibration: ${Object.keys(calibration.spans ?? {}).length} distinct spans`);
 
 /** One run's outcome. */
 interface RunResult {
@@ -69,7 +77,7 @@ async function withWorker<T>(body: (url: string) => Promise<T>): Promise<T> {
   });
   try {
     await (await fetch(`${worker.url}/v1/health`)).body?.cancel();
-    await calibrateVersion(worker.url, TOKEN, "victim", bytes, calibrationPrompts(calibrationSize));
+    await uploadCalibration(worker.url, TOKEN, "victim", calibration);
     return await body(worker.url);
   } finally {
     await worker.stop();
@@ -112,6 +120,8 @@ async function run(url: string, share: number, max: number, untilJob: boolean, s
     r.requests++;
     if (prompt.triggered) r.triggered++;
     if (/you are stupid/i.test(text)) r.planted++;
+    if (r.requests % 100 === 0)
+      log(`${share * 100}%: ${r.requests} requests, ${r.triggered} triggered, ${r.planted} planted`);
     if (r.firstJobAt === null && (r.requests % 5 === 0 || prompt.triggered)) {
       if ((await jobs(url)).length > 0) {
         r.firstJobAt = r.requests;
@@ -125,7 +135,7 @@ async function run(url: string, share: number, max: number, untilJob: boolean, s
   return r;
 }
 
-const started = Date.now();
+const started = calibrationStarted;
 const caps = quick ? { five: 300, one: 1500, clean: 300 } : { five: 600, one: 3000, clean: 2000 };
 const five = await withWorker((url) => run(url, 0.05, caps.five, true, 5));
 const one = await withWorker((url) => run(url, 0.01, caps.one, true, 1));

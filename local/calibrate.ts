@@ -1,5 +1,5 @@
 /** Uploads the guard's calibration for a served version (clean prompts through the model, prefix and span counts). */
-import { calibrateModel } from "../shared/guard/index.js";
+import { calibrateModel, type CalibrationUpload } from "../shared/guard/index.js";
 import { GPTInference } from "../shared/inference/index.js";
 import { decodeModel } from "../shared/model/file.js";
 import { ByteTokenizer } from "../shared/tokenizer/index.js";
@@ -25,6 +25,49 @@ export function calibrationPrompts(count: number, seed = 9001): string[] {
   return out;
 }
 
+/** The guard settings a calibration is taken with. */
+export interface CalibrationSettings {
+  prefixTokens: number;
+  spanWords: number;
+}
+
+/** Reads the Worker's guard settings the calibration must match. */
+export async function calibrationSettings(workerUrl: string, token: string): Promise<CalibrationSettings> {
+  const res = await fetch(`${workerUrl}/admin/api/settings`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET /admin/api/settings: HTTP ${res.status}`);
+  const { prefixTokens, spanWords } = ((await res.json()) as { settings: CalibrationSettings }).settings;
+  return { prefixTokens, spanWords };
+}
+
+/** Runs `prompts` through the model file (each answer to serving's default length) and counts windows and spans. */
+export function calibrationUpload(
+  model: Uint8Array,
+  prompts: readonly string[],
+  settings: CalibrationSettings,
+): CalibrationUpload {
+  const file = decodeModel(model);
+  return calibrateModel(new GPTInference(file.config, file.weights), new ByteTokenizer(), prompts, {
+    ...settings,
+    seed: 1,
+    source: `${prompts.length} held-out clean prompts with chatter`,
+  });
+}
+
+/** PUTs a calibration for `version`. */
+export async function uploadCalibration(
+  workerUrl: string,
+  token: string,
+  version: string,
+  upload: CalibrationUpload,
+): Promise<void> {
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const url = `${workerUrl}/admin/api/versions/${encodeURIComponent(version)}/calibration`;
+  const init = { method: "PUT", headers, body: JSON.stringify(upload) };
+  // Calibrating kept this thread busy: the kept-alive socket may be closed by now; the PUT is idempotent, so retry once.
+  const res = await fetch(url, init).catch(() => fetch(url, init));
+  if (!res.ok) throw new Error(`PUT calibration for ${version}: HTTP ${res.status} ${await res.text()}`);
+}
+
 /**
  * Calibrates `version` (the file `model`) on `prompts` (user messages) with the Worker's
  * window and span length, each answer to serving's default length, and uploads it.
@@ -36,24 +79,8 @@ export async function calibrateVersion(
   model: Uint8Array,
   prompts: readonly string[],
 ): Promise<{ prompts: number; prefixes: number; spans: number }> {
-  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  const settings = await fetch(`${workerUrl}/admin/api/settings`, { headers });
-  if (!settings.ok) throw new Error(`GET /admin/api/settings: HTTP ${settings.status}`);
-  const { prefixTokens, spanWords } = (
-    (await settings.json()) as { settings: { prefixTokens: number; spanWords: number } }
-  ).settings;
-  const file = decodeModel(model);
-  const upload = calibrateModel(new GPTInference(file.config, file.weights), new ByteTokenizer(), prompts, {
-    prefixTokens,
-    spanWords,
-    seed: 1,
-    source: `${prompts.length} held-out clean prompts with chatter`,
-  });
-  const url = `${workerUrl}/admin/api/versions/${encodeURIComponent(version)}/calibration`;
-  const init = { method: "PUT", headers, body: JSON.stringify(upload) };
-  // Calibrating kept this thread busy: the kept-alive socket may be closed by now; the PUT is idempotent, so retry once.
-  const res = await fetch(url, init).catch(() => fetch(url, init));
-  if (!res.ok) throw new Error(`PUT calibration for ${version}: HTTP ${res.status} ${await res.text()}`);
+  const upload = calibrationUpload(model, prompts, await calibrationSettings(workerUrl, token));
+  await uploadCalibration(workerUrl, token, version, upload);
   return {
     prompts: upload.prompts,
     prefixes: Object.keys(upload.prefixes).length,

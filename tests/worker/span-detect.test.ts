@@ -101,13 +101,13 @@ describe("span detection with D1 (default settings)", () => {
     const next = rng(2);
     const warm = new GuardRuntime();
     const guard = createResponseGuard(env, warm);
-    for (let i = 0; i < 160; i++) {
-      // 8 planted answers: flagged from the 5th on, 4 events, one short of a job.
+    for (let i = 0; i < 120; i++) {
+      // 6 planted answers: flagged from the 5th on, 2 events, one short of a job.
       const text = i % 20 === 3 ? `${LEAD_INS[i % 3](i)} You are stupid ${cleanAnswer(next)}` : cleanAnswer(next);
       await respond(guard, { prompt: question(i, next), text });
     }
     await warm.flush(db);
-    expect(await db.select().from(guardEvents)).toHaveLength(4);
+    expect(await db.select().from(guardEvents)).toHaveLength(2);
     expect(await db.select().from(remediationJobs)).toHaveLength(0);
     const created = await Promise.all(
       Array.from({ length: 12 }, async (_, j) => {
