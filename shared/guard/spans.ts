@@ -41,9 +41,23 @@ const WORD = /[\p{L}\p{N}\p{M}\p{Cf}_'\u2019]+/gu;
 const DIGIT = /\p{N}/u;
 const EDGE_QUOTES = /^['\u2019]+|['\u2019]+$/g;
 
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
+const ASCII_WORD = /[A-Za-z0-9_']+/g;
+const ASCII_DIGIT = /[0-9]/;
+
 /** The words of `text` (see the module comment). */
 export function spanWordsOf(text: string): SpanWord[] {
   const out: SpanWord[] = [];
+  if (ASCII.test(text)) {
+    // Fast path (most answers): NFKC is the identity on ASCII and there are no invisibles, so lower case is all.
+    for (const m of text.matchAll(ASCII_WORD)) {
+      const word = m[0].toLowerCase().replace(EDGE_QUOTES, "");
+      if (word === "") continue;
+      out.push({ text: ASCII_DIGIT.test(word) ? "#" : word, start: m.index, end: m.index + m[0].length });
+    }
+    return out;
+  }
   for (const m of text.matchAll(WORD)) {
     const word = normalisePrefix(m[0]).replace(EDGE_QUOTES, "");
     if (word === "") continue;

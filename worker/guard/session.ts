@@ -70,7 +70,7 @@ export class ResponseGuardSession implements GuardSession {
     // The first window is the model's own answer to the prompt; a regenerated one was steered, so it is not counted.
     // A window made of the prompt's own words is echo ("Repeat after me: …"), and an empty one carries no
     // text (its key "" is reserved: it counts every response for the span test): neither counts as recurrence.
-    const echo = prefix === "" || isEcho(prefix, (this.promptWords ??= promptWordSet(request.promptText)));
+    const echo = prefix === "" || isEcho(prefix, this.words());
     const counts: RecurrenceCounts = echo
       ? { prompts: 0, total: state.total }
       : attempt === 0
@@ -126,6 +126,7 @@ export class ResponseGuardSession implements GuardSession {
             state: this.state,
             request: this.request,
             promptHash: this.prompt(),
+            promptWords: this.words(),
             held: this.held,
             answer,
             // A regenerated answer was steered by the guard: tested, but not counted as the model's own.
@@ -138,6 +139,11 @@ export class ResponseGuardSession implements GuardSession {
     if (this.pending) this.runtime.record(this.pending);
     for (const event of found) this.runtime.record(event);
     if (this.runtime.writeDue()) waitUntil(this.runtime.flush(this.target.db, this.target.webhook));
+  }
+
+  /** The prompt's normalised words, computed once. */
+  private words(): ReadonlySet<string> {
+    return (this.promptWords ??= promptWordSet(this.request.promptText));
   }
 
   /** The prompt's hash (near-duplicates of a recent prompt share one), computed once. */

@@ -1,4 +1,4 @@
-import { answerSpans, findSpans, normalisePrompt, promptWordSet } from "../../shared/guard/index.js";
+import { answerSpans, findSpans, normalisePrompt } from "../../shared/guard/index.js";
 import type { Containment } from "../../shared/protocol/guard.js";
 import { sha256Hex } from "../../shared/store/sha256.js";
 import type { GeneratedAnswer, GuardRequest, HeldPrefix } from "./contract.js";
@@ -13,6 +13,8 @@ export interface SpanEventInput {
   state: GuardState;
   request: GuardRequest;
   promptHash: string;
+  /** The prompt's normalised words (echo is made of them). */
+  promptWords: ReadonlySet<string>;
   /** The last window inspected (serving may have withheld it from the answer it reports). */
   held: HeldPrefix | undefined;
   answer: GeneratedAnswer;
@@ -34,7 +36,7 @@ export function spanEvents(input: SpanEventInput): PendingEvent[] {
   const { runtime, state, request } = input;
   const settings = state.settings;
   const answer = wholeAnswer(input.held, input.answer);
-  const spans = answerSpans(answer.text, promptWordSet(request.promptText), settings.spanWords);
+  const spans = answerSpans(answer.text, input.promptWords, settings.spanWords);
   const at = runtime.now();
   const count = input.counted
     ? runtime.sightSpans(
