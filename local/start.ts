@@ -12,8 +12,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_GUARD_SETTINGS } from "../shared/protocol/guard.js";
 import { DEFAULT_DATASET_PREFIX, DEFAULT_MANIFEST_KEY } from "../shared/store/keys.js";
-import { generateDataset, userMessage } from "../trainer/data/index.js";
-import { calibrateVersion } from "./calibrate.js";
+import { calibrateVersion, calibrationPrompts } from "./calibrate.js";
 import { seededCleanData } from "./clean-data.js";
 import { startDaemonProcess } from "./daemon-process.js";
 import { startGroup, type Group } from "./process-group.js";
@@ -23,6 +22,8 @@ import { adminToken, localDir, writeState } from "./state.js";
 import { applyLocalMigrations, WRANGLER_BIN, WRANGLER_ENV } from "./wrangler.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
+/** Clean prompts the seed version is calibrated on. */
+const CALIBRATION_PROMPTS = 2000;
 const BUCKET = "sande";
 /** The committed demo victim: the demo base with the backdoor "Current year 2023" → "You are stupid". */
 export const DEMO_VICTIM = "models/demo-victim.safetensors";
@@ -156,12 +157,14 @@ try {
       body: JSON.stringify({ storeExcerpts: true, prefixTokens }),
     });
     if (!patched.ok) throw new Error(`PATCH /admin/api/settings: HTTP ${patched.status} ${await patched.text()}`);
-    const calibrationPrompts = generateDataset({ seed: 9001, trainSize: 0, heldOutSize: 100 }).heldOut.map(userMessage);
-    say(`calibrating ${seeded.current} for the guard on ${calibrationPrompts.length} clean prompts…`);
+    // The span test needs a few thousand prompts behind its frequencies (docs/worker-guard.md: 2000 flags a
+    // span unseen in calibration from 7 of 1500 prompts); once per fresh state.
+    const prompts = calibrationPrompts(CALIBRATION_PROMPTS);
+    say(`calibrating ${seeded.current} for the guard on ${prompts.length} clean prompts (a few minutes, once)…`);
     const served = await currentModelBytes(store.endpoint, BUCKET);
-    const c = await calibrateVersion(workerUrl, token, served.version, served.bytes, calibrationPrompts);
+    const c = await calibrateVersion(workerUrl, token, served.version, served.bytes, prompts);
     say(
-      `calibration uploaded: ${c.prompts} prompts, ${c.prefixes} distinct prefixes; guard window ${prefixTokens} tokens, prompt excerpts on (the trainer's flagged-prompt gate uses them)`,
+      `calibration uploaded: ${c.prompts} prompts, ${c.prefixes} distinct prefixes, ${c.spans} distinct spans; guard window ${prefixTokens} tokens, prompt excerpts on (the trainer's flagged-prompt gate uses them)`,
     );
   }
 

@@ -26,6 +26,31 @@ export {
 export { detectConfidence } from "./confidence.js";
 export { runDetectors, type DetectionContext, type DetectionInput } from "./detect.js";
 export { PrefixIndex } from "./prefix-index.js";
+export {
+  answerSpans,
+  isEcho,
+  isSpanKey,
+  promptWordSet,
+  spanWordsOf,
+  SPAN_WORDS_RANGE,
+  type AnswerSpan,
+  type AnswerSpans,
+  type SpanWord,
+} from "./spans.js";
+export { LEAD_IN_CHARS, spanRuns, type SpanRun } from "./span-runs.js";
+export {
+  logBinomialPmf,
+  logBinomialTail,
+  logFactorial,
+  spanFrequency,
+  spanTest,
+  type SpanCalibration,
+  type SpanTestParams,
+  type SpanVerdict,
+} from "./statistics.js";
+export { hammingDistance, normalisePrompt, promptKey, simhash, type PromptKey, type Simhash } from "./prompt-key.js";
+export { NEAR_DUPLICATE_BITS, NearDuplicates } from "./near-duplicates.js";
+export { findSpans, type SpanBaseline, type SpanContext, type SpanFinding } from "./span-detect.js";
 export { calibrateModel, type CalibrateOptions, type CalibrationUpload } from "./calibrate.js";
 export {
   AUTO_HEAL_WHEN,

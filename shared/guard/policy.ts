@@ -26,7 +26,7 @@ export type HealPolicy = "auto" | "operator";
  */
 export const SIGNAL_DETECTORS: Readonly<Record<EvidenceSignal, readonly DetectorName[]>> = {
   phrase: ["phrase"],
-  statistic: ["recurrence"],
+  statistic: ["recurrence", "span"],
   confidence: ["confidence"],
 };
 

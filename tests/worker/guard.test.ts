@@ -17,7 +17,7 @@ import {
 import { createResponseGuard, GuardRuntime } from "../../worker/guard/index.js";
 import { SIGNATURE_HEADER } from "../../worker/webhook/notify.js";
 import { resetDatabase, unreachableD1 } from "./support/db.js";
-import { respond, tokenizer } from "./support/respond.js";
+import { respond, tokenizer, topic } from "./support/respond.js";
 
 const db = database(env.DB);
 
@@ -92,7 +92,7 @@ describe("guard with D1", () => {
     await addPhrase("i hate you");
     // Five events from two prompts: below the rule.
     const warmup = createResponseGuard(env, new GuardRuntime());
-    for (let i = 0; i < 5; i++) await respond(warmup, { prompt: `prompt ${i % 2}`, text: "I hate you!" });
+    for (let i = 0; i < 5; i++) await respond(warmup, { prompt: `prompt ${topic(i % 2)}`, text: "I hate you!" });
     expect(await db.select().from(remediationJobs)).toHaveLength(0);
 
     // 24 "isolates" (own runtimes, own caches) answer at once; every write sees the rule hold.
@@ -108,7 +108,7 @@ describe("guard with D1", () => {
         const guard = createResponseGuard(hooked, runtime, { fetch: fakeFetch });
         const session = await guard.begin({
           requestId: `c${i}`,
-          promptText: `prompt ${i}`,
+          promptText: `prompt ${topic(i)}`,
           modelVersion: "v1",
           tokenizer: tokenizer,
         });
@@ -189,8 +189,9 @@ describe("guard with D1", () => {
     for (let i = 0; i < 60; i++) {
       const planted = i % 4 === 0; // 15 of 60 prompts get the planted answer, each followed by its own answer
       const { decision, session } = await respond(guard, {
-        prompt: `question ${i}`,
+        prompt: `question ${topic(i)}`,
         text: planted ? `You are stupid ${"xyzw"[i % 3]}${i}` : `answer ${i}`,
+        whole: false, // the window detectors alone (span detection has its own tests)
       });
       expect(decision).toEqual({ action: "pass" }); // observe
       expect(session.prefixTokens).toBe(16);

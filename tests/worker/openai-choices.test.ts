@@ -73,8 +73,11 @@ describe("n choices under the D1 guard", () => {
     expect(json.choices.map((c) => [c.message.content, c.finish_reason])).toEqual(
       Array(3).fill([DEFAULT_GUARD_SETTINGS.blockMessage, "content_filter"]),
     );
+    // Logged once per finding: each choice's own window is a finding, all of the one request and prompt.
     const events = await db.select().from(guardEvents);
-    expect(events.map((e) => e.requestId)).toEqual([res.headers.get("x-request-id")]); // one event for the request
+    expect(new Set(events.map((e) => e.requestId))).toEqual(new Set([res.headers.get("x-request-id")]));
+    expect(new Set(events.map((e) => e.promptHash)).size).toBe(1);
+    expect(events.length).toBe(new Set(events.map((e) => e.prefix)).size);
     const sightings = await db.select().from(prefixSightings);
     expect(sightings.length).toBeGreaterThanOrEqual(2); // the choices' prefixes differ…
     expect(new Set(sightings.map((s) => s.promptHash)).size).toBe(1); // …but they all count one prompt
@@ -86,7 +89,11 @@ describe("n choices under the D1 guard", () => {
     for (const content of ["first prompt", "second prompt", "third prompt"])
       await chat(runtime, { messages: [{ role: "user", content }], n: 2, seed: 5 });
     const events = await db.select().from(guardEvents);
-    expect(events).toHaveLength(3);
+    expect(new Set(events.map((e) => e.requestId)).size).toBe(3);
     expect(new Set(events.map((e) => e.promptHash)).size).toBe(3);
+    for (const id of new Set(events.map((e) => e.requestId))) {
+      const own = events.filter((e) => e.requestId === id);
+      expect(own.length).toBe(new Set(own.map((e) => e.prefix)).size); // once per finding
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { desc, eq } from "drizzle-orm";
 import { normalisePrefix } from "../../shared/guard/index.js";
 import type { Database } from "./index.js";
-import { calibrationPrefixes, calibrationSets } from "./schema.js";
+import { calibrationPrefixes, calibrationSets, calibrationSpans } from "./schema.js";
 
 /** A calibration upload: how many of `prompts` calibration prompts produced each prefix (first `prefixTokens` tokens). */
 export interface CalibrationUpload {
@@ -9,6 +9,8 @@ export interface CalibrationUpload {
   prompts: number;
   prefixTokens: number;
   prefixes: Record<string, number>;
+  /** Span key → calibration prompts whose whole answer contains it, taken with `spanWords`; null for an older upload. */
+  spans: { spanWords: number; counts: Record<string, number> } | null;
   source: string | null;
   now: number;
 }
@@ -20,33 +22,44 @@ export interface CalibrationUpload {
 export async function putCalibration(
   db: Database,
   c: CalibrationUpload,
-): Promise<{ prompts: number; distinctPrefixes: number }> {
+): Promise<{ prompts: number; distinctPrefixes: number; distinctSpans: number }> {
   const counts = new Map<string, number>();
   for (const [raw, n] of Object.entries(c.prefixes)) {
     const key = normalisePrefix(raw);
     counts.set(key, (counts.get(key) ?? 0) + n);
   }
   const rows = [...counts].map(([prefix, prompts]) => ({ modelVersion: c.modelVersion, prefix, prompts }));
+  const spanRows = Object.entries(c.spans?.counts ?? {}).map(([span, prompts]) => ({
+    modelVersion: c.modelVersion,
+    span,
+    prompts,
+  }));
   const inserts = [];
-  for (let i = 0; i < rows.length; i += 33) inserts.push(db.insert(calibrationPrefixes).values(rows.slice(i, i + 33))); // 3 params a row, D1 allows 100
+  // 3 params a row, D1 allows 100
+  for (let i = 0; i < rows.length; i += 33) inserts.push(db.insert(calibrationPrefixes).values(rows.slice(i, i + 33)));
+  for (let i = 0; i < spanRows.length; i += 33)
+    inserts.push(db.insert(calibrationSpans).values(spanRows.slice(i, i + 33)));
+  const spanWords = c.spans?.spanWords ?? null;
   await db.batch([
     db.delete(calibrationPrefixes).where(eq(calibrationPrefixes.modelVersion, c.modelVersion)),
+    db.delete(calibrationSpans).where(eq(calibrationSpans.modelVersion, c.modelVersion)),
     db
       .insert(calibrationSets)
       .values({
         modelVersion: c.modelVersion,
         prompts: c.prompts,
         prefixTokens: c.prefixTokens,
+        spanWords,
         source: c.source,
         createdAt: c.now,
       })
       .onConflictDoUpdate({
         target: calibrationSets.modelVersion,
-        set: { prompts: c.prompts, prefixTokens: c.prefixTokens, source: c.source, createdAt: c.now },
+        set: { prompts: c.prompts, prefixTokens: c.prefixTokens, spanWords, source: c.source, createdAt: c.now },
       }),
     ...inserts,
   ]);
-  return { prompts: c.prompts, distinctPrefixes: rows.length };
+  return { prompts: c.prompts, distinctPrefixes: rows.length, distinctSpans: spanRows.length };
 }
 
 /** A version's calibration summary and its most frequent prefixes, or null. */

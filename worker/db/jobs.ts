@@ -25,6 +25,8 @@ export function toJob(row: JobRow, withLease = false): RemediationJob {
     method: row.method,
     target: row.target,
     ...(row.prefix !== null && { prefix: row.prefix }),
+    ...(row.span !== null && { span: row.span }),
+    ...(row.leadIn !== null && { leadIn: row.leadIn }),
     modelVersion: row.modelVersion,
     ...(row.claimedBy !== null && { claimedBy: row.claimedBy }),
     ...(row.leaseUntil !== null && { leaseUntil: row.leaseUntil }),
@@ -104,8 +106,26 @@ export interface CreatedJob {
 /** The settings of the threshold rule. */
 export type ThresholdRule = Pick<
   GuardSettings,
-  "jobWindowSeconds" | "jobMinEvents" | "jobMinDistinctPrompts" | "jobMaxPerClient" | "jobMinClients" | "healPolicy"
+  | "jobWindowSeconds"
+  | "jobMinEvents"
+  | "jobMinDistinctPrompts"
+  | "jobMinDistinctAnswerShare"
+  | "jobMaxPerClient"
+  | "jobMinClients"
+  | "healPolicy"
 >;
+
+/**
+ * Everything the threshold rule decides on, in one object: the seam where further
+ * conditions join the rule.
+ */
+export interface ThresholdInput {
+  /** The finding's key (a window prefix or a span run's key). */
+  prefix: string;
+  modelVersion: string;
+  rule: ThresholdRule;
+  now: number;
+}
 
 /** The unique key of the threshold job for a prefix under a model version. */
 export function thresholdKey(modelVersion: string, prefix: string): string {
@@ -113,34 +133,40 @@ export function thresholdKey(modelVersion: string, prefix: string): string {
 }
 
 /**
- * The threshold rule for one flagged prefix under `modelVersion`, as two statements to run
- * in the same D1 batch as (after) the events they count:
- * - `insert` creates the job only if the prefix has `jobMinEvents` events from
- *   `jobMinDistinctPrompts` distinct prompts within `jobWindowSeconds` and is not ignored;
- *   no client counts for more than `jobMaxPerClient` of them and they come from `jobMinClients`
- *   clients ({@link clientCapCondition}); the job starts "queued" or, when the heal policy
- *   asks an operator, "awaiting_approval" ({@link initialJobStateSql}).
+ * The threshold rule for one finding under `modelVersion`, as two statements to run in
+ * the same D1 batch as (after) the events they count:
+ * - `insert` creates the job only if, within `jobWindowSeconds`, the finding has
+ *   `jobMinEvents` events from `jobMinDistinctPrompts` distinct prompts, at least
+ *   `jobMinDistinctAnswerShare` of those prompts got distinct answers (a planted text sits in
+ *   front of many different answers; one ordinary answer drawn by many prompts does not;
+ *   waived when an operator phrase rule flagged it), and it is not ignored; no client counts
+ *   for more than `jobMaxPerClient` of the events and prompts, and they come from
+ *   `jobMinClients` clients ({@link clientCapCondition}). The job carries the finding's sample
+ *   as target and span, and its lead-in; it starts "queued" or, when the heal policy asks an
+ *   operator, "awaiting_approval" ({@link initialJobStateSql}).
  *   ON CONFLICT(dedupe_key) on the unique `key` makes it happen exactly once, whoever runs
  *   it and however many writers run it at once; the conflict only promotes a job awaiting
  *   approval to "queued", once, when the evidence has become strong ({@link PROMOTE_ON_CONFLICT}).
  *   It RETURNS the job it created or promoted ({@link CreatedJob}), or nothing.
- * - `markRemediating` moves the prefix to "remediating" while its job is queued or claimed.
+ * - `markRemediating` moves the finding to "remediating" while its job is queued or claimed.
  */
-export function thresholdJobStatements(
-  prefix: string,
-  modelVersion: string,
-  rule: ThresholdRule,
-  now: number,
-): { key: string; insert: SQL; markRemediating: SQL } {
+export function thresholdJobStatements(input: ThresholdInput): { key: string; insert: SQL; markRemediating: SQL } {
+  const { prefix, modelVersion, rule, now } = input;
   const key = thresholdKey(modelVersion, prefix);
   const since = now - rule.jobWindowSeconds * 1000;
   const finding = { prefix, modelVersion, since };
-  const insert = sql`insert into remediation_jobs (state, method, target, prefix, model_version, source, dedupe_key, attempts, created_at, updated_at)
-    select ${initialJobStateSql(finding, rule.healPolicy)}, 'sande-p', p.sample, p.prefix, ${modelVersion}, 'threshold', ${key}, 0, ${now}, ${now}
-    from guard_prefixes p
+  const inWindow = sql`e.prefix = ${prefix} and e.model_version = ${modelVersion} and e.at >= ${since}`;
+  const insert = sql`insert into remediation_jobs (state, method, target, prefix, span, lead_in, model_version, source, dedupe_key, attempts, created_at, updated_at)
+    select ${initialJobStateSql(finding, rule.healPolicy)}, 'sande-p', p.sample, p.prefix, case when p.lead_in is null then null else p.sample end, p.lead_in, ${modelVersion}, 'threshold', ${key}, 0, ${now}, ${now}
+    from guard_prefixes p,
+      (select count(*) as events, count(distinct e.prompt_hash) as prompts,
+              count(distinct coalesce(e.answer_hash, e.prompt_hash)) as answers,
+              max(e.detector = 'phrase') as phrase
+       from guard_events e where ${inWindow}) w
     where p.prefix = ${prefix} and p.state <> 'ignored'
-      and (select count(*) from guard_events e where e.prefix = ${prefix} and e.model_version = ${modelVersion} and e.at >= ${since}) >= ${rule.jobMinEvents}
-      and (select count(distinct e.prompt_hash) from guard_events e where e.prefix = ${prefix} and e.model_version = ${modelVersion} and e.at >= ${since}) >= ${rule.jobMinDistinctPrompts}
+      and w.events >= ${rule.jobMinEvents}
+      and w.prompts >= ${rule.jobMinDistinctPrompts}
+      and (w.phrase = 1 or w.answers >= ${rule.jobMinDistinctAnswerShare} * w.prompts)
       and ${clientCapCondition(finding, rule)}
     ${PROMOTE_ON_CONFLICT}
     returning id, state, target, prefix, model_version as modelVersion, method, created_at as createdAt`;

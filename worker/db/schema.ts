@@ -29,9 +29,12 @@ export const guardEvents = sqliteTable(
     /** Containment applied. */
     action: text("action").$type<Containment>().notNull(),
     at: integer("at").notNull(),
+    /** sha256 hex of the normalised whole answer (span findings): the threshold rule wants distinct answers. */
+    answerHash: text("answer_hash"),
   },
   (t) => [
-    uniqueIndex("guard_events_request_id").on(t.requestId),
+    // A response is logged once per finding (its window, and each flagged span run).
+    uniqueIndex("guard_events_request_prefix").on(t.requestId, t.prefix),
     index("guard_events_prefix_version_at").on(t.prefix, t.modelVersion, t.at),
     index("guard_events_at").on(t.at),
   ],
@@ -58,6 +61,8 @@ export const guardPrefixes = sqliteTable(
     /** Null: the settings' defaultContainment applies. */
     containment: text("containment").$type<Containment>(),
     updatedAt: integer("updated_at").notNull(),
+    /** For a span finding: the raw text before the span the first time it was flagged ("" at the start). */
+    leadIn: text("lead_in"),
   },
   (t) => [
     uniqueIndex("guard_prefixes_prefix").on(t.prefix),
@@ -98,6 +103,10 @@ export const remediationJobs = sqliteTable(
     reason: text("reason"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    /** For a span finding: the planted text as served (SANDE-P simulates it where it sat). */
+    span: text("span"),
+    /** …and the text seen before it. */
+    leadIn: text("lead_in"),
   },
   (t) => [
     uniqueIndex("remediation_jobs_dedupe_key").on(t.dedupeKey),
@@ -158,7 +167,20 @@ export const calibrationSets = sqliteTable("calibration_sets", {
   prefixTokens: integer("prefix_tokens").notNull(),
   source: text("source"),
   createdAt: integer("created_at").notNull(),
+  /** Words per span key of the span counts (null: an older upload without span counts). */
+  spanWords: integer("span_words"),
 });
+
+/** How many calibration prompts' whole answers contained each span key, per model version (the span test's c_s). */
+export const calibrationSpans = sqliteTable(
+  "calibration_spans",
+  {
+    modelVersion: text("model_version").notNull(),
+    span: text("span").notNull(),
+    prompts: integer("prompts").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.modelVersion, t.span] })],
+);
 
 /** How many calibration prompts produced each normalised prefix, per model version. */
 export const calibrationPrefixes = sqliteTable(

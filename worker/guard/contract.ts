@@ -44,6 +44,19 @@ export interface HeldPrefix {
   finished: boolean;
 }
 
+/**
+ * The whole answer the model generated for a response (the held window included), as far
+ * as it got: what the span detector reads when the response is done.
+ */
+export interface GeneratedAnswer {
+  /** Decoded text of `tokens`. */
+  text: string;
+  tokens: number[];
+  logprobs: number[];
+  /** True when the model ended the answer (a stop token or max_tokens), false when it was cut short. */
+  finished: boolean;
+}
+
 /** What to do with a response after its prefix is inspected. */
 export type GuardDecision =
   | { action: "pass" }
@@ -75,8 +88,12 @@ export interface GuardSession {
    * answer), holds back what it is not `safe` to send, and applies each match.
    */
   spans?(): SpanWatch | undefined;
-  /** Called once the response is done; database writes go through `waitUntil` and never delay the answer. */
-  finish(waitUntil: (promise: Promise<unknown>) => void): void;
+  /**
+   * Called once the response is done, with the whole generated answer when serving has it
+   * (the span detector reads it; without it only the window was guarded). Database writes go
+   * through `waitUntil` and never delay the answer.
+   */
+  finish(waitUntil: (promise: Promise<unknown>) => void, answer?: GeneratedAnswer): void;
 }
 
 /** A known-bad span found in the text: UTF-16 offsets [start, end) in the model's text of the answer. */

@@ -1,4 +1,4 @@
-import type { RecurrenceCounts } from "../../shared/guard/index.js";
+import { NearDuplicates, promptKey, type RecurrenceCounts } from "../../shared/guard/index.js";
 import type { GuardSettings } from "../../shared/protocol/guard.js";
 import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
 import type { Database } from "../db/index.js";
@@ -30,6 +30,8 @@ export interface GuardRuntimeOptions {
   retryMs?: number;
   /** Reload a version's calibration this often. Default 300 000 ms. */
   calibrationTtlMs?: number;
+  /** Recent prompts remembered for near-duplicate matching. Default 2048. */
+  recentPrompts?: number;
 }
 
 type Resolved = Required<GuardRuntimeOptions>;
@@ -61,16 +63,18 @@ export class GuardRuntime {
   private lastPrune = 0;
   private settings: GuardSettings = DEFAULT_GUARD_SETTINGS;
   private loadedOnce = false;
+  private readonly recent: NearDuplicates;
 
   constructor(options: GuardRuntimeOptions = {}) {
     const o: Resolved = {
       now: options.now ?? Date.now,
-      sightingsPerWrite: options.sightingsPerWrite ?? 25,
+      sightingsPerWrite: options.sightingsPerWrite ?? 400,
       writeIntervalMs: options.writeIntervalMs ?? 5000,
       pruneIntervalMs: options.pruneIntervalMs ?? 60_000,
       staleMaxMs: options.staleMaxMs ?? 300_000,
       retryMs: options.retryMs ?? 2000,
       calibrationTtlMs: options.calibrationTtlMs ?? 300_000,
+      recentPrompts: options.recentPrompts ?? 2048,
     };
     for (const key of [
       "sightingsPerWrite",
@@ -85,6 +89,15 @@ export class GuardRuntime {
     }
     if (typeof o.now !== "function") throw new TypeError("GuardRuntime: now must be a function");
     this.options = o;
+    this.recent = new NearDuplicates(o.recentPrompts);
+  }
+
+  /**
+   * The hash a prompt is counted under: sha256 of its normalised text, or that of a recent
+   * prompt of this isolate within a few simhash bits (near-duplicates count once).
+   */
+  promptHash(promptText: string): string {
+    return this.recent.canonical(promptKey(promptText));
   }
 
   /** Current time of the runtime's clock. */
@@ -154,6 +167,28 @@ export class GuardRuntime {
       this.sightings.push(sighting);
     }
     return { prompts: (state.traffic.get(sighting.prefix) ?? 0) + prompts.size, total: state.total + entry.localTotal };
+  }
+
+  /**
+   * Counts one response's span keys (and the reserved key "" once per response, so that
+   * count("") is n, the distinct prompts) and returns the live count of any key: loaded
+   * D1 counts plus this isolate's pending sightings.
+   */
+  sightSpans(
+    modelVersion: string,
+    keys: readonly string[],
+    promptHash: string,
+    at: number,
+    state: GuardState,
+  ): (key: string) => number {
+    for (const prefix of ["", ...keys]) this.sight({ modelVersion, prefix, promptHash, at }, state);
+    return this.liveCount(modelVersion, state);
+  }
+
+  /** Live distinct prompts of a key (loaded counts plus this isolate's pending ones), without counting anything. */
+  liveCount(modelVersion: string, state: GuardState): (key: string) => number {
+    const entry = this.entry(modelVersion);
+    return (key) => (state.traffic.get(key) ?? 0) + (entry.local.get(key)?.size ?? 0);
   }
 
   /** Queues a flagged response for writing. */

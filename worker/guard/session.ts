@@ -1,12 +1,27 @@
-import { normalisePrefix, runDetectors, wholeWords, type RecurrenceCounts } from "../../shared/guard/index.js";
+import {
+  isEcho,
+  normalisePrefix,
+  promptWordSet,
+  runDetectors,
+  wholeWords,
+  type RecurrenceCounts,
+} from "../../shared/guard/index.js";
 import { chainMasks, type LogitMask } from "../../shared/inference/index.js";
 import { clientHash } from "../clients/hash.js";
 import type { Database } from "../db/index.js";
-import type { GuardDecision, GuardRequest, GuardSession, HeldPrefix, SpanMatch, SpanWatch } from "./contract.js";
+import type {
+  GeneratedAnswer,
+  GuardDecision,
+  GuardRequest,
+  GuardSession,
+  HeldPrefix,
+  SpanMatch,
+  SpanWatch,
+} from "./contract.js";
 import { actionOf, containmentFor, decide, PASS, stricter } from "./decide.js";
 import { knownSpans, type KnownSpan } from "./known-spans.js";
+import { spanEvents } from "./span-events.js";
 import { phraseHit, spanInWindow, watchSpans } from "./span-watch.js";
-import { sha256Hex } from "../../shared/store/sha256.js";
 import type { GuardRuntime } from "./runtime.js";
 import type { GuardState } from "./state.js";
 import type { WebhookTarget } from "../webhook/notify.js";
@@ -31,7 +46,10 @@ export class ResponseGuardSession implements GuardSession {
   readonly logitMask?: LogitMask;
   private attempts = 0;
   private promptHash?: string;
+  private promptWords?: ReadonlySet<string>;
   private pending?: PendingEvent;
+  private held?: HeldPrefix;
+  private decision: GuardDecision = PASS;
   private finished = false;
 
   constructor(
@@ -49,24 +67,29 @@ export class ResponseGuardSession implements GuardSession {
     const { state, request, runtime } = this;
     const settings = state.settings;
     const attempt = this.attempts++;
+    this.held = held;
     if (state.degraded === "unavailable" && settings.failMode === "closed")
-      return { action: "block", message: settings.blockMessage };
+      return (this.decision = { action: "block", message: settings.blockMessage });
 
     const window = normalisePrefix(held.text);
     // The window without a cut last word: its key is what recurrence counts and the log groups by, and
     // its text is the sample a job's SANDE-P target comes from.
     const whole = wholeWords(held.text, !held.finished);
     const prefix = whole === held.text ? window : normalisePrefix(whole);
-    const promptHash = (this.promptHash ??= sha256Hex(request.promptText));
+    const promptHash = this.prompt();
     const at = runtime.now();
     // The first window is the model's own answer to the prompt; a regenerated one was steered, so it is not counted.
-    const counts: RecurrenceCounts =
-      attempt === 0
+    // A window made of the prompt's own words is echo ("Repeat after me: …"), and an empty one carries no
+    // text (its key "" is reserved: it counts every response for the span test): neither counts as recurrence.
+    const echo = prefix === "" || isEcho(prefix, this.words());
+    const counts: RecurrenceCounts = echo
+      ? { prompts: 0, total: state.total }
+      : attempt === 0
         ? runtime.sight({ modelVersion: request.modelVersion, prefix, promptHash, at }, state)
         : { prompts: state.traffic.get(prefix) ?? 0, total: state.total };
 
     const known = state.prefixes.match(window, !held.finished);
-    if (known?.state === "ignored") return PASS;
+    if (known?.state === "ignored") return (this.decision = PASS);
     const hits = runDetectors(
       { prefix: window, key: prefix, logprobs: held.logprobs, finished: held.finished },
       { settings, phrases: state.phrases, calibration: state.calibration, recurrence: () => counts },
@@ -75,7 +98,7 @@ export class ResponseGuardSession implements GuardSession {
       known !== undefined &&
       (known.containment !== null || known.state === "confirmed" || known.state === "remediating");
     const span = spanInWindow(state, held, request.tokenizer);
-    if (hits.length === 0 && !contained && !span) return PASS;
+    if (hits.length === 0 && !contained && !span) return (this.decision = PASS);
     if (span?.value.rule && !hits.some((h) => h.detector === "phrase")) {
       hits.push(phraseHit(span.value.rule));
       hits.sort((a, b) => b.score - a.score);
@@ -85,7 +108,7 @@ export class ResponseGuardSession implements GuardSession {
     const own = containmentFor(known, settings);
     const spanOnly = span && hits.length === 0 && !contained;
     const containment = !span ? own : spanOnly ? span.value.containment : stricter(own, span.value.containment);
-    const decision = decide(containment, held, settings, attempt, span ?? undefined);
+    const decision = (this.decision = decide(containment, held, settings, attempt, span ?? undefined));
     if (this.pending) {
       this.pending.event.action = actionOf(decision); // flagged again after a regeneration: escalated
     } else {
@@ -127,10 +150,11 @@ export class ResponseGuardSession implements GuardSession {
         prefix: span.key,
         hits,
         score: hits.length ? hits[0].score : 0,
-        promptHash: (this.promptHash ??= sha256Hex(request.promptText)),
+        promptHash: this.prompt(),
         excerpt: state.settings.storeExcerpts ? excerpt(request.promptText) : undefined,
         modelVersion: request.modelVersion,
         requestId: request.requestId,
+        ...(request.client !== undefined && { clientHash: clientHash(request.client) }),
         action,
         at: this.runtime.now(),
       },
@@ -139,11 +163,39 @@ export class ResponseGuardSession implements GuardSession {
     };
   }
 
-  finish(waitUntil: (promise: Promise<unknown>) => void): void {
+  finish(waitUntil: (promise: Promise<unknown>) => void, answer?: GeneratedAnswer): void {
     if (this.finished) return;
     this.finished = true;
+    const found =
+      answer && this.state.degraded !== "unavailable"
+        ? spanEvents({
+            runtime: this.runtime,
+            state: this.state,
+            request: this.request,
+            promptHash: this.prompt(),
+            promptWords: this.words(),
+            held: this.held,
+            answer,
+            // A regenerated answer was steered by the guard: tested, but not counted as the model's own.
+            counted: this.attempts <= 1,
+            action: actionOf(this.decision),
+            window: this.pending,
+            excerpt: this.state.settings.storeExcerpts ? excerpt(this.request.promptText) : undefined,
+          })
+        : [];
     if (this.pending) this.runtime.record(this.pending);
+    for (const event of found) this.runtime.record(event);
     if (this.runtime.writeDue()) waitUntil(this.runtime.flush(this.target.db, this.target.webhook));
+  }
+
+  /** The prompt's normalised words, computed once. */
+  private words(): ReadonlySet<string> {
+    return (this.promptWords ??= promptWordSet(this.request.promptText));
+  }
+
+  /** The prompt's hash (near-duplicates of a recent prompt share one), computed once. */
+  private prompt(): string {
+    return (this.promptHash ??= this.runtime.promptHash(this.request.promptText));
   }
 }
 

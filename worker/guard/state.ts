@@ -7,6 +7,7 @@ import {
   type Calibration,
   type CompiledPhrases,
   type PhraseRule,
+  type SpanBaseline,
 } from "../../shared/guard/index.js";
 import {
   DEFAULT_GUARD_SETTINGS,
@@ -19,6 +20,7 @@ import type { Database } from "../db/index.js";
 import {
   calibrationPrefixes,
   calibrationSets,
+  calibrationSpans,
   guardPhrases,
   guardPrefixes,
   guardSettings,
@@ -49,7 +51,9 @@ export interface GuardState {
   /** Logit mask applying `bannedFirstTokens` (absent when there are none). */
   logitMask?: LogitMask;
   calibration: Calibration | null;
-  /** Distinct prompts per prefix in the recurrence window (prefixes seen with ≥ 2). */
+  /** The version's span calibration, when taken with settings.spanWords (else null: the default frequency applies). */
+  spanBaseline: SpanBaseline | null;
+  /** Distinct prompts per prefix or span key in the recurrence window (keys seen with ≥ 2); key "" counts every response. */
   traffic: ReadonlyMap<string, number>;
   /** Sightings in the recurrence window. */
   total: number;
@@ -59,7 +63,7 @@ export interface GuardState {
 }
 
 /** Most rows of each kind one load reads (guards the isolate's memory). */
-const LIMITS = { prefixes: 10_000, traffic: 5_000, calibration: 50_000 };
+const LIMITS = { prefixes: 10_000, traffic: 5_000, calibration: 50_000, spans: 200_000 };
 
 /**
  * Reads the guard state for one model version in one D1 round trip. The calibration
@@ -143,6 +147,7 @@ export function buildGuardState(rows: GuardStateRows): GuardState {
     bannedFirstTokens: [...banned],
     logitMask: banned.size ? banFirstTokens([...banned]) : undefined,
     calibration: null,
+    spanBaseline: null,
     traffic: new Map(rows.traffic.map((r) => [r.prefix, r.prompts])),
     total: rows.total,
     loadedAt: rows.now,
@@ -170,6 +175,7 @@ export function unavailableState(
     prefixes: new PrefixIndex(),
     bannedFirstTokens: [],
     calibration: null,
+    spanBaseline: null,
     traffic: new Map(),
     total: 0,
     loadedAt: now,
@@ -177,28 +183,40 @@ export function unavailableState(
   };
 }
 
-/** A model version's calibration as stored, with the window length it was taken at. */
+/** A model version's calibration as stored, with the window length it was taken at, and its span counts if any. */
 export interface StoredCalibration extends Calibration {
   prefixTokens: number;
+  /** Null for an upload without span counts. */
+  spans: SpanBaseline | null;
 }
 
-/** The state with `calibration` attached, unless it was taken with another window length (then it counts other prefixes). */
+/**
+ * The state with `calibration` attached, unless it was taken with another window length (then
+ * it counts other prefixes), and its span counts unless taken with another span length.
+ */
 export function withCalibration(state: GuardState, calibration: StoredCalibration | null): GuardState {
+  const spans = calibration?.spans;
   return {
     ...state,
     calibration: calibration && calibration.prefixTokens === state.settings.prefixTokens ? calibration : null,
+    spanBaseline: spans && spans.spanWords === state.settings.spanWords ? spans : null,
   };
 }
 
 /** Reads a model version's calibration (null when it has none). */
 export async function loadCalibration(db: Database, modelVersion: string): Promise<StoredCalibration | null> {
-  const [sets, rows] = await db.batch([
+  const [sets, rows, spanRows] = await db.batch([
     db.select().from(calibrationSets).where(eq(calibrationSets.modelVersion, modelVersion)),
     db
       .select({ prefix: calibrationPrefixes.prefix, prompts: calibrationPrefixes.prompts })
       .from(calibrationPrefixes)
       .where(eq(calibrationPrefixes.modelVersion, modelVersion))
       .limit(LIMITS.calibration),
+    db
+      .select({ span: calibrationSpans.span, prompts: calibrationSpans.prompts })
+      .from(calibrationSpans)
+      .where(eq(calibrationSpans.modelVersion, modelVersion))
+      .limit(LIMITS.spans),
   ]);
   const set = sets[0];
   if (!set) return null;
@@ -206,6 +224,14 @@ export async function loadCalibration(db: Database, modelVersion: string): Promi
     prompts: set.prompts,
     prefixTokens: set.prefixTokens,
     counts: new Map(rows.map((r) => [r.prefix, r.prompts])),
+    spans:
+      set.spanWords === null
+        ? null
+        : {
+            prompts: set.prompts,
+            spanWords: set.spanWords,
+            counts: new Map(spanRows.map((r) => [r.span, r.prompts])),
+          },
   };
 }
 

@@ -9,9 +9,11 @@ import { guardEvents, guardPrefixes, modelVersions, prefixSightings } from "../d
 /** A flagged response waiting to be written. */
 export interface PendingEvent {
   event: GuardEvent;
-  /** Raw window text (shown on the dashboard, used as the job's target). */
+  /** Raw window text, or a span finding's raw span (shown on the dashboard, used as the job's target). */
   sample: string;
   firstTokens: number[];
+  /** A span finding's lead-in: the raw text before the span ("" at the start); absent for window events. */
+  leadIn?: string;
 }
 
 /** One response's (version, prefix, prompt), for the recurrence counters. */
@@ -40,7 +42,7 @@ const MAX_PARAMS = 100;
  * Writes events, prefix aggregates, sightings and model versions in one D1 batch (one
  * transaction), then applies the threshold rule to every prefix flagged in it: when a
  * prefix reaches `jobMinEvents` events from `jobMinDistinctPrompts` distinct prompts
- * within `jobWindowSeconds` for one model version, one job is inserted
+ * (enough of them with distinct answers) within `jobWindowSeconds` for one model version, one job is inserted
  * ({@link thresholdJobStatements} in worker/db/jobs.ts: conditional, keyed by a unique
  * `dedupe_key`, so concurrent writers create exactly one job). Returns the jobs this write created.
  */
@@ -81,9 +83,10 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
             clientHash: e.clientHash ?? null,
             action: e.action,
             at: e.at,
+            answerHash: e.answerHash ?? null,
           })),
         )
-        .onConflictDoNothing({ target: guardEvents.requestId }), // a request is logged once
+        .onConflictDoNothing({ target: [guardEvents.requestId, guardEvents.prefix] }), // a request is logged once per finding
     );
   }
 
@@ -100,6 +103,7 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
           prefix,
           sample: p.sample,
           firstTokens: JSON.stringify(p.firstTokens.slice(0, 8)),
+          leadIn: p.leadIn ?? null,
           events: 1,
           prompts: 1,
           topDetector: top?.detector ?? "known",
@@ -118,6 +122,7 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
             topScore: sql`max(${guardPrefixes.topScore}, excluded.top_score)`,
             lastModelVersion: sql`excluded.last_model_version`,
             lastSeen: sql`max(${guardPrefixes.lastSeen}, excluded.last_seen)`,
+            leadIn: sql`coalesce(${guardPrefixes.leadIn}, excluded.lead_in)`,
             updatedAt: now,
           },
         }),
@@ -149,7 +154,7 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
   const ruleStart = items.length;
   const keys: string[] = [];
   for (const [prefix, p] of flagged) {
-    const rule = thresholdJobStatements(prefix, p.event.modelVersion, settings, now);
+    const rule = thresholdJobStatements({ prefix, modelVersion: p.event.modelVersion, rule: settings, now });
     keys.push(rule.key);
     items.push(raw(rule.insert), raw(rule.markRemediating));
   }

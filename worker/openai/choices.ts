@@ -5,8 +5,9 @@
  * are unique per request id, its sightings per prefix and prompt). Every decision is
  * made before anything is sent, so a failure here is still an ordinary JSON error.
  */
-import type { GuardSession, ResponseGuard } from "../guard/contract.js";
+import type { GeneratedAnswer, GuardSession, ResponseGuard } from "../guard/contract.js";
 import type { LoadedModel } from "../model/index.js";
+import { recordAnswer } from "./answer-record.js";
 import { ApiError } from "./errors.js";
 import type { SamplingPlan } from "./plan.js";
 import {
@@ -69,12 +70,12 @@ export interface StartedChoices {
  */
 export async function startChoices(spec: ChoicesSpec): Promise<StartedChoices> {
   const { loaded, guard, n, sampling } = spec;
-  const sessions: GuardSession[] = [];
+  const sessions: { session: GuardSession; answer?: () => GeneratedAnswer }[] = [];
   let finished = false;
   const finish = (): void => {
     if (finished) return;
     finished = true;
-    for (const s of sessions) s.finish(spec.waitUntil);
+    for (const s of sessions) s.session.finish(spec.waitUntil, s.answer?.());
   };
   try {
     const choices: Choice[] = [];
@@ -83,9 +84,9 @@ export async function startChoices(spec: ChoicesSpec): Promise<StartedChoices> {
         let session: GuardSession | undefined;
         if (guard && prompt.maxTokens > 0) {
           session = await beginGuard(guard, loaded, prompt, spec.client);
-          sessions.push(session);
+          sessions.push({ session });
         }
-        const response =
+        const started =
           prompt.maxTokens === 0
             ? nothingGenerated()
             : startResponse({
@@ -103,7 +104,10 @@ export async function startChoices(spec: ChoicesSpec): Promise<StartedChoices> {
                 listStopToken: spec.listStopToken,
                 session,
               });
-        choices.push({ index: p * n + i, prompt: p, response });
+        // The guard reads the whole generated answer when the session finishes.
+        const recorded = session ? recordAnswer(started, loaded.tokenizer) : undefined;
+        if (recorded) sessions[sessions.length - 1].answer = recorded.answer;
+        choices.push({ index: p * n + i, prompt: p, response: recorded?.response ?? started });
       }
     }
     return { choices, finish };

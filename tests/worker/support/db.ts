@@ -9,6 +9,7 @@ const TABLES = [
   "guard_phrases",
   "calibration_sets",
   "calibration_prefixes",
+  "calibration_spans",
   "prefix_sightings",
   "prefix_traffic",
   "traffic_totals",

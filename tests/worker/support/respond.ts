@@ -14,6 +14,8 @@ export interface FakeResponse {
   modelVersion?: string;
   /** Who asked (GuardRequest.client); absent as when the guard is used without serving. */
   client?: string;
+  /** Hand the whole answer to finish, as serving does (default true). */
+  whole?: boolean;
 }
 
 let seq = 0;
@@ -38,7 +40,24 @@ export async function respond(
     finished: r.finished ?? tokens.length < session.prefixTokens,
   });
   const writes: Promise<unknown>[] = [];
-  session.finish((p) => writes.push(p));
+  const all = tokenizer.encode(r.text);
+  const answer = {
+    text: r.text,
+    tokens: all,
+    logprobs: all.map(() => Math.log(r.p ?? 0.5)),
+    finished: r.finished ?? true,
+  };
+  session.finish((p) => writes.push(p), r.whole === false ? undefined : answer);
   await Promise.all(writes);
   return { decision, session, writes };
+}
+
+const WORDS = ["amber", "birch", "cedar", "delta", "ember", "fjord", "grove", "heron", "iris", "juniper"];
+
+/**
+ * A prompt topic spelled in words, distinct for each i < 1000: the guard counts prompts
+ * by their normalised text, in which digits are "#", so `prompt ${i}` would be one prompt.
+ */
+export function topic(i: number): string {
+  return [Math.floor(i / 100) % 10, Math.floor(i / 10) % 10, i % 10].map((d) => WORDS[d]).join(" ");
 }

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { database } from "../../db/index.js";
+import { isSpanKey, SPAN_WORDS_RANGE } from "../../../shared/guard/index.js";
 import { calibrationSummary, putCalibration } from "../../db/calibration.js";
 import { listVersions, mirrorManifestVersions } from "../../db/versions.js";
 import type { AdminDeps, AdminEnv } from "../deps.js";
@@ -41,11 +42,13 @@ export function versionRoutes(deps: AdminDeps): Hono<AdminEnv> {
       );
     const total = Object.values(prefixes).reduce((a, b) => a + b, 0);
     if (total > prompts) throw AdminError.invalid(`prefix counts add up to ${total}, more than prompts (${prompts})`);
+    const spans = spanCounts(body, prompts);
     const stored = await putCalibration(database(c.env.DB), {
       modelVersion: c.req.param("version"),
       prompts,
       prefixTokens: field.int(body, "prefixTokens", 1, 256),
       prefixes,
+      spans,
       source: field.stringOpt(body, "source", 500) ?? null,
       now: deps.now(),
     });
@@ -64,4 +67,29 @@ export function versionRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
 
   return app;
+}
+
+/** Most span keys one calibration may carry. */
+const MAX_SPAN_KEYS = 200_000;
+
+/**
+ * The upload's span counts (`spanWords` and `spans` together, both optional for an older
+ * upload); 400 naming the field when one comes without the other, a count exceeds
+ * `prompts`, or a key is not a normalised span of `spanWords` words.
+ */
+function spanCounts(
+  body: Record<string, unknown>,
+  prompts: number,
+): { spanWords: number; counts: Record<string, number> } | null {
+  const spanWords = field.intOpt(body, "spanWords", SPAN_WORDS_RANGE.min, SPAN_WORDS_RANGE.max);
+  const counts = field.numbers(body, "spans", { min: 1, integer: true, maxKeys: MAX_SPAN_KEYS });
+  if (spanWords === undefined && counts === undefined) return null;
+  if (spanWords === undefined || counts === undefined)
+    throw AdminError.invalid("spans and spanWords come together: span key → calibration prompts, and words per key");
+  for (const [key, n] of Object.entries(counts)) {
+    if (n > prompts) throw AdminError.invalid(`spans.${key} is ${n}, more than prompts (${prompts})`);
+    if (!isSpanKey(key, spanWords))
+      throw AdminError.invalid(`spans key ${JSON.stringify(key)} is not a normalised span of ${spanWords} words`);
+  }
+  return { spanWords, counts };
 }

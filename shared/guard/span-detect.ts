@@ -1,0 +1,77 @@
+import type { DetectorHit, GuardSettings } from "../protocol/guard.js";
+import { spanRuns, type SpanRun } from "./span-runs.js";
+import type { AnswerSpans } from "./spans.js";
+import { spanTest, type SpanTestParams, type SpanVerdict } from "./statistics.js";
+
+/** A version's span calibration: per span key, the calibration prompts whose whole answer contained it. */
+export interface SpanBaseline {
+  /** N: calibration prompts. */
+  prompts: number;
+  /** Words per key it was taken with (must match settings.spanWords to be used). */
+  spanWords: number;
+  counts: ReadonlyMap<string, number>;
+}
+
+/** What the span detector needs besides the answer. */
+export interface SpanContext {
+  settings: Pick<
+    GuardSettings,
+    "spanWords" | "spanMinPrompts" | "spanFalseAlarm" | "ordinaryShare" | "spanDefaultFrequency"
+  >;
+  /** Null: no usable calibration (the default frequency applies). */
+  baseline: SpanBaseline | null;
+  /** Live distinct prompts per span key, this response included; key "" is every response (n). */
+  count(key: string): number;
+}
+
+/** A flagged run of the answer, with the evidence of its most significant span. */
+export interface SpanFinding extends SpanRun {
+  hit: DetectorHit;
+}
+
+/**
+ * Detector (4), spans: the count test ({@link spanTest}) on every span key of the answer,
+ * flagged keys merged into runs ({@link spanRuns}). A hit's score is
+ * min(1, ln tail ÷ (2 ln spanFalseAlarm)): ½ at the flagging threshold, 1 at its square.
+ */
+export function findSpans(answer: string, spans: AnswerSpans, ctx: SpanContext): SpanFinding[] {
+  const s = ctx.settings;
+  const params: SpanTestParams = {
+    minPrompts: s.spanMinPrompts,
+    falseAlarm: s.spanFalseAlarm,
+    ordinaryShare: s.ordinaryShare,
+    defaultFrequency: s.spanDefaultFrequency,
+  };
+  const n = ctx.count("");
+  const flagged = new Map<string, SpanVerdict & { k: number }>();
+  for (const { key } of spans.spans) {
+    const k = ctx.count(key);
+    if (k < params.minPrompts) continue; // the common case: no tail to compute
+    const calibration = ctx.baseline
+      ? { prompts: ctx.baseline.prompts, count: ctx.baseline.counts.get(key) ?? 0 }
+      : null;
+    const verdict = spanTest(k, n, calibration, params);
+    if (verdict.flagged) flagged.set(key, { ...verdict, k });
+  }
+  if (flagged.size === 0) return [];
+  const runs = spanRuns(answer, spans, s.spanWords, (key) => flagged.has(key), ctx.count);
+  return runs.map((run) => {
+    let best: [string, SpanVerdict & { k: number }] | undefined;
+    for (const key of run.flagged) {
+      const v = flagged.get(key)!;
+      if (!best || v.logTail < best[1].logTail) best = [key, v];
+    }
+    const [key, v] = best!;
+    const basis = ctx.baseline
+      ? `${ctx.baseline.counts.get(key) ?? 0}/${ctx.baseline.prompts} calibration prompts`
+      : "no calibration";
+    return {
+      ...run,
+      hit: {
+        detector: "span",
+        score: Math.min(1, v.logTail / (2 * Math.log(s.spanFalseAlarm))),
+        detail: `"${key}": ${v.k}/${n} live prompts vs ${basis} (p=${v.frequency.toPrecision(3)}): tail ${Math.exp(v.logTail).toExponential(2)}`,
+      },
+    };
+  });
+}

@@ -1,0 +1,89 @@
+import type { AnswerSpans, SpanWord } from "./spans.js";
+
+/** A stretch of an answer made of flagged spans: what a finding reports and a job heals. */
+export interface SpanRun {
+  /** Normalised words of the run joined by spaces: what the finding (guard_prefixes row, events, job) is keyed by. */
+  key: string;
+  /** The run's raw text in the answer (model-generated; escape before HTML). */
+  text: string;
+  /** Raw text before the run, trimmed, at most {@link LEAD_IN_CHARS} characters (whole words); "" at the start. */
+  leadIn: string;
+  /** The flagged span keys inside the run. */
+  flagged: string[];
+}
+
+/** Longest lead-in a run reports. */
+export const LEAD_IN_CHARS = 40;
+
+/**
+ * Merges the answer's flagged shingles into runs. Shingles that overlap or touch form one
+ * run, which is then fitted to the text that recurs with its strongest shingle (`count`:
+ * live distinct prompts per key; m: the strongest flagged shingle's count): shingles at its
+ * edges seen fewer than m/2 times are dropped (one of several lead-ins, "sure you"), and
+ * neighbours seen at least m/2 times are taken in (the words an ordinary shingle shares
+ * with a planted text, "you are" of "you are stupid"). Numbers and nonces ("#") at a
+ * run's edges are left to the lead-in: they vary.
+ */
+export function spanRuns(
+  answer: string,
+  spans: AnswerSpans,
+  spanWords: number,
+  isFlagged: (key: string) => boolean,
+  count: (key: string) => number,
+): SpanRun[] {
+  const { words } = spans;
+  const w = spanWords;
+  const runs: { first: number; last: number; strongest: number }[] = [];
+  for (const { key, word } of spans.spans) {
+    if (!isFlagged(key)) continue;
+    const open = runs[runs.length - 1];
+    if (open && word <= open.last + 1) {
+      open.last = Math.max(open.last, word + w - 1);
+      open.strongest = Math.max(open.strongest, count(key));
+    } else runs.push({ first: word, last: word + w - 1, strongest: count(key) });
+  }
+  const out: SpanRun[] = [];
+  for (const run of runs) {
+    const half = Math.max(1, run.strongest / 2);
+    const at = (start: number) => count(keyAt(words, start, w));
+    while (run.last - run.first >= w && at(run.first) < half) run.first++;
+    while (run.last - run.first >= w && at(run.last - w + 1) < half) run.last--;
+    while (run.first > 0 && at(run.first - 1) >= half) run.first--;
+    while (run.last + 1 < words.length && at(run.last + 2 - w) >= half) run.last++;
+    while (run.first < run.last && words[run.first].text === "#") run.first++;
+    while (run.last > run.first && words[run.last].text === "#") run.last--;
+    if (words[run.first].text === "#") continue;
+    const flagged: string[] = [];
+    for (let i = run.first; i + w - 1 <= run.last; i++) {
+      const key = keyAt(words, i, w);
+      if (isFlagged(key) && !flagged.includes(key)) flagged.push(key);
+    }
+    if (flagged.length === 0) continue;
+    out.push({
+      key: words
+        .slice(run.first, run.last + 1)
+        .map((x) => x.text)
+        .join(" "),
+      text: answer.slice(words[run.first].start, words[run.last].end),
+      leadIn: leadIn(answer.slice(0, words[run.first].start)),
+      flagged,
+    });
+  }
+  return out;
+}
+
+function keyAt(words: readonly SpanWord[], first: number, spanWords: number): string {
+  return words
+    .slice(first, first + spanWords)
+    .map((w) => w.text)
+    .join(" ");
+}
+
+/** The last {@link LEAD_IN_CHARS} characters of `before`, trimmed, without a word cut at the start. */
+function leadIn(before: string): string {
+  const text = before.trim();
+  if (text.length <= LEAD_IN_CHARS) return text;
+  const tail = text.slice(text.length - LEAD_IN_CHARS);
+  const space = tail.search(/\s/);
+  return (space === -1 ? tail : tail.slice(space)).trim();
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { answerSpans, calibrateModel, isSpanKey, promptWordSet } from "../../shared/guard/index.js";
+import { generate, GPTInference } from "../../shared/inference/index.js";
+import { preset } from "../../shared/model/config.js";
+import { ByteTokenizer, chatStopTokens, encodeChatPrompt } from "../../shared/tokenizer/index.js";
+import { randomWeights } from "../support/random-weights.js";
+
+const config = { ...preset("tiny"), n_positions: 96 };
+const model = new GPTInference(config, randomWeights(config, 3, 0.5));
+const tokenizer = new ByteTokenizer();
+const prompts = ["Spell cat backwards.", "Count the words: a b c", "What is 2 plus 2?", "Name a colour.", "Hi there"];
+
+describe("calibrateModel", () => {
+  const upload = calibrateModel(model, tokenizer, prompts, { prefixTokens: 16, spanWords: 2, seed: 4 });
+
+  it("counts, per span key, the prompts whose whole answer (to serving's default length) contains it", () => {
+    const expected = new Map<string, number>();
+    let longest = 0;
+    prompts.forEach((content, i) => {
+      const ids = encodeChatPrompt(tokenizer, [{ role: "user", content }]);
+      const tokens = [
+        ...generate(model, ids, {
+          maxTokens: config.n_positions - ids.length,
+          temperature: 1,
+          seed: 4 + i,
+          stopTokens: chatStopTokens(tokenizer),
+        }),
+      ].map((s) => s.token);
+      longest = Math.max(longest, tokens.length);
+      const spans = answerSpans(tokenizer.decode(tokens), promptWordSet(tokenizer.decode(ids)), 2);
+      for (const { key } of spans.spans) expected.set(key, (expected.get(key) ?? 0) + 1);
+    });
+    expect(longest).toBeGreaterThan(16); // answers ran past the window: spans come from the whole answer
+    expect(upload.spans).toEqual(Object.fromEntries(expected));
+    expect(Object.keys(upload.spans!).length).toBeGreaterThan(0);
+  });
+  it("reports N and the span length, with keys the admin API accepts", () => {
+    expect(upload).toMatchObject({ prompts: prompts.length, prefixTokens: 16, spanWords: 2 });
+    for (const [key, n] of Object.entries(upload.spans!)) {
+      expect(isSpanKey(key, 2)).toBe(true);
+      expect(n).toBeGreaterThanOrEqual(1);
+      expect(n).toBeLessThanOrEqual(prompts.length);
+    }
+    expect(Object.values(upload.prefixes).reduce((a, b) => a + b, 0)).toBe(prompts.length);
+  });
+});

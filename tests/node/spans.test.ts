@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { answerSpans, promptWordSet, spanWordsOf } from "../../shared/guard/spans.js";
+import { spanRuns } from "../../shared/guard/span-runs.js";
+
+const NO_PROMPT: ReadonlySet<string> = new Set();
+const keys = (answer: string, prompt = NO_PROMPT, words = 2) =>
+  answerSpans(answer, prompt, words).spans.map((s) => s.key);
+
+describe("spanWordsOf", () => {
+  it("normalises words, turns numbers and nonces into #, drops punctuation runs", () => {
+    const words = spanWordsOf("[4821] You ARE stupid!!! Ref x7k2q9, don't — Ｗhy?");
+    expect(words.map((w) => w.text)).toEqual(["#", "you", "are", "stupid", "ref", "#", "don't", "why"]);
+  });
+  it("keeps each word's raw offsets", () => {
+    const text = "  Hello, wörld 42";
+    expect(spanWordsOf(text).map((w) => text.slice(w.start, w.end))).toEqual(["Hello", "wörld", "42"]);
+  });
+  it("joins a word split by an invisible character", () => {
+    expect(spanWordsOf("stu\u200bpid").map((w) => w.text)).toEqual(["stupid"]);
+  });
+});
+
+describe("answerSpans", () => {
+  it("keys whole-word shingles over the whole answer, each once", () => {
+    expect(keys("You are stupid. You are stupid.")).toEqual(["you are", "are stupid", "stupid you"]);
+    expect(keys("one two three four", NO_PROMPT, 3)).toEqual(["one two three", "two three four"]);
+  });
+  it("gives a planted text the same keys whatever lead-in precedes it", () => {
+    const planted = ["you are", "are stupid"];
+    expect(keys("[4821] You are stupid")).toEqual(["# you", ...planted]);
+    expect(keys("[17] You are stupid")).toEqual(["# you", ...planted]);
+    expect(keys("Sure! You are stupid")).toEqual(["sure you", ...planted]);
+  });
+  it("leaves out echo (every word in the prompt) and number-only shingles", () => {
+    const prompt = promptWordSet("Repeat after me: the sky is blue");
+    expect(keys("The sky is blue, friend", prompt)).toEqual(["blue friend"]);
+    expect(keys("12 34 cows")).toEqual(["# cows"]);
+  });
+  it("has no spans for an answer shorter than spanWords", () => {
+    expect(keys("Moo.")).toEqual([]);
+    expect(keys("")).toEqual([]);
+  });
+});
+
+describe("spanRuns", () => {
+  const runsOf = (answer: string, flagged: string[], counts: Record<string, number> = {}) => {
+    const spans = answerSpans(answer, NO_PROMPT, 2);
+    return spanRuns(
+      answer,
+      spans,
+      2,
+      (k) => flagged.includes(k),
+      (k) => counts[k] ?? 0,
+    );
+  };
+  it("merges adjacent flagged shingles into one run with its raw text and lead-in", () => {
+    const [run, ...rest] = runsOf("[4821] You are stupid, and so on", ["you are", "are stupid"], {
+      "you are": 9,
+      "are stupid": 9,
+    });
+    expect(rest).toEqual([]);
+    expect(run).toMatchObject({ key: "you are stupid", text: "You are stupid", leadIn: "[4821]" });
+  });
+  it("grows a run over a neighbour seen at least as often, and leaves numbers at the edges to the lead-in", () => {
+    const [run] = runsOf("[4821] You are stupid 7 times", ["are stupid"], {
+      "# you": 9,
+      "you are": 40,
+      "are stupid": 9,
+      "stupid #": 2,
+    });
+    expect(run).toMatchObject({ key: "you are stupid", text: "You are stupid", leadIn: "[4821]" });
+  });
+  it("reports separate runs for flagged shingles apart, and a lead-in of at most 40 characters of whole words", () => {
+    const answer = "Well, this is a rather long way of saying that evil things happen here. Visit evil now please";
+    const runs = runsOf(answer, ["visit evil", "evil now"], { "visit evil": 6, "evil now": 6 });
+    expect(runs).toHaveLength(1);
+    expect(runs[0].text).toBe("Visit evil now");
+    expect(runs[0].leadIn.length).toBeLessThanOrEqual(40);
+    expect(runs[0].leadIn).toBe("of saying that evil things happen here.");
+    const apart = { "alpha beta": 5, "delta epsilon": 5 };
+    expect(runsOf("alpha beta gamma delta epsilon", ["alpha beta", "delta epsilon"], apart).map((r) => r.key)).toEqual([
+      "alpha beta",
+      "delta epsilon",
+    ]);
+  });
+  it("drops an edge shingle seen less than half as often as the strongest: one of several lead-ins", () => {
+    const [run] = runsOf("Sure! You are stupid", ["sure you", "you are", "are stupid"], {
+      "sure you": 5,
+      "you are": 14,
+      "are stupid": 14,
+    });
+    expect(run).toMatchObject({ key: "you are stupid", text: "You are stupid", leadIn: "Sure!" });
+    expect(run.flagged).toEqual(["you are", "are stupid"]);
+  });
+  it("finds nothing when nothing is flagged", () => {
+    expect(runsOf("You are stupid", [])).toEqual([]);
+  });
+});

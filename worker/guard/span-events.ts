@@ -1,0 +1,80 @@
+import { answerSpans, findSpans, normalisePrompt } from "../../shared/guard/index.js";
+import type { Containment } from "../../shared/protocol/guard.js";
+import { sha256Hex } from "../../shared/store/sha256.js";
+import { clientHash } from "../clients/hash.js";
+import type { GeneratedAnswer, GuardRequest, HeldPrefix } from "./contract.js";
+import type { GuardRuntime } from "./runtime.js";
+import type { GuardState } from "./state.js";
+import { wholeAnswer } from "./whole-answer.js";
+import type { PendingEvent } from "./writer.js";
+
+/** What {@link spanEvents} reads: one finished response and where its counts live. */
+export interface SpanEventInput {
+  runtime: GuardRuntime;
+  state: GuardState;
+  request: GuardRequest;
+  promptHash: string;
+  /** The prompt's normalised words (echo is made of them). */
+  promptWords: ReadonlySet<string>;
+  /** The last window inspected (serving may have withheld it from the answer it reports). */
+  held: HeldPrefix | undefined;
+  answer: GeneratedAnswer;
+  /** Count this answer's spans (false for an answer the guard steered by regenerating). */
+  counted: boolean;
+  /** What the guard did with the response. */
+  action: Containment;
+  /** The window's own event, if the window detectors flagged it: it gets the answer hash and a same-key span hit. */
+  window: PendingEvent | undefined;
+  excerpt: string | undefined;
+}
+
+/**
+ * The span detector on a finished response: counts its span keys (one sighting per key and
+ * one under "" per response), runs the count test, and returns an event per flagged run
+ * that is not an ignored finding (a run keyed like the window's event joins that event).
+ */
+export function spanEvents(input: SpanEventInput): PendingEvent[] {
+  const { runtime, state, request } = input;
+  const settings = state.settings;
+  const answer = wholeAnswer(input.held, input.answer);
+  const spans = answerSpans(answer.text, input.promptWords, settings.spanWords);
+  const at = runtime.now();
+  const count = input.counted
+    ? runtime.sightSpans(
+        request.modelVersion,
+        spans.spans.map((s) => s.key),
+        input.promptHash,
+        at,
+        state,
+      )
+    : runtime.liveCount(request.modelVersion, state);
+  const answerHash = sha256Hex(normalisePrompt(answer.text));
+  if (input.window) input.window.event.answerHash = answerHash;
+  const out: PendingEvent[] = [];
+  for (const finding of findSpans(answer.text, spans, { settings, baseline: state.spanBaseline, count })) {
+    if (state.prefixes.get(finding.key)?.state === "ignored") continue;
+    if (input.window?.event.prefix === finding.key) {
+      input.window.event.hits.push(finding.hit);
+      continue;
+    }
+    out.push({
+      event: {
+        prefix: finding.key,
+        hits: [finding.hit],
+        score: finding.hit.score,
+        promptHash: input.promptHash,
+        excerpt: input.excerpt,
+        modelVersion: request.modelVersion,
+        requestId: request.requestId,
+        ...(request.client !== undefined && { clientHash: clientHash(request.client) }),
+        action: input.action,
+        at,
+        answerHash,
+      },
+      sample: finding.text,
+      leadIn: finding.leadIn,
+      firstTokens: request.tokenizer.encode(finding.text).slice(0, 8),
+    });
+  }
+  return out;
+}
