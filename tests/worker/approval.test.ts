@@ -9,7 +9,7 @@ import type { RemediationJob } from "../../shared/protocol/jobs.js";
 import { createResponseGuard, GuardRuntime } from "../../worker/guard/index.js";
 import { adminClient } from "./support/admin.js";
 import { resetDatabase } from "./support/db.js";
-import { respond } from "./support/respond.js";
+import { respond, topic } from "./support/respond.js";
 
 type Job = { job: RemediationJob | null };
 type ErrorBody = { error: { message: string; type: string } };
@@ -18,7 +18,7 @@ type ErrorBody = { error: { message: string; type: string } };
 async function heldJob(text: string): Promise<void> {
   const guard = createResponseGuard(env, new GuardRuntime());
   for (let i = 0; i < 4; i++)
-    await respond(guard, { prompt: `${text} ${i}`, text, p: 0.999, client: `ip:192.0.2.${i}` });
+    await respond(guard, { whole: false, prompt: `${text} ${topic(i)}`, text, p: 0.999, client: `ip:192.0.2.${i}` });
 }
 
 describe("jobs awaiting approval", () => {

