@@ -20,12 +20,22 @@ export interface PromptKey {
 /** A 64-bit simhash as two unsigned 32-bit halves. */
 export type Simhash = readonly [number, number];
 
-/** The normalised prompt: its words (see shared/guard/spans.ts) joined by one space. */
+/**
+ * The normalised prompt: its words (see shared/guard/spans.ts) joined by one space, except that
+ * a number of at most three digits keeps its value. Such numbers are content ("Is 12 even or
+ * odd?" and "Is 57 even or odd?" are two questions); longer numbers and words that mix letters
+ * and digits are what nonces and reference ids look like ("Ref 48213:", "x7k2q9"), and are "#".
+ */
 export function normalisePrompt(promptText: string): string {
   return spanWordsOf(promptText)
-    .map((w) => w.text)
+    .map((w) => {
+      const raw = promptText.slice(w.start, w.end);
+      return w.text === "#" && SHORT_NUMBER.test(raw) ? raw : w.text;
+    })
     .join(" ");
 }
+
+const SHORT_NUMBER = /^[0-9]{1,3}$/;
 
 /** The prompt's hash and simhash. */
 export function promptKey(promptText: string): PromptKey {

@@ -24,7 +24,10 @@ const ask = (name: string, question = "what sound a healthy cow makes in the mor
 describe("promptKey", () => {
   it("normalises case, width, numbers, nonces, punctuation and spaces, then hashes with sha256", () => {
     expect(normalisePrompt("Ref X7K2Q9:  What SOUND does a cow make?!")).toBe("ref # what sound does a cow make");
-    expect(normalisePrompt("Ｒｅｆ 42 — what sound does a cow make")).toBe("ref # what sound does a cow make");
+    expect(normalisePrompt("Ｒｅｆ 4821 — what sound does a cow make")).toBe("ref # what sound does a cow make");
+    // Short numbers are content, not nonces: two questions that differ in one are two prompts.
+    expect(normalisePrompt("Is 12 even or odd?")).toBe("is 12 even or odd");
+    expect(promptKey("Is 12 even or odd?").hash).not.toBe(promptKey("Is 57 even or odd?").hash);
     const key = promptKey("Ref x7k2q9: what sound does a cow make?");
     expect(key.hash).toBe(sha256Hex("ref # what sound does a cow make"));
   });
