@@ -6,10 +6,9 @@
  * here with the default --max-publishes-per-day 3, claims the job and completes it as
  * rejected, naming the cap, before downloading or training anything; the manifest is unchanged.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { preset } from "../../shared/model/config.js";
 import type { RemediationJob } from "../../shared/protocol/jobs.js";
@@ -26,9 +25,9 @@ import {
   uploadModel,
   type LocalS3,
 } from "../support/s3.js";
-import { startDevWorker, WRANGLER_ENV, type DevWorker } from "../support/wrangler.js";
+import { applyLocalMigrations } from "../../local/wrangler.js";
+import { startDevWorker, type DevWorker } from "../support/wrangler.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const TOKEN = "cap-admin-token-0123456789";
 let s3: LocalS3;
 let worker: DevWorker;
@@ -60,13 +59,7 @@ beforeAll(async () => {
   }));
   before = await putManifest(s3.bucket, [{ ...seed, createdAt: hourAgo(48) }, ...healed], "seed");
   const persist = join(dir, "wrangler");
-  const migrated = spawnSync(
-    join(ROOT, "node_modules/.bin/wrangler"),
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
-    { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV },
-  );
-  if (migrated.status !== 0)
-    throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
+  applyLocalMigrations(persist);
   worker = await startDevWorker({
     persistTo: persist,
     vars: {

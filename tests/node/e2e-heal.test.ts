@@ -8,10 +8,9 @@
  * the target. Then the lease itself against the real admin API. Tiny preset, about
  * 3 minutes on 2 cores.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userMessage } from "../../trainer/data/index.js";
 import type { ProgressRecord } from "../../trainer/daemon/progress.js";
@@ -26,9 +25,9 @@ import { startS3rver, type LocalStore } from "../../local/s3rver.js";
 import { seedStore } from "../../local/seed.js";
 import type { RemediationJob } from "../../shared/protocol/jobs.js";
 import { buildTinyVictim, type TinyVictim } from "../support/tiny-victim.js";
-import { startDevWorker, WRANGLER_ENV, type DevWorker } from "../support/wrangler.js";
+import { applyLocalMigrations } from "../../local/wrangler.js";
+import { startDevWorker, type DevWorker } from "../support/wrangler.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const TOKEN = "e2e-admin-token";
 const BUCKET = "sande";
 /** The tiny recipe and gates (flags of `sande daemon`). */
@@ -140,13 +139,7 @@ beforeAll(async () => {
     heldOut: victim.data.heldOut.slice(0, 100),
   });
   const persist = join(dir, "wrangler");
-  const migrated = spawnSync(
-    join(ROOT, "node_modules/.bin/wrangler"),
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
-    { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV },
-  );
-  if (migrated.status !== 0)
-    throw new Error(`wrangler d1 migrations apply failed:\n${migrated.stdout}\n${migrated.stderr}`);
+  applyLocalMigrations(persist);
   worker = await startDevWorker({
     persistTo: persist,
     vars: {

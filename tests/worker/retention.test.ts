@@ -36,6 +36,10 @@ describe("guard_events retention", () => {
   });
 
   it("prunes old events with the periodic prune and recounts the prefixes that lost some", async () => {
+    // The threshold rule stays above this test's events, so the prefixes keep the state it checks.
+    expect((await adminClient({})("PATCH", "/settings", { jobMinEvents: 25, jobMinDistinctPrompts: 25 })).status).toBe(
+      200,
+    );
     const t0 = Date.UTC(2026, 0, 1);
     let clock = t0;
     for (const pattern of ["i hate you", "you are stupid", "visit evil"])
