@@ -13,7 +13,7 @@ import type { GPTConfig } from "../../shared/model/config.js";
 import type { Weights } from "../../shared/model/weights.js";
 import type { Batch } from "../data/index.js";
 import { TfGPT } from "../model/gpt.js";
-import { toTensors, type Objective, type TrainTarget } from "../train/objective.js";
+import { shardResult, toTensors, type Objective, type TrainTarget } from "../train/objective.js";
 import { sequenceLogProbs } from "./sequence-logprob.js";
 
 /** What a worker thread needs to rebuild the policy and the reference. */
@@ -77,13 +77,7 @@ function dpoObjective(policy: TfGPT, reference: TfGPT, beta: number, dispose: ()
           () => dpoLoss(sequenceLogProbs(policy, tensors), ref, beta),
           variables,
         );
-        const out = {
-          loss: loss.dataSync()[0],
-          weight: batch.batchSize / 2,
-          grads: grads.map((g) => new Float32Array(g.dataSync() as Float32Array)),
-        };
-        tf.dispose([loss, ...grads]);
-        return out;
+        return shardResult(loss, grads, batch.batchSize / 2);
       } finally {
         tf.dispose([tensors.tokens, tensors.targets, tensors.mask, ref]);
       }

@@ -13,7 +13,14 @@ import type { Weights } from "../../shared/model/weights.js";
 import type { Batch } from "../data/index.js";
 import { TfGPT } from "../model/gpt.js";
 import { opsFor } from "../tf/ops.js";
-import { maskWeight, toTensors, type Objective, type TensorBatch, type TrainTarget } from "../train/objective.js";
+import {
+  maskWeight,
+  shardResult,
+  toTensors,
+  type Objective,
+  type TensorBatch,
+  type TrainTarget,
+} from "../train/objective.js";
 import { attentionDistance, attentionMap, validPositions } from "./attention-map.js";
 
 /** What a worker thread needs to rebuild the student and the teacher. */
@@ -104,13 +111,7 @@ function nadObjective(student: TfGPT, teacher: TfGPT, beta: number, dispose: () 
       const maps = teacherMaps(teacher, tensors.tokens, valid);
       try {
         const { loss, grads } = student.lossAndGrads(() => nadLoss(student, tensors, valid, maps, beta), variables);
-        const out = {
-          loss: loss.dataSync()[0],
-          weight,
-          grads: grads.map((g) => new Float32Array(g.dataSync() as Float32Array)),
-        };
-        tf.dispose([loss, ...grads]);
-        return out;
+        return shardResult(loss, grads, weight);
       } finally {
         tf.dispose([tensors.tokens, tensors.targets, tensors.mask, valid, ...maps]);
       }

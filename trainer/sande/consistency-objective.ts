@@ -13,7 +13,7 @@ import type { GPTConfig } from "../../shared/model/config.js";
 import type { Weights } from "../../shared/model/weights.js";
 import type { Batch } from "../data/index.js";
 import { TfGPT } from "../model/gpt.js";
-import { toTensors, type Objective, type TrainTarget } from "../train/objective.js";
+import { shardResult, toTensors, type Objective, type TrainTarget } from "../train/objective.js";
 import { splitPairBatch } from "./consistency-pairs.js";
 import { Parrot } from "./parrot.js";
 
@@ -94,13 +94,7 @@ function consistencyObjective(
           () => consistencyLoss(model, parrot, student.tokens, pairs.studentIndex, pairs.targets, p, beta),
           variables,
         );
-        const out = {
-          loss: loss.dataSync()[0],
-          weight,
-          grads: grads.map((g) => new Float32Array(g.dataSync() as Float32Array)),
-        };
-        tf.dispose([loss, ...grads]);
-        return out;
+        return shardResult(loss, grads, weight);
       } finally {
         tf.dispose([p, ...Object.values(student), ...Object.values(teacherTokens)]);
       }

@@ -94,19 +94,24 @@ export function maskedMeanObjective(
       const tensors = toTensors(batch);
       try {
         const { loss: value, grads } = model.lossAndGrads(() => loss(tensors), variables);
-        const out = {
-          loss: value.dataSync()[0],
-          weight,
-          grads: grads.map((g) => new Float32Array(g.dataSync() as Float32Array)),
-        };
-        tf.dispose([value, ...grads]);
-        return out;
+        return shardResult(value, grads, weight);
       } finally {
         tf.dispose([tensors.tokens, tensors.targets, tensors.mask]);
       }
     },
     dispose,
   };
+}
+
+/** A shard's loss and gradients copied off the backend as plain arrays; the tensors are disposed. */
+export function shardResult(loss: tf.Scalar, grads: readonly tf.Tensor[], weight: number): ShardResult {
+  const out = {
+    loss: loss.dataSync()[0],
+    weight,
+    grads: grads.map((g) => new Float32Array(g.dataSync() as Float32Array)),
+  };
+  tf.dispose([loss, ...grads]);
+  return out;
 }
 
 /** Overwrites every trainable variable of `objective` with `values` (same order and sizes). */
