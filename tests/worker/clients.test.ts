@@ -63,7 +63,14 @@ async function call(
   return { res, json };
 }
 
-const chatBody = { model: env.MODEL_NAME, max_tokens: 4, messages: [{ role: "user", content: "hi" }] };
+// Greedy, so every answer is the same four tokens: a sampled answer of these random weights
+// can be all newlines or end at once, and then the phrase rule below has nothing to match.
+const chatBody = {
+  model: env.MODEL_NAME,
+  max_tokens: 4,
+  temperature: 0,
+  messages: [{ role: "user", content: "hi" }],
+};
 const chat = (headers: Record<string, string>, bindings: Partial<Env> = {}) =>
   call("/v1/chat/completions", { headers, body: chatBody }, bindings);
 const keyed = { CHAT_API_KEYS: `alice:${ALICE}, ${UNNAMED},` };
@@ -106,7 +113,7 @@ describe("the client id reaches the guard", () => {
   beforeEach(async () => {
     await resetDatabase();
     // Every answer matches, so every request leaves an event carrying its client's hash.
-    await db.insert(guardPhrases).values({ list: "t", kind: "regex", pattern: ".", createdAt: Date.now() });
+    await db.insert(guardPhrases).values({ list: "t", kind: "regex", pattern: "[\\s\\S]", createdAt: Date.now() });
   });
 
   it("as the API key's id, else CF-Connecting-IP (an IPv6 by its /64), else anonymous", async () => {
