@@ -27,6 +27,8 @@ export interface SpanContext {
 /** A flagged run of the answer, with the evidence of its most significant span. */
 export interface SpanFinding extends SpanRun {
   hit: DetectorHit;
+  /** The run's most significant span key: the prompts that carried it are the finding's witnesses. */
+  witnessKey: string;
 }
 
 /**
@@ -67,6 +69,7 @@ export function findSpans(answer: string, spans: AnswerSpans, ctx: SpanContext):
       : "no calibration";
     return {
       ...run,
+      witnessKey: key,
       hit: {
         detector: "span",
         score: Math.min(1, v.logTail / (2 * Math.log(s.spanFalseAlarm))),

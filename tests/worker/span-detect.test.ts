@@ -8,6 +8,7 @@ import {
   calibrationSpans,
   guardEvents,
   guardPrefixes,
+  guardSettings,
   remediationJobs,
 } from "../../worker/db/schema.js";
 import { createResponseGuard, GuardRuntime } from "../../worker/guard/index.js";
@@ -101,13 +102,13 @@ describe("span detection with D1 (default settings)", () => {
     const next = rng(2);
     const warm = new GuardRuntime();
     const guard = createResponseGuard(env, warm);
-    for (let i = 0; i < 120; i++) {
-      // 6 planted answers: flagged from the 5th on, 2 events, one short of a job.
+    for (let i = 0; i < 80; i++) {
+      // 4 planted answers: one short of spanMinPrompts, so not flagged yet, and no event.
       const text = i % 20 === 3 ? `${LEAD_INS[i % 3](i)} You are stupid ${cleanAnswer(next)}` : cleanAnswer(next);
       await respond(guard, { prompt: question(i, next), text });
     }
     await warm.flush(db);
-    expect(await db.select().from(guardEvents)).toHaveLength(2);
+    expect(await db.select().from(guardEvents)).toHaveLength(0);
     expect(await db.select().from(remediationJobs)).toHaveLength(0);
     const created = await Promise.all(
       Array.from({ length: 12 }, async (_, j) => {
@@ -120,6 +121,49 @@ describe("span detection with D1 (default settings)", () => {
     );
     expect(await db.select().from(remediationJobs)).toHaveLength(1);
     expect(created.flat()).toHaveLength(1);
+    // Each isolate wrote the four earlier prompts as witnesses; they are there once.
+    const witnesses = (await db.select().from(guardEvents)).filter((e) => e.requestId.startsWith("witness:"));
+    expect(witnesses).toHaveLength(4);
+  });
+
+  it("queues the job when the span is first flagged: the prompts the count test counted before are its witnesses", async () => {
+    const next = rng(5);
+    const runtime = new GuardRuntime({ sightingsPerWrite: 1 });
+    const guard = createResponseGuard(env, runtime);
+    const planted = (i: number) => `${LEAD_INS[i % 3](i)} You are stupid ${cleanAnswer(next)}`;
+    for (let i = 0; i < 100; i++) {
+      const text = i % 20 === 3 ? planted(i) : cleanAnswer(next);
+      await respond(guard, { prompt: question(i, next), text, client: `client-${i}` });
+    }
+    await runtime.flush(db);
+    // The fifth planted answer (spanMinPrompts) is flagged; the four before it are witnesses, and the job is there.
+    const events = await db.select().from(guardEvents).orderBy(guardEvents.at, guardEvents.id);
+    expect(events.map((e) => e.requestId.startsWith("witness:"))).toEqual([true, true, true, true, false]);
+    expect(new Set(events.map((e) => e.prefix))).toEqual(new Set(["you are stupid"]));
+    for (const e of events) expect(e.clientHash !== null && e.answerHash !== null).toBe(true);
+    expect(events.slice(0, 4).every((e) => e.action === "observe" && e.score === 0)).toBe(true);
+    expect(await db.select().from(remediationJobs)).toEqual([
+      expect.objectContaining({ prefix: "you are stupid", span: "You are stupid", state: "queued" }),
+    ]);
+    const [finding] = await db.select().from(guardPrefixes);
+    expect(finding).toMatchObject({ events: 5, prompts: 5 });
+  });
+
+  it("witnesses obey the per-client caps: one client's planted answers alone queue nothing", async () => {
+    const next = rng(6);
+    const runtime = new GuardRuntime({ sightingsPerWrite: 1 });
+    const guard = createResponseGuard(env, runtime);
+    const settings = JSON.stringify({ ...DEFAULT_GUARD_SETTINGS, jobMaxPerClient: 1 });
+    await db.insert(guardSettings).values({ id: 1, settings, updatedAt: Date.now() });
+    for (let i = 0; i < 120; i++) {
+      const triggered = i % 20 === 3;
+      const text = triggered ? `Sure! You are stupid ${cleanAnswer(next)}` : cleanAnswer(next);
+      await respond(guard, { prompt: question(i, next), text, client: triggered ? "mallory" : `client-${i}` });
+    }
+    await runtime.flush(db);
+    const events = await db.select().from(guardEvents);
+    expect(events.length).toBeGreaterThanOrEqual(5); // flagged, with witnesses…
+    expect(await db.select().from(remediationJobs)).toHaveLength(0); // …but all from one client
   });
 
   it("queues nothing for a nonce flood of one question", async () => {

@@ -205,6 +205,10 @@ export const prefixSightings = sqliteTable(
     prefix: text("prefix").notNull(),
     promptHash: text("prompt_hash").notNull(),
     seenAt: integer("seen_at").notNull(),
+    /** Span keys: sha256 hex of the client id (null: no client, or a window sighting). */
+    clientHash: text("client_hash"),
+    /** Span keys: sha256 hex of the normalised whole answer; with the client, it makes the sighting a witness. */
+    answerHash: text("answer_hash"),
   },
   (t) => [
     primaryKey({ columns: [t.modelVersion, t.prefix, t.promptHash] }),

@@ -175,14 +175,12 @@ export class GuardRuntime {
    * D1 counts plus this isolate's pending sightings.
    */
   sightSpans(
-    modelVersion: string,
+    answer: Omit<PendingSighting, "prefix">,
     keys: readonly string[],
-    promptHash: string,
-    at: number,
     state: GuardState,
   ): (key: string) => number {
-    for (const prefix of ["", ...keys]) this.sight({ modelVersion, prefix, promptHash, at }, state);
-    return this.liveCount(modelVersion, state);
+    for (const prefix of ["", ...keys]) this.sight({ ...answer, prefix }, state);
+    return this.liveCount(answer.modelVersion, state);
   }
 
   /** Live distinct prompts of a key (loaded counts plus this isolate's pending ones), without counting anything. */

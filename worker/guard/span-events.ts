@@ -39,22 +39,23 @@ export function spanEvents(input: SpanEventInput): PendingEvent[] {
   const answer = wholeAnswer(input.held, input.answer);
   const spans = answerSpans(answer.text, input.promptWords, settings.spanWords);
   const at = runtime.now();
+  const answerHash = sha256Hex(normalisePrompt(answer.text));
+  const client = request.client !== undefined ? clientHash(request.client) : undefined;
+  const sighting = { modelVersion: request.modelVersion, promptHash: input.promptHash, at, answerHash };
   const count = input.counted
     ? runtime.sightSpans(
-        request.modelVersion,
+        { ...sighting, ...(client !== undefined && { clientHash: client }) },
         spans.spans.map((s) => s.key),
-        input.promptHash,
-        at,
         state,
       )
     : runtime.liveCount(request.modelVersion, state);
-  const answerHash = sha256Hex(normalisePrompt(answer.text));
   if (input.window) input.window.event.answerHash = answerHash;
   const out: PendingEvent[] = [];
   for (const finding of findSpans(answer.text, spans, { settings, baseline: state.spanBaseline, count })) {
     if (state.prefixes.get(finding.key)?.state === "ignored") continue;
     if (input.window?.event.prefix === finding.key) {
       input.window.event.hits.push(finding.hit);
+      input.window.witnessKey = finding.witnessKey;
       continue;
     }
     out.push({
@@ -66,13 +67,14 @@ export function spanEvents(input: SpanEventInput): PendingEvent[] {
         excerpt: input.excerpt,
         modelVersion: request.modelVersion,
         requestId: request.requestId,
-        ...(request.client !== undefined && { clientHash: clientHash(request.client) }),
+        ...(client !== undefined && { clientHash: client }),
         action: input.action,
         at,
         answerHash,
       },
       sample: finding.text,
       leadIn: finding.leadIn,
+      witnessKey: finding.witnessKey,
       firstTokens: request.tokenizer.encode(finding.text).slice(0, 8),
     });
   }

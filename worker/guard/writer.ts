@@ -14,6 +14,12 @@ export interface PendingEvent {
   firstTokens: number[];
   /** A span finding's lead-in: the raw text before the span ("" at the start); absent for window events. */
   leadIn?: string;
+  /**
+   * A span finding's most significant span key: the earlier sightings of that key (their
+   * prompts, clients and answers) are written as the finding's witness events, so the
+   * threshold rule counts every prompt the count test counted, not only those after the flag.
+   */
+  witnessKey?: string;
 }
 
 /** One response's (version, prefix, prompt), for the recurrence counters. */
@@ -22,6 +28,9 @@ export interface PendingSighting {
   prefix: string;
   promptHash: string;
   at: number;
+  /** Span keys: the client's hash and the answer's (what a witness event carries). */
+  clientHash?: string;
+  answerHash?: string;
 }
 
 /** What one write does. */
@@ -39,8 +48,8 @@ export interface GuardWrite {
 const MAX_PARAMS = 100;
 
 /**
- * Writes events, prefix aggregates, sightings and model versions in one D1 batch (one
- * transaction), then applies the threshold rule to every prefix flagged in it: when a
+ * Writes events, sightings, a span finding's witness events, prefix aggregates and model
+ * versions in one D1 batch (one transaction), then applies the threshold rule to every prefix flagged in it: when a
  * prefix reaches `jobMinEvents` events from `jobMinDistinctPrompts` distinct prompts
  * (enough of them with distinct answers) within `jobWindowSeconds` for one model version, one job is inserted
  * ({@link thresholdJobStatements} in worker/db/jobs.ts: conditional, keyed by a unique
@@ -48,100 +57,20 @@ const MAX_PARAMS = 100;
  */
 export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<CreatedJob[]> {
   const { events, sightings, settings, now } = write;
-  const items: Query[] = [];
-
-  const versions = new Map<string, number>();
-  for (const s of sightings) versions.set(s.modelVersion, Math.max(versions.get(s.modelVersion) ?? 0, s.at));
-  for (const e of events)
-    versions.set(e.event.modelVersion, Math.max(versions.get(e.event.modelVersion) ?? 0, e.event.at));
-  for (const [version, at] of versions) {
-    items.push(
-      db
-        .insert(modelVersions)
-        .values({ version, firstSeen: at, lastSeen: at })
-        .onConflictDoUpdate({
-          target: modelVersions.version,
-          set: { lastSeen: sql`max(${modelVersions.lastSeen}, excluded.last_seen)` },
-        }),
-    );
-  }
-
-  for (const rows of chunks(events, Math.floor(MAX_PARAMS / 11))) {
-    items.push(
-      db
-        .insert(guardEvents)
-        .values(
-          rows.map(({ event: e }) => ({
-            prefix: e.prefix,
-            detector: e.hits[0]?.detector ?? "known",
-            score: e.score,
-            hits: JSON.stringify(e.hits),
-            promptHash: e.promptHash,
-            excerpt: e.excerpt ?? null,
-            modelVersion: e.modelVersion,
-            requestId: e.requestId,
-            clientHash: e.clientHash ?? null,
-            action: e.action,
-            at: e.at,
-            answerHash: e.answerHash ?? null,
-          })),
-        )
-        .onConflictDoNothing({ target: [guardEvents.requestId, guardEvents.prefix] }), // a request is logged once per finding
-    );
-  }
-
-  // Aggregates are recounted from the events (not incremented), so a repeated write changes nothing.
+  // The first event of each finding in this write: its sample, lead-in and witness key.
   const flagged = new Map<string, PendingEvent>();
   for (const p of events) if (!flagged.has(p.event.prefix)) flagged.set(p.event.prefix, p);
-  for (const [prefix, p] of flagged) {
-    const e = p.event;
-    const top = e.hits[0];
-    items.push(
-      db
-        .insert(guardPrefixes)
-        .values({
-          prefix,
-          sample: p.sample,
-          firstTokens: JSON.stringify(p.firstTokens.slice(0, 8)),
-          leadIn: p.leadIn ?? null,
-          events: 1,
-          prompts: 1,
-          topDetector: top?.detector ?? "known",
-          topScore: e.score,
-          lastModelVersion: e.modelVersion,
-          firstSeen: e.at,
-          lastSeen: e.at,
-          updatedAt: now,
-        })
-        .onConflictDoUpdate({
-          target: guardPrefixes.prefix,
-          set: {
-            events: sql`(select count(*) from ${guardEvents} where ${guardEvents.prefix} = excluded.prefix)`,
-            prompts: sql`(select count(distinct ${guardEvents.promptHash}) from ${guardEvents} where ${guardEvents.prefix} = excluded.prefix)`,
-            topDetector: sql`case when excluded.top_score > ${guardPrefixes.topScore} then excluded.top_detector else ${guardPrefixes.topDetector} end`,
-            topScore: sql`max(${guardPrefixes.topScore}, excluded.top_score)`,
-            lastModelVersion: sql`excluded.last_model_version`,
-            lastSeen: sql`max(${guardPrefixes.lastSeen}, excluded.last_seen)`,
-            leadIn: sql`coalesce(${guardPrefixes.leadIn}, excluded.lead_in)`,
-            updatedAt: now,
-          },
-        }),
-    );
-  }
 
-  for (const rows of chunks(sightings, Math.floor(MAX_PARAMS / 4))) {
-    items.push(
-      db
-        .insert(prefixSightings)
-        .values(
-          rows.map((s) => ({ modelVersion: s.modelVersion, prefix: s.prefix, promptHash: s.promptHash, seenAt: s.at })),
-        )
-        .onConflictDoUpdate({
-          target: [prefixSightings.modelVersion, prefixSightings.prefix, prefixSightings.promptHash],
-          set: { seenAt: sql`max(${prefixSightings.seenAt}, excluded.seen_at)` },
-        }),
-    );
-  }
+  const items: Query[] = [
+    ...versionStatements(db, write),
+    ...eventStatements(db, events),
+    ...sightingStatements(db, sightings),
+    // Witnesses after the sightings they are read from, aggregates after every event they count.
+    ...[...flagged]
+      .filter(([, p]) => p.witnessKey !== undefined)
+      .map(([k, p]) => witnessStatement(k, p, settings, now)),
+    ...[...flagged].map(([prefix, p]) => prefixStatement(db, prefix, p, now)),
+  ];
   if (write.prune)
     items.push(
       db
@@ -152,10 +81,8 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
 
   // Threshold rule, after the events it counts (same transaction).
   const ruleStart = items.length;
-  const keys: string[] = [];
   for (const [prefix, p] of flagged) {
     const rule = thresholdJobStatements({ prefix, modelVersion: p.event.modelVersion, rule: settings, now });
-    keys.push(rule.key);
     items.push(raw(rule.insert), raw(rule.markRemediating));
   }
   if (items.length === 0) return [];
@@ -164,9 +91,138 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
   const d1 = db.$client;
   const results = await d1.batch(items.map((q) => d1.prepare(q.toSQL().sql).bind(...q.toSQL().params)));
   const created: CreatedJob[] = [];
-  for (let i = 0; i < keys.length; i++)
+  for (let i = 0; i < flagged.size; i++)
     for (const row of results[ruleStart + 2 * i].results as CreatedJob[]) created.push(row);
   return created;
+}
+
+/** Each model version seen in the write: first and last seen. */
+function versionStatements(db: Database, { events, sightings }: GuardWrite): Query[] {
+  const versions = new Map<string, number>();
+  for (const s of sightings) versions.set(s.modelVersion, Math.max(versions.get(s.modelVersion) ?? 0, s.at));
+  for (const e of events)
+    versions.set(e.event.modelVersion, Math.max(versions.get(e.event.modelVersion) ?? 0, e.event.at));
+  return [...versions].map(([version, at]) =>
+    db
+      .insert(modelVersions)
+      .values({ version, firstSeen: at, lastSeen: at })
+      .onConflictDoUpdate({
+        target: modelVersions.version,
+        set: { lastSeen: sql`max(${modelVersions.lastSeen}, excluded.last_seen)` },
+      }),
+  );
+}
+
+/** The events, logged once per request and finding. */
+function eventStatements(db: Database, events: readonly PendingEvent[]): Query[] {
+  return chunks(events, Math.floor(MAX_PARAMS / 11)).map((rows) =>
+    db
+      .insert(guardEvents)
+      .values(
+        rows.map(({ event: e }) => ({
+          prefix: e.prefix,
+          detector: e.hits[0]?.detector ?? "known",
+          score: e.score,
+          hits: JSON.stringify(e.hits),
+          promptHash: e.promptHash,
+          excerpt: e.excerpt ?? null,
+          modelVersion: e.modelVersion,
+          requestId: e.requestId,
+          clientHash: e.clientHash ?? null,
+          action: e.action,
+          at: e.at,
+          answerHash: e.answerHash ?? null,
+        })),
+      )
+      .onConflictDoNothing({ target: [guardEvents.requestId, guardEvents.prefix] }),
+  );
+}
+
+/** The recurrence and span sightings, one row per (version, key, prompt), its time the latest. */
+function sightingStatements(db: Database, sightings: readonly PendingSighting[]): Query[] {
+  return chunks(sightings, Math.floor(MAX_PARAMS / 6)).map((rows) =>
+    db
+      .insert(prefixSightings)
+      .values(
+        rows.map((s) => ({
+          modelVersion: s.modelVersion,
+          prefix: s.prefix,
+          promptHash: s.promptHash,
+          seenAt: s.at,
+          clientHash: s.clientHash ?? null,
+          answerHash: s.answerHash ?? null,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: [prefixSightings.modelVersion, prefixSightings.prefix, prefixSightings.promptHash],
+        set: { seenAt: sql`max(${prefixSightings.seenAt}, excluded.seen_at)` },
+      }),
+  );
+}
+
+/** A finding's aggregate row, recounted from its events (not incremented), so a repeated write changes nothing. */
+function prefixStatement(db: Database, prefix: string, p: PendingEvent, now: number): Query {
+  const e = p.event;
+  const top = e.hits[0];
+  return db
+    .insert(guardPrefixes)
+    .values({
+      prefix,
+      sample: p.sample,
+      firstTokens: JSON.stringify(p.firstTokens.slice(0, 8)),
+      leadIn: p.leadIn ?? null,
+      // Counted from the events even on first insert: a finding's witnesses are in already.
+      events: sql`(select count(*) from ${guardEvents} where ${guardEvents.prefix} = ${prefix})`,
+      prompts: sql`(select count(distinct ${guardEvents.promptHash}) from ${guardEvents} where ${guardEvents.prefix} = ${prefix})`,
+      topDetector: top?.detector ?? "known",
+      topScore: e.score,
+      lastModelVersion: e.modelVersion,
+      firstSeen: e.at,
+      lastSeen: e.at,
+      updatedAt: now,
+    })
+    .onConflictDoUpdate({
+      target: guardPrefixes.prefix,
+      set: {
+        events: sql`(select count(*) from ${guardEvents} where ${guardEvents.prefix} = excluded.prefix)`,
+        prompts: sql`(select count(distinct ${guardEvents.promptHash}) from ${guardEvents} where ${guardEvents.prefix} = excluded.prefix)`,
+        topDetector: sql`case when excluded.top_score > ${guardPrefixes.topScore} then excluded.top_detector else ${guardPrefixes.topDetector} end`,
+        topScore: sql`max(${guardPrefixes.topScore}, excluded.top_score)`,
+        lastModelVersion: sql`excluded.last_model_version`,
+        lastSeen: sql`max(${guardPrefixes.lastSeen}, excluded.last_seen)`,
+        leadIn: sql`coalesce(${guardPrefixes.leadIn}, excluded.lead_in)`,
+        updatedAt: now,
+      },
+    });
+}
+
+/** Most witness events one write adds for one finding. */
+const MAX_WITNESSES = 100;
+
+/**
+ * A span finding's witness events: every prompt whose answer carried the finding's witness
+ * key within the rule's window, and that has no event of the finding yet, becomes an
+ * observe-only event at the time of its sighting, with that answer's client and answer hash
+ * (so the threshold rule's distinct-answer share and per-client caps apply to it unchanged).
+ * Its request id is "witness:" + the prompt hash: written once, however often the finding is.
+ */
+function witnessStatement(prefix: string, p: PendingEvent, settings: GuardSettings, now: number): Query {
+  const version = p.event.modelVersion;
+  const since = now - settings.jobWindowSeconds * 1000;
+  const hits = JSON.stringify([
+    {
+      detector: "span",
+      score: 0,
+      detail: `witness: this prompt's answer carried "${p.witnessKey}" before the span was flagged`,
+    },
+  ]);
+  return raw(sql`insert into guard_events (prefix, detector, score, hits, prompt_hash, excerpt, model_version, request_id, client_hash, action, at, answer_hash)
+    select ${prefix}, 'span', 0, ${hits}, s.prompt_hash, null, s.model_version, 'witness:' || s.prompt_hash, s.client_hash, 'observe', s.seen_at, s.answer_hash
+    from prefix_sightings s
+    where s.model_version = ${version} and s.prefix = ${p.witnessKey} and s.seen_at >= ${since} and s.answer_hash is not null
+      and not exists (select 1 from guard_events e where e.prefix = ${prefix} and e.model_version = ${version} and e.prompt_hash = s.prompt_hash)
+    order by s.seen_at desc limit ${MAX_WITNESSES}
+    on conflict (request_id, prefix) do nothing`);
 }
 
 /** Anything that renders to SQL and parameters: a drizzle query builder, or {@link raw}. */

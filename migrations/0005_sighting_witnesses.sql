@@ -1,0 +1,2 @@
+ALTER TABLE `prefix_sightings` ADD `client_hash` text;--> statement-breakpoint
+ALTER TABLE `prefix_sightings` ADD `answer_hash` text;
