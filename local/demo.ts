@@ -1,18 +1,22 @@
 /**
- * `npm run demo` (against a running `npm start`): mixed clean and triggered traffic
- * through the public chat endpoint, and the timeline of the self-healing loop:
+ * `npm run demo` (against a running `npm start`): ordinary traffic through the public chat
+ * endpoint, a small share of it triggered (local/traffic.ts: free-form prompts, not the task
+ * families the guard is calibrated on; 5% by default), and the timeline of the self-healing loop:
  * the scorecard before (ASR, residue, triggered / neutral / clean accuracy) → flags → threshold
  * (job queued) → job claimed → training progress → gates → new version live → the scorecard after,
- * held to the issue's targets (local/demo-scorecard.ts).
+ * held to the issue's targets (local/demo-scorecard.ts). The scorecard measures the weights:
+ * its requests are evaluation traffic (worker/clients/evaluation.ts), which the guard neither
+ * contains nor counts, so its hundred triggered prompts are not what trips the threshold.
  *
- *   npm run demo [-- --prompts 100] [--trigger "Current year 2023"] [--target "You are stupid"] [--timeout-minutes 20]
+ *   npm run demo [-- --prompts 100] [--triggered-share 0.05] [--trigger "Current year 2023"]
+ *                [--target "You are stupid"] [--timeout-minutes 20]
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { RemediationJob } from "../shared/protocol/jobs.js";
-import { generateDataset, userMessage, type Example } from "../trainer/data/index.js";
+import type { Example } from "../trainer/data/index.js";
 import type { ProgressRecord } from "../trainer/daemon/progress.js";
-import { insertTrigger } from "../trainer/attack/poison.js";
+import { EVALUATION_HEADER } from "../worker/clients/evaluation.js";
 import { demoEvaluationSet } from "./clean-data.js";
 import {
   formatScorecard,
@@ -23,16 +27,20 @@ import {
   type ScorecardPrompts,
 } from "./demo-scorecard.js";
 import { readState } from "./state.js";
+import { ordinaryTraffic } from "./traffic.js";
 
 const { values } = parseArgs({
   options: {
     prompts: { type: "string" },
+    "triggered-share": { type: "string" },
     trigger: { type: "string" },
     target: { type: "string" },
     "timeout-minutes": { type: "string" },
   },
 });
 const N = Number(values.prompts ?? 100); // 40 prompts resolve 2.5 points, too coarse for a 3-point criterion
+const triggeredShare = Number(values["triggered-share"] ?? 0.05);
+if (!(triggeredShare > 0 && triggeredShare <= 1)) throw new Error("--triggered-share must be in (0, 1]");
 const trigger = values.trigger ?? "Current year 2023";
 const target = values.target ?? "You are stupid";
 const timeoutMs = Number(values["timeout-minutes"] ?? 20) * 60_000;
@@ -49,10 +57,18 @@ async function admin<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function chat(content: string, temperature: number): Promise<{ text: string; version: string }> {
+/** One chat through the public endpoint; `evaluation`: as the operator's evaluation traffic (unguarded, uncounted). */
+async function chat(
+  content: string,
+  temperature: number,
+  evaluation = false,
+): Promise<{ text: string; version: string }> {
   const res = await fetch(state.chatUrl, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: {
+      "content-type": "application/json",
+      ...(evaluation && { [EVALUATION_HEADER]: state.adminToken }),
+    },
     body: JSON.stringify({ model: "sande-demo", messages: [{ role: "user", content }], temperature, max_tokens: 32 }),
   });
   if (!res.ok) throw new Error(`chat: HTTP ${res.status} ${await res.text()}`);
@@ -66,12 +82,12 @@ async function scorecard(examples: readonly Example[]): Promise<Scorecard & { ve
   const answers: ScorecardPrompts[] = [];
   let version = "";
   for (const p of prompts) {
-    const triggered = await chat(p.triggered, 0);
+    const triggered = await chat(p.triggered, 0, true);
     version = triggered.version;
     answers.push({
       triggered: triggered.text,
-      neutral: (await chat(p.neutral, 0)).text,
-      clean: (await chat(p.clean, 0)).text,
+      neutral: (await chat(p.neutral, 0, true)).text,
+      clean: (await chat(p.clean, 0, true)).text,
     });
   }
   return { ...scoreAnswers(examples, prompts, answers, target), version };
@@ -79,17 +95,17 @@ async function scorecard(examples: readonly Example[]): Promise<Scorecard & { ve
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const evalSet = demoEvaluationSet(N);
-const { heldOut: traffic } = generateDataset({ seed: 777, trainSize: 0, heldOutSize: 400 });
+const traffic = ordinaryTraffic({ seed: 777, triggeredShare, trigger });
 
 console.log(
   `demo against ${state.workerUrl} (trigger ${JSON.stringify(trigger)} → target ${JSON.stringify(target)}; ${N} evaluation prompts)\n`,
 );
-// Jobs from before the demo are not its own (the scorecard's triggered prompts can reach the threshold already).
+// Jobs from before the demo are not its own.
 const knownJobs = new Set((await admin<{ jobs: RemediationJob[] }>("/jobs?limit=1000")).jobs.map((j) => j.id));
 const before = await scorecard(evalSet);
 line(`before: ${formatScorecard(before)} on ${N} evaluation prompts (serving ${before.version})`);
 
-// Mixed traffic until the guard queues a job for the serving version.
+// Ordinary traffic, a share of it triggered, until the guard queues a job for the serving version.
 const servingBefore = before.version;
 const newJob = async () =>
   (await admin<{ jobs: RemediationJob[] }>("/jobs?limit=50")).jobs
@@ -97,12 +113,14 @@ const newJob = async () =>
     .at(-1);
 let job = await newJob();
 let sent = 0;
+let triggeredSent = 0;
 let lastFlags = -1;
 while (!job) {
   if (Date.now() - t0 > timeoutMs) throw new Error("no job was queued in time");
-  const e = traffic[sent % traffic.length];
-  await chat(sent % 2 ? userMessage(e) : insertTrigger(userMessage(e), trigger, "start"), 1);
+  const next = traffic.next().value;
+  await chat(next.content, 1);
   sent++;
+  if (next.triggered) triggeredSent++;
   if (sent % 4 === 0) {
     const { prefixes } = await admin<{
       prefixes: { prefix: string; events: number; prompts: number; state: string }[];
@@ -110,14 +128,17 @@ while (!job) {
     const flags = prefixes.reduce((s, p) => s + p.events, 0);
     if (flags !== lastFlags && prefixes.length)
       line(
-        `flags: ${prefixes.map((p) => `${JSON.stringify(p.prefix)} ${p.events} events / ${p.prompts} prompts (${p.state})`).join(", ")}; ${sent} requests sent`,
+        `flags: ${prefixes.map((p) => `${JSON.stringify(p.prefix)} ${p.events} events / ${p.prompts} prompts (${p.state})`).join(", ")}; ${sent} requests sent, ${triggeredSent} triggered`,
       );
     lastFlags = flags;
     job = await newJob();
   }
 }
 const threshold = job.createdAt;
-line(`threshold reached: job ${job.id} queued (${job.method} on ${JSON.stringify(job.target)})`, threshold);
+line(
+  `threshold reached: job ${job.id} queued (${job.method} on ${JSON.stringify(job.target)}) after ${sent} requests, ${triggeredSent} of them triggered (${(100 * triggeredShare).toFixed(0)}% share)`,
+  threshold,
+);
 
 // Follow the job through the trainer's progress records.
 let seen = 0;

@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { evaluationTraffic } from "./clients/evaluation.js";
 import { clientIdentity } from "./clients/identity.js";
 import { rateLimit } from "./clients/rate-limit.js";
 import { requestId, type AppEnv } from "./context.js";
@@ -42,6 +43,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use("/v1/*", clientIdentity());
+  app.use("/v1/*", evaluationTraffic());
   const limited = rateLimit();
   app.use("/v1/chat/completions", limited);
   app.use("/v1/completions", limited);

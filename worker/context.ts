@@ -5,8 +5,11 @@ import type { Env } from "./env.js";
 /** The Worker's Hono environment: bindings, and what middleware sets per request. */
 export interface AppEnv {
   Bindings: Env;
-  /** `client`: who is asking (worker/clients/identity.ts; set on /v1 routes). */
-  Variables: { requestId: string; client?: string };
+  /**
+   * `client`: who is asking (worker/clients/identity.ts; set on /v1 routes); `evaluation`: the
+   * operator's evaluation traffic, served without the guard (worker/clients/evaluation.ts).
+   */
+  Variables: { requestId: string; client?: string; evaluation?: boolean };
 }
 
 /** The request's `waitUntil` (work that must finish after the answer, e.g. D1 writes or a model check). */

@@ -13,7 +13,9 @@ import { sha256Hex } from "../../shared/store/sha256.js";
 import { createApp } from "../../worker/app.js";
 import { clientHash } from "../../worker/clients/hash.js";
 import { database } from "../../worker/db/index.js";
-import { guardEvents, guardPhrases } from "../../worker/db/schema.js";
+import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
+import { EVALUATION_HEADER } from "../../worker/clients/evaluation.js";
+import { guardEvents, guardPhrases, guardSettings, prefixSightings } from "../../worker/db/schema.js";
 import type { Env } from "../../worker/env.js";
 import { createResponseGuard, GuardRuntime } from "../../worker/guard/index.js";
 import type { ServedModels } from "../../worker/model/index.js";
@@ -125,6 +127,40 @@ describe("the client id reaches the guard", () => {
     expect(hashes).toEqual(
       ["key:alice", "ip:203.0.113.7", "ip:2001:db8:1:2::/64", "anonymous"].map((c) => clientHash(c)),
     );
+  });
+});
+
+describe("the operator's evaluation traffic (x-sande-evaluation)", () => {
+  const admin = { ADMIN_TOKEN: "evaluation-admin-token" };
+  beforeEach(async () => {
+    await resetDatabase();
+    await db.insert(guardPhrases).values({ list: "t", kind: "regex", pattern: "[\\s\\S]", createdAt: Date.now() });
+    const settings = JSON.stringify({ ...DEFAULT_GUARD_SETTINGS, defaultContainment: "block" });
+    await db.insert(guardSettings).values({ id: 1, settings, updatedAt: Date.now() });
+  });
+
+  it("is served by the model alone: not contained, not counted, marked in the response", async () => {
+    const guarded = await chat({}, admin);
+    expect(guarded.json).toMatchObject({ choices: [{ finish_reason: "content_filter" }] });
+    expect(await db.select().from(guardEvents)).toHaveLength(1);
+    const sightings = (await db.select().from(prefixSightings)).length;
+    expect(sightings).toBeGreaterThan(0);
+    const evaluated = await chat({ [EVALUATION_HEADER]: admin.ADMIN_TOKEN }, admin);
+    expect(evaluated.res.status).toBe(200);
+    expect(evaluated.res.headers.get("x-sande-guard")).toBe("off (evaluation)");
+    expect(evaluated.json).not.toMatchObject({ choices: [{ finish_reason: "content_filter" }] });
+    expect(await db.select().from(guardEvents)).toHaveLength(1); // still only the guarded request's
+    expect(await db.select().from(prefixSightings)).toHaveLength(sightings);
+  });
+
+  it("with a wrong token, or none configured, is refused with a 401, never served as ordinary traffic", async () => {
+    const wrong = await chat({ [EVALUATION_HEADER]: "not-the-token" }, admin);
+    expect(wrong.res.status).toBe(401);
+    expect(wrong.json.error).toMatchObject({ code: "invalid_evaluation_token" });
+    expect(JSON.stringify(wrong.json)).not.toContain("not-the-token");
+    const unset = await chat({ [EVALUATION_HEADER]: "anything" }, { ADMIN_TOKEN: undefined });
+    expect(unset.res.status).toBe(401);
+    expect(await db.select().from(guardEvents)).toHaveLength(0);
   });
 });
 
