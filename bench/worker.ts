@@ -5,11 +5,15 @@
  * in one run, rounds interleaved so machine noise hits both sides alike.
  *
  *   npm run bench:worker [-- --requests 60 --concurrency 4 --rounds 3 --max-tokens 16 --phase-seconds 30]
+ *                        [--weights demo-base|random]
  *
  * The model comes from a local s3rver, loaded through the Worker's S3 path:
- * models/demo-base.safetensors when present, else random weights of the same
- * `demo` size (same compute per token). Bounded: each phase stops at
- * --requests or --phase-seconds, whichever comes first.
+ * models/demo-base.safetensors (the default when present), or with `--weights random`
+ * random weights of the same `demo` size (same compute per token). The demo base ends
+ * most answers after a few tokens; random weights rarely stop before --max-tokens, so
+ * the span detector sees whole long answers (e.g. --max-tokens 64) and the guard writes
+ * a sighting per span. Bounded: each phase stops at --requests or --phase-seconds,
+ * whichever comes first.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -34,6 +38,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "3" },
     "max-tokens": { type: "string", default: "16" },
     "phase-seconds": { type: "string", default: "30" },
+    weights: { type: "string", default: existsSync(DEMO_FILE) ? "demo-base" : "random" },
   },
 });
 const opts = {
@@ -42,7 +47,10 @@ const opts = {
   rounds: positive("rounds"),
   maxTokens: positive("max-tokens"),
   phaseMs: positive("phase-seconds") * 1000,
+  weights: args.weights,
 };
+if (opts.weights !== "demo-base" && opts.weights !== "random")
+  throw new Error(`--weights must be demo-base or random, got ${opts.weights}`);
 
 function positive(name: keyof typeof args): number {
   const v = Number(args[name]);
@@ -165,7 +173,7 @@ async function main(): Promise<void> {
   const state = mkdtempSync(join(tmpdir(), "sande-bench-d1-"));
   const workers: DevWorker[] = [];
   try {
-    const fromFile = existsSync(DEMO_FILE);
+    const fromFile = opts.weights === "demo-base";
     const bytes = (
       fromFile
         ? new Uint8Array(readFileSync(DEMO_FILE))
