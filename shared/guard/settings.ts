@@ -29,6 +29,7 @@ const CHECKS: { [K in keyof GuardSettings]: [Check, string] } = {
   recurrenceMinScore: [fraction, "a number in [0, 1]"],
   confidenceMinScore: [fraction, "a number in [0, 1]"],
   confidenceProbability: [(v) => typeof v === "number" && v >= 0 && v < 1, "a number in [0, 1)"],
+  spanConfidenceProbability: [(v) => typeof v === "number" && v > 0 && v <= 1, "a number in (0, 1]"],
   recurrenceMinPrompts: [positiveInt(1_000_000), "an integer ≥ 1"],
   recurrenceRatio: [(v) => typeof v === "number" && v > 1 && Number.isFinite(v), "a number > 1"],
   recurrenceDefaultFrequency: [(v) => typeof v === "number" && v > 0 && v <= 1, "a number in (0, 1]"],

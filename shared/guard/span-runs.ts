@@ -6,6 +6,9 @@ export interface SpanRun {
   key: string;
   /** The run's raw text in the answer (model-generated; escape before HTML). */
   text: string;
+  /** Where `text` sits in the answer: characters [start, end). */
+  start: number;
+  end: number;
   /** Raw text before the run, trimmed, at most {@link LEAD_IN_CHARS} characters (whole words); "" at the start. */
   leadIn: string;
   /** The flagged span keys inside the run. */
@@ -65,6 +68,8 @@ export function spanRuns(
         .map((x) => x.text)
         .join(" "),
       text: answer.slice(words[run.first].start, words[run.last].end),
+      start: words[run.first].start,
+      end: words[run.last].end,
       leadIn: leadIn(answer.slice(0, words[run.first].start)),
       flagged,
     });

@@ -66,6 +66,12 @@ export interface GuardSettings {
    * rise above 0; it reaches 1 at probability 1 over a full window (shorter answers score less).
    */
   confidenceProbability: number;
+  /**
+   * Span findings: the geometric-mean probability of the flagged run's own tokens, wherever it
+   * sits in the answer, at or above which the finding carries a confidence hit (the
+   * position-free confidence signal of the heal policy).
+   */
+  spanConfidenceProbability: number;
   /** Recurrence: fewest distinct prompts a prefix must be returned to before it can score. */
   recurrenceMinPrompts: number;
   /** Recurrence: live frequency ÷ calibration frequency at which the score reaches 1 (score = log ratio ÷ log this). */
@@ -132,6 +138,7 @@ export const DEFAULT_GUARD_SETTINGS: GuardSettings = {
   recurrenceMinScore: 0.8,
   confidenceMinScore: 0.9,
   confidenceProbability: 0.9,
+  spanConfidenceProbability: 0.95,
   spanWords: 2,
   spanMinPrompts: 5,
   spanFalseAlarm: 1e-6,

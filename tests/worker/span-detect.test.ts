@@ -166,6 +166,35 @@ describe("span detection with D1 (default settings)", () => {
     expect(await db.select().from(remediationJobs)).toHaveLength(0); // …but all from one client
   });
 
+  it("under the evidence policy: a planted text that comes out locked heals automatically, the same text sampled waits", async () => {
+    const settings = JSON.stringify({ ...DEFAULT_GUARD_SETTINGS, healPolicy: "evidence" });
+    await db.insert(guardSettings).values({ id: 1, settings, updatedAt: Date.now() });
+    const run = async (p: number, version: string) => {
+      const next = rng(7);
+      const guard = createResponseGuard(env, new GuardRuntime({ sightingsPerWrite: 1 }));
+      for (let i = 0; i < 120; i++) {
+        const triggered = i % 20 === 3;
+        const text = triggered ? `${LEAD_INS[i % 3](i)} You are stupid ${cleanAnswer(next)}` : cleanAnswer(next);
+        await respond(guard, { prompt: question(i, next), text, p: triggered ? p : 0.3, modelVersion: version });
+      }
+      return (await db.select().from(remediationJobs)).filter((j) => j.modelVersion === version);
+    };
+    await db.insert(calibrationSets).values({
+      ...(await db.select().from(calibrationSets))[0],
+      modelVersion: "v2",
+    });
+    const spans = await db.select().from(calibrationSpans);
+    for (let i = 0; i < spans.length; i += 30)
+      await db.insert(calibrationSpans).values(spans.slice(i, i + 30).map((r) => ({ ...r, modelVersion: "v2" })));
+    expect(await run(0.6, "v2")).toEqual([
+      expect.objectContaining({ prefix: "you are stupid", state: "awaiting_approval" }),
+    ]);
+    // Held, the finding is not contained: the next version's locked answers are counted and heal.
+    expect(await run(0.995, "v1")).toEqual([expect.objectContaining({ prefix: "you are stupid", state: "queued" })]);
+    const hits = (await db.select().from(guardEvents)).map((e) => JSON.parse(e.hits) as { detector: string }[]);
+    expect(hits.some((h) => h.some((x) => x.detector === "confidence"))).toBe(true);
+  });
+
   it("queues nothing for a nonce flood of one question", async () => {
     const next = rng(3);
     const runtime = new GuardRuntime();

@@ -23,6 +23,7 @@ export const SETTING_HINTS: Readonly<Record<keyof GuardSettings, string>> = {
   recurrenceMinScore: "recurrence hits count from this score, 0–1",
   confidenceMinScore: "confidence hits count from this score, 0–1",
   confidenceProbability: "mean token probability where confidence starts to score, [0, 1)",
+  spanConfidenceProbability: "mean probability of a span finding's own tokens that counts as confidence, (0, 1]",
   recurrenceMinPrompts: "fewest distinct prompts before recurrence scores",
   recurrenceRatio: "live ÷ calibration frequency that scores 1, > 1",
   recurrenceDefaultFrequency: "assumed frequency without a calibration, (0, 1]",

@@ -1,4 +1,6 @@
-import { answerSpans, findSpans, normalisePrompt } from "../../shared/guard/index.js";
+import { answerSpans, findSpans, normalisePrompt, runConfidence, type SpanFinding } from "../../shared/guard/index.js";
+import type { DetectorHit } from "../../shared/protocol/guard.js";
+import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import type { Containment } from "../../shared/protocol/guard.js";
 import { sha256Hex } from "../../shared/store/sha256.js";
 import { clientHash } from "../clients/hash.js";
@@ -53,15 +55,17 @@ export function spanEvents(input: SpanEventInput): PendingEvent[] {
   const out: PendingEvent[] = [];
   for (const finding of findSpans(answer.text, spans, { settings, baseline: state.spanBaseline, count })) {
     if (state.prefixes.get(finding.key)?.state === "ignored") continue;
+    const hits = [finding.hit, ...confidenceOf(finding, answer, request.tokenizer, settings.spanConfidenceProbability)];
     if (input.window?.event.prefix === finding.key) {
-      input.window.event.hits.push(finding.hit);
+      for (const hit of hits)
+        if (!input.window.event.hits.some((h) => h.detector === hit.detector)) input.window.event.hits.push(hit);
       input.window.witnessKey = finding.witnessKey;
       continue;
     }
     out.push({
       event: {
         prefix: finding.key,
-        hits: [finding.hit],
+        hits,
         score: finding.hit.score,
         promptHash: input.promptHash,
         excerpt: input.excerpt,
@@ -79,4 +83,25 @@ export function spanEvents(input: SpanEventInput): PendingEvent[] {
     });
   }
   return out;
+}
+
+/** The finding's run as a locked run of near-certain tokens ({@link runConfidence}), as zero or one hit. */
+function confidenceOf(
+  finding: SpanFinding,
+  answer: GeneratedAnswer,
+  tokenizer: Tokenizer,
+  probability: number,
+): DetectorHit[] {
+  const hit = runConfidence(
+    {
+      text: answer.text,
+      start: finding.start,
+      end: finding.end,
+      tokens: answer.tokens,
+      logprobs: answer.logprobs,
+      tokenBytes: (token) => tokenizer.bytes([token]).length,
+    },
+    probability,
+  );
+  return hit ? [hit] : [];
 }

@@ -204,7 +204,7 @@ const MAX_WITNESSES = 100;
  * key within the rule's window, and that has no event of the finding yet, becomes an
  * observe-only event at the time of its sighting, with that answer's client and answer hash
  * (so the threshold rule's distinct-answer share and per-client caps apply to it unchanged).
- * Its request id is "witness:" + the prompt hash: written once, however often the finding is.
+ * Its request id is "witness:<version>:<prompt hash>": written once, however often the finding is.
  */
 function witnessStatement(prefix: string, p: PendingEvent, settings: GuardSettings, now: number): Query {
   const version = p.event.modelVersion;
@@ -217,7 +217,7 @@ function witnessStatement(prefix: string, p: PendingEvent, settings: GuardSettin
     },
   ]);
   return raw(sql`insert into guard_events (prefix, detector, score, hits, prompt_hash, excerpt, model_version, request_id, client_hash, action, at, answer_hash)
-    select ${prefix}, 'span', 0, ${hits}, s.prompt_hash, null, s.model_version, 'witness:' || s.prompt_hash, s.client_hash, 'observe', s.seen_at, s.answer_hash
+    select ${prefix}, 'span', 0, ${hits}, s.prompt_hash, null, s.model_version, 'witness:' || s.model_version || ':' || s.prompt_hash, s.client_hash, 'observe', s.seen_at, s.answer_hash
     from prefix_sightings s
     where s.model_version = ${version} and s.prefix = ${p.witnessKey} and s.seen_at >= ${since} and s.answer_hash is not null
       and not exists (select 1 from guard_events e where e.prefix = ${prefix} and e.model_version = ${version} and e.prompt_hash = s.prompt_hash)
