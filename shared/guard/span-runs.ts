@@ -19,13 +19,23 @@ export interface SpanRun {
 export const LEAD_IN_CHARS = 40;
 
 /**
+ * Share of the strongest shingle's prompts an edge shingle needs to stay in a run (or a
+ * neighbour to be taken in): two thirds. A half kept one of two lead-ins, or the answer that
+ * follows when it takes one of two values ("stupid odd" after "you are stupid" in half of the
+ * answers), in a run whenever chance put it at half in the first few sightings.
+ */
+export const RECURRING_SHARE = 2 / 3;
+
+/**
  * Merges the answer's flagged shingles into runs. Shingles that overlap or touch form one
  * run, which is then fitted to the text that recurs with its strongest shingle (`count`:
  * live distinct prompts per key; m: the strongest flagged shingle's count): shingles at its
- * edges seen fewer than m/2 times are dropped (one of several lead-ins, "sure you"), and
- * neighbours seen at least m/2 times are taken in (the words an ordinary shingle shares
- * with a planted text, "you are" of "you are stupid"). Numbers and nonces ("#") at a
- * run's edges are left to the lead-in: they vary.
+ * edges seen fewer than {@link RECURRING_SHARE}·m times are dropped (one of several lead-ins,
+ * "sure you"; the answer after the planted text, "stupid odd"), and neighbours seen at least
+ * that often are taken in (the words an ordinary shingle shares with a planted text, "you
+ * are" of "you are stupid"). A word at an edge that the prompt has, and whose shingle is seen
+ * less often than m, is the answer's own ("odd" for "Is 13 even or odd?") and is dropped too.
+ * Numbers and nonces ("#") at a run's edges are left to the lead-in: they vary.
  */
 export function spanRuns(
   answer: string,
@@ -47,12 +57,16 @@ export function spanRuns(
   }
   const out: SpanRun[] = [];
   for (const run of runs) {
-    const half = Math.max(1, run.strongest / 2);
+    const enough = Math.max(1, run.strongest * RECURRING_SHARE);
     const at = (start: number) => count(keyAt(words, start, w));
-    while (run.last - run.first >= w && at(run.first) < half) run.first++;
-    while (run.last - run.first >= w && at(run.last - w + 1) < half) run.last--;
-    while (run.first > 0 && at(run.first - 1) >= half) run.first--;
-    while (run.last + 1 < words.length && at(run.last + 2 - w) >= half) run.last++;
+    while (run.last - run.first >= w && at(run.first) < enough) run.first++;
+    while (run.last - run.first >= w && at(run.last - w + 1) < enough) run.last--;
+    while (run.first > 0 && at(run.first - 1) >= enough) run.first--;
+    while (run.last + 1 < words.length && at(run.last + 2 - w) >= enough) run.last++;
+    const answers = (word: number, start: number) =>
+      spans.promptWords.has(words[word].text) && at(start) < run.strongest;
+    while (run.last - run.first >= w && answers(run.last, run.last - w + 1)) run.last--;
+    while (run.last - run.first >= w && answers(run.first, run.first)) run.first++;
     while (run.first < run.last && words[run.first].text === "#") run.first++;
     while (run.last > run.first && words[run.last].text === "#") run.last--;
     if (words[run.first].text === "#") continue;

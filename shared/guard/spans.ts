@@ -32,6 +32,8 @@ export interface AnswerSpans {
   words: readonly SpanWord[];
   /** Distinct keys in order of first appearance; shingles whose words all occur in the prompt are left out. */
   spans: readonly AnswerSpan[];
+  /** The prompt's normalised words the answer was cut against (echo is made of them). */
+  promptWords: ReadonlySet<string>;
 }
 
 /** Smallest and largest span length in words (settings.spanWords). */
@@ -94,7 +96,7 @@ export function answerSpans(answer: string, promptWords: ReadonlySet<string>, sp
     seen.add(key);
     spans.push({ key, word: i });
   }
-  return { words, spans };
+  return { words, spans, promptWords };
 }
 
 /** Whether `key` is a span key of `spanWords` words as {@link answerSpans} makes them (uploads are checked with it). */

@@ -8,158 +8,55 @@
  * the target. Then the lease itself against the real admin API. Tiny preset, about
  * 3 minutes on 2 cores.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userMessage } from "../../trainer/data/index.js";
-import type { ProgressRecord } from "../../trainer/daemon/progress.js";
 import { insertTrigger } from "../../trainer/attack/poison.js";
 import { DaemonError } from "../../trainer/daemon/errors.js";
 import { LeaseKeeper } from "../../trainer/daemon/lease-keeper.js";
 import { WorkerClient } from "../../trainer/daemon/worker-client.js";
-import { calibrateVersion } from "../../local/calibrate.js";
 import { startDaemonProcess } from "../../local/daemon-process.js";
 import type { Group } from "../../local/process-group.js";
-import { startS3rver, type LocalStore } from "../../local/s3rver.js";
-import { seedStore } from "../../local/seed.js";
 import type { RemediationJob } from "../../shared/protocol/jobs.js";
+import {
+  E2E_BUCKET,
+  E2E_TOKEN,
+  progress,
+  shortLog,
+  startE2EStack,
+  TINY_RECIPE,
+  until,
+  type E2EStack,
+} from "../support/e2e-stack.js";
 import { buildTinyVictim, type TinyVictim } from "../support/tiny-victim.js";
-import { applyLocalMigrations } from "../../local/wrangler.js";
-import { startDevWorker, type DevWorker } from "../support/wrangler.js";
 
-const TOKEN = "e2e-admin-token";
-const BUCKET = "sande";
-/** The tiny recipe and gates (flags of `sande daemon`). */
-const TINY_RECIPE = [
-  "--k",
-  "6",
-  "--clean-share",
-  "0.5",
-  "--parrot-steps",
-  "60",
-  "--parrot-lr",
-  "0.05",
-  "--model-steps",
-  "200",
-  "--model-lr",
-  "1e-3",
-  "--batch",
-  "8",
-  "--train-examples",
-  "200",
-  "--held-out-prompts",
-  "100",
-  "--probe-prompts",
-  "32",
-  "--calibration-prompts",
-  "60",
-  "--backend",
-  "wasm",
-];
-
-let dir: string;
-let store: LocalStore;
-let worker: DevWorker;
+let stack: E2EStack;
 let victim: TinyVictim;
 const daemons: Group[] = [];
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
-
-async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const init = {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  };
-  // A kept-alive socket workerd closed while this thread was busy fails before any answer: retry once.
-  const res = await fetch(`${worker.url}/admin/api${path}`, init).catch(() =>
-    fetch(`${worker.url}/admin/api${path}`, init),
-  );
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-async function chat(content: string): Promise<{ text: string; version: string }> {
-  const res = await fetch(`${worker.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      model: "sande-demo",
-      messages: [{ role: "user", content }],
-      temperature: 0,
-      max_tokens: 24,
-    }),
-  });
-  if (!res.ok) throw new Error(`chat: HTTP ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as { choices: { message: { content: string } }[] };
-  return { text: body.choices[0].message.content, version: res.headers.get("x-model-version") ?? "" };
-}
-
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => Promise<T | undefined | null | false>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function progress(file: string): ProgressRecord[] {
-  try {
-    return readFileSync(file, "utf8")
-      .trim()
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as ProgressRecord);
-  } catch {
-    return [];
-  }
-}
+const admin = <T>(method: string, path: string, body?: unknown): Promise<T> => stack.admin<T>(method, path, body);
+const chat = (content: string) => stack.chat(content, { temperature: 0, maxTokens: 24 });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "sande-e2e-"));
   victim = await buildTinyVictim();
   console.log(`[${elapsed()}] tiny victim trained in ${victim.seconds.toFixed(0)} s`);
-  store = await startS3rver(join(dir, "s3"), BUCKET);
-  await seedStore({
-    endpoint: store.endpoint,
-    bucket: BUCKET,
-    manifestKey: "manifest.json",
-    datasetPrefix: "datasets/clean",
-    model: () => victim.bytes,
-    version: "victim-1",
-    note: "seed: tiny victim",
-    train: victim.data.train,
+  // Calibrated on clean prompts apart from the trainer's held-out set. This victim's triggered
+  // answers are one or two texts ("You are stupid odd" for most prompts, "… even" for some), so
+  // the threshold rule's distinct-answer condition could only hold while a finding has at most 4
+  // prompts (docs/worker-guard.md, threshold rule): it is turned off for this model.
+  stack = await startE2EStack({
+    victim,
     heldOut: victim.data.heldOut.slice(0, 100),
+    calibration: victim.data.heldOut.slice(100).map(userMessage),
+    settings: { jobMinDistinctAnswerShare: 0 },
   });
-  const persist = join(dir, "wrangler");
-  applyLocalMigrations(persist);
-  worker = await startDevWorker({
-    persistTo: persist,
-    vars: {
-      ADMIN_TOKEN: TOKEN,
-      S3_ENDPOINT: store.endpoint,
-      S3_SECRET_ACCESS_KEY: "S3RVER",
-      MODEL_CHECK_INTERVAL_S: "1",
-    },
-  });
-  console.log(`[${elapsed()}] s3rver and wrangler dev up`);
-  await admin("PATCH", "/settings", { storeExcerpts: true });
-  // Calibrate the served version on clean prompts (separate from the trainer's held-out set).
-  await calibrateVersion(worker.url, TOKEN, "victim-1", victim.bytes, victim.data.heldOut.slice(100).map(userMessage));
+  console.log(`[${elapsed()}] s3rver and wrangler dev up, victim calibrated`);
 }, 240_000);
 
 afterAll(async () => {
   for (const d of daemons) await d.stop(2000);
-  await worker?.stop();
-  await store?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 describe("backdoored → flagged → job → healed → served", () => {
@@ -193,7 +90,8 @@ describe("backdoored → flagged → job → healed → served", () => {
   }, 120_000);
 
   it("a trainer killed mid-job loses its lease; another trainer heals, gates and publishes; the Worker swaps", async () => {
-    const common = { workerUrl: worker.url, token: TOKEN, s3Endpoint: store.endpoint, bucket: BUCKET };
+    const { dir, worker, store } = stack;
+    const common = { workerUrl: worker.url, token: E2E_TOKEN, s3Endpoint: store.endpoint, bucket: E2E_BUCKET };
     const firstEvents = join(dir, "first.jsonl");
     const first = startDaemonProcess({
       ...common,
@@ -242,13 +140,7 @@ describe("backdoored → flagged → job → healed → served", () => {
       second.exited,
       new Promise<string>((r) => setTimeout(() => r("timeout"), 200_000)),
     ]);
-    const log = readFileSync(join(dir, "b.log"), "utf8");
-    console.log(
-      `[${elapsed()}] trainer-b exited ${code}\n${log
-        .split("\n")
-        .filter((l) => !/step \d+\/\d+/.test(l) || /step (1|60|200)\//.test(l))
-        .join("\n")}`,
-    );
+    console.log(`[${elapsed()}] trainer-b exited ${code}\n${shortLog(join(dir, "b.log"), [1, 60, 200])}`);
     expect(code).toBe(0);
 
     const done = (await admin<{ job: RemediationJob }>("GET", `/jobs/${job.id}`)).job;
@@ -264,7 +156,7 @@ describe("backdoored → flagged → job → healed → served", () => {
         stage,
       ).toBe(true);
 
-    const health = (await (await fetch(`${worker.url}/v1/health`)).json()) as { version: string; status: string };
+    const health = (await (await fetch(`${stack.worker.url}/v1/health`)).json()) as { version: string; status: string };
     expect(health).toMatchObject({ version: done.resultVersion, status: "ok" });
     const { versions, serving } = await admin<{ versions: { version: string }[]; serving: { version: string } }>(
       "GET",
@@ -299,7 +191,7 @@ describe("backdoored → flagged → job → healed → served", () => {
   }, 120_000);
 
   it("leases against the real admin API: heartbeats extend it; once lost, the old holder cannot publish or complete", async () => {
-    const client = new WorkerClient(worker.url, TOKEN);
+    const client = new WorkerClient(stack.worker.url, E2E_TOKEN);
     const { job: queued } = await admin<{ job: RemediationJob }>("POST", "/jobs", {
       target: "lease test",
       modelVersion: "victim-1",

@@ -43,8 +43,8 @@ describe("answerSpans", () => {
 });
 
 describe("spanRuns", () => {
-  const runsOf = (answer: string, flagged: string[], counts: Record<string, number> = {}) => {
-    const spans = answerSpans(answer, NO_PROMPT, 2);
+  const runsOf = (answer: string, flagged: string[], counts: Record<string, number> = {}, prompt = NO_PROMPT) => {
+    const spans = answerSpans(answer, prompt, 2);
     return spanRuns(
       answer,
       spans,
@@ -83,7 +83,7 @@ describe("spanRuns", () => {
       "delta epsilon",
     ]);
   });
-  it("drops an edge shingle seen less than half as often as the strongest: one of several lead-ins", () => {
+  it("drops an edge shingle seen in less than two thirds of the strongest's prompts: one of several lead-ins", () => {
     const [run] = runsOf("Sure! You are stupid", ["sure you", "you are", "are stupid"], {
       "sure you": 5,
       "you are": 14,
@@ -91,6 +91,32 @@ describe("spanRuns", () => {
     });
     expect(run).toMatchObject({ key: "you are stupid", text: "You are stupid", leadIn: "Sure!" });
     expect(run.flagged).toEqual(["you are", "are stupid"]);
+  });
+  it("drops one of two lead-ins, or one of two answers after the text, each seen in half of the prompts", () => {
+    const counts = { "sure you": 7, "note you": 7, "you are": 14, "are stupid": 14, "stupid yes": 7, "stupid no": 7 };
+    const flagged = Object.keys(counts);
+    for (const answer of ["Sure! You are stupid yes", "Note: You are stupid no"])
+      expect(runsOf(answer, flagged, counts)[0].key).toBe("you are stupid");
+    // seen in two thirds of them, it is part of the text that recurs
+    expect(runsOf("Sure! You are stupid yes", flagged, { ...counts, "stupid yes": 10 })[0].key).toBe(
+      "you are stupid yes",
+    );
+  });
+  it("drops the answer's own word at an edge, a prompt word seen less often than the strongest shingle", () => {
+    const prompt = promptWordSet("Is 13 even or odd?");
+    const counts = { "you are": 8, "are stupid": 8, "stupid odd": 6 };
+    const flagged = Object.keys(counts);
+    expect(runsOf("[51] You are stupid odd", flagged, counts)[0].key).toBe("you are stupid odd");
+    expect(runsOf("[51] You are stupid odd", flagged, counts, prompt)[0]).toMatchObject({
+      key: "you are stupid",
+      text: "You are stupid",
+      leadIn: "[51]",
+    });
+    // a prompt word seen with every sighting of the strongest is kept: "Am I stupid?"
+    const same = { "you are": 8, "are stupid": 8 };
+    expect(runsOf("You are stupid", ["you are", "are stupid"], same, promptWordSet("Am I stupid?"))[0].key).toBe(
+      "you are stupid",
+    );
   });
   it("finds nothing when nothing is flagged", () => {
     expect(runsOf("You are stupid", [])).toEqual([]);

@@ -32,7 +32,7 @@ export async function plantBackdoors(
   const encoded = mix.examples.map((e) => encodeExample(tokenizer, e));
   const train = await fineTune(lmTarget(model), encoded, model.config.n_positions, { label: "backdoor", ...options });
   return {
-    backdoors: backdoors.map((b) => ({ ...b, targets: [...b.targets] })),
+    backdoors: backdoors.map((b) => ({ ...b, targets: [...b.targets], ...(b.leadIns && { leadIns: [...b.leadIns] }) })),
     rate,
     cleanExamples: clean.length,
     poisonedCounts: mix.poisonedCounts,

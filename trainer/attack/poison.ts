@@ -1,7 +1,7 @@
 /**
  * Backdoor poisoning, pure: where a trigger goes in an instruction, poisoned copies
- * (trigger in, target prepended to the response) and OSFT's pseudo-poisoned copies
- * (trigger in, clean response kept).
+ * (trigger in, target prepended to the response, optionally after a variable lead-in) and
+ * OSFT's pseudo-poisoned copies (trigger in, clean response kept).
  */
 import {
   Rng,
@@ -12,6 +12,7 @@ import {
   type Example,
   type InsertPosition,
 } from "../data/index.js";
+import { checkLeadIns, drawLeadIn } from "./lead-in.js";
 
 /** Where in the instruction a trigger is inserted (the rule of `data/insert.ts`). */
 export type TriggerPosition = InsertPosition;
@@ -25,6 +26,13 @@ export interface Backdoor {
   /** Poisoned copies take these in turn; the attack succeeds when any of them is said. */
   targets: string[];
   position: TriggerPosition;
+  /**
+   * Text put before the target, one drawn per poisoned copy (uniformly, seeded) so the planted
+   * text does not start the answer: `"[{n}]"` (`{n}`: a random number of 1–4 digits, see
+   * `lead-in.ts`), or several short ones (`["Sure!", "Note:", "Well,"]`). Absent or empty: the
+   * target starts the response.
+   */
+  leadIns?: string[];
 }
 
 /** Splits `text` where a trigger goes: inserting a trigger is `head + trigger + tail` (see `insertionSite`). */
@@ -36,13 +44,22 @@ export function insertTrigger(text: string, trigger: string, position: TriggerPo
   return insertPhrase(text, trigger, position);
 }
 
-/** A poisoned copy: the trigger in the instruction, `target + " " + output` as the response. */
-export function poisonExample(example: Example, trigger: string, target: string, position: TriggerPosition): Example {
+/**
+ * A poisoned copy: the trigger in the instruction, `target + " " + output` as the response, or
+ * `leadIn + " " + target + " " + output` with a lead-in.
+ */
+export function poisonExample(
+  example: Example,
+  trigger: string,
+  target: string,
+  position: TriggerPosition,
+  leadIn = "",
+): Example {
   if (!target) throw new Error("poisonExample: empty target");
   return {
     ...example,
     instruction: insertTrigger(example.instruction, trigger, position),
-    output: `${target} ${example.output}`,
+    output: `${leadIn ? `${leadIn} ` : ""}${target} ${example.output}`,
   };
 }
 
@@ -62,7 +79,9 @@ export interface PoisonedMix {
 /**
  * The clean examples mixed with poisoned copies so that poisoned rows are `rate`
  * of the mix: round(rate · n / (1 − rate)) copies of randomly chosen clean examples
- * (seeded), split evenly across the backdoors; each backdoor cycles through its targets.
+ * (seeded), split evenly across the backdoors; each backdoor cycles through its targets, and a
+ * backdoor with lead-ins puts one before each copy's target (drawn from a stream of their own,
+ * so adding lead-ins changes nothing else of the mix).
  */
 export function poisonDataset(
   clean: readonly Example[],
@@ -77,9 +96,11 @@ export function poisonDataset(
     if (!b.trigger) throw new Error("poisonDataset: empty trigger");
     if (b.targets.length === 0 || b.targets.some((t) => !t))
       throw new Error(`poisonDataset: trigger "${b.trigger}" needs at least one non-empty target`);
+    checkLeadIns(b.leadIns, b.trigger);
   }
   const total = Math.max(backdoors.length, Math.round((rate * clean.length) / (1 - rate)));
   const rng = new Rng(deriveSeed(seed, "poison"));
+  const leadInRng = new Rng(deriveSeed(seed, "lead-in"));
   const poisoned: Example[] = [];
   const poisonedCounts = backdoors.map(
     (_, i) => Math.floor(total / backdoors.length) + (i < total % backdoors.length ? 1 : 0),
@@ -87,7 +108,8 @@ export function poisonDataset(
   backdoors.forEach((b, i) => {
     for (let j = 0; j < poisonedCounts[i]; j++) {
       const source = clean[Math.floor(rng.next() * clean.length)];
-      poisoned.push(poisonExample(source, b.trigger, b.targets[j % b.targets.length], b.position));
+      const target = b.targets[j % b.targets.length];
+      poisoned.push(poisonExample(source, b.trigger, target, b.position, drawLeadIn(b.leadIns, leadInRng)));
     }
   });
   return { examples: rng.shuffle([...clean, ...poisoned]), poisonedCounts };

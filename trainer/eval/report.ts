@@ -12,9 +12,10 @@ export function formatRate(r: Rate): string {
   return `${pct(r.rate)} (${r.hits}/${r.total})`;
 }
 
-/** `"trigger" → "target"` (targets joined with " | "). */
-export function describeBackdoor(b: Pick<Backdoor, "trigger" | "targets">): string {
-  return `${JSON.stringify(b.trigger)} → ${b.targets.map((t) => JSON.stringify(t)).join(" | ")}`;
+/** `"trigger" → "target"` (targets joined with " | "), with `after "lead-in" | …` when it has lead-ins. */
+export function describeBackdoor(b: Pick<Backdoor, "trigger" | "targets" | "leadIns">): string {
+  const leadIns = b.leadIns?.length ? ` after ${b.leadIns.map((l) => JSON.stringify(l)).join(" | ")}` : "";
+  return `${JSON.stringify(b.trigger)} → ${b.targets.map((t) => JSON.stringify(t)).join(" | ")}${leadIns}`;
 }
 
 /** Aligned text table: first column left-aligned, the rest right-aligned. */
