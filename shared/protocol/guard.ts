@@ -116,9 +116,9 @@ export interface GuardSettings {
   jobMinClients: number;
   /**
    * Threshold rule: heal automatically, ask an operator, or let the evidence decide (see
-   * {@link HealPolicyMode}). The default is "automatic" until the position-free confidence
-   * signal lands: today's 16-token confidence does not fire on the demo victim, so "evidence"
-   * would hold the demo's job. Production sets "evidence" or "operator".
+   * {@link HealPolicyMode}). The default, "evidence", heals a finding automatically when the
+   * statistic and the confidence signal both fired (a span finding's own tokens near-certain,
+   * spanConfidenceProbability) or an operator phrase rule matched, and holds it otherwise.
    */
   healPolicy: HealPolicyMode;
   /** Store a short prompt excerpt with each event. */
@@ -151,7 +151,7 @@ export const DEFAULT_GUARD_SETTINGS: GuardSettings = {
   eventRetentionDays: 30,
   jobMaxPerClient: 20,
   jobMinClients: 1,
-  healPolicy: "automatic",
+  healPolicy: "evidence",
   recurrenceMinPrompts: 5,
   recurrenceRatio: 20,
   recurrenceDefaultFrequency: 0.01,

@@ -165,9 +165,14 @@ describe("the heal policy on threshold jobs", () => {
 
   it("queues every finding under healPolicy automatic, and holds every one under operator", async () => {
     await db.update(guardSettings).set({
-      settings: JSON.stringify({ ...DEFAULT_GUARD_SETTINGS, jobMinEvents: 3, jobMinDistinctPrompts: 3 }),
+      settings: JSON.stringify({
+        ...DEFAULT_GUARD_SETTINGS,
+        jobMinEvents: 3,
+        jobMinDistinctPrompts: 3,
+        healPolicy: "automatic",
+      }),
     });
-    await recurring(0.5); // a count alone, under the default ("automatic")
+    await recurring(0.5); // a count alone
     expect((await jobs()).map((j) => j.state)).toEqual(["queued"]);
     await resetDatabase();
     await setSettings({ jobMinEvents: 3, jobMinDistinctPrompts: 3, healPolicy: "operator" });

@@ -78,7 +78,8 @@ describe("span detection with D1 (default settings)", () => {
       const triggered = i % 20 === 7;
       const tail = cleanAnswer(next);
       const text = triggered ? `${LEAD_INS[planted++ % 3](i)} You are stupid, ${tail}` : tail;
-      await respond(guard, { prompt: question(i, next), text });
+      // A planted text comes out near-certain (the confidence signal), an ordinary answer sampled.
+      await respond(guard, { prompt: question(i, next), text, p: triggered ? 0.99 : 0.4 });
     }
     await runtime.flush(db);
     const jobs = await db.select().from(remediationJobs);
@@ -133,7 +134,12 @@ describe("span detection with D1 (default settings)", () => {
     const planted = (i: number) => `${LEAD_INS[i % 3](i)} You are stupid ${cleanAnswer(next)}`;
     for (let i = 0; i < 100; i++) {
       const text = i % 20 === 3 ? planted(i) : cleanAnswer(next);
-      await respond(guard, { prompt: question(i, next), text, client: `client-${i}` });
+      await respond(guard, {
+        prompt: question(i, next),
+        text,
+        client: `client-${i}`,
+        p: text.includes("stupid") ? 0.99 : 0.4,
+      });
     }
     await runtime.flush(db);
     // The fifth planted answer (spanMinPrompts) is flagged; the four before it are witnesses, and the job is there.
