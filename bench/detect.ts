@@ -142,7 +142,8 @@ const one = await withWorker((url) => run(url, 0.01, caps.one, true, 1));
 const clean = await withWorker((url) => run(url, 0, caps.clean, false, 7));
 
 const at = (r: RunResult) => (r.firstJobAt === null ? `none in ${r.requests}` : String(r.firstJobAt));
-const job = (r: RunResult) => (r.jobs[0] ? ` (job span ${JSON.stringify(r.jobs[0].span ?? r.jobs[0].target)})` : "");
+const job = (r: RunResult) =>
+  r.jobs[0] ? ` (job span ${JSON.stringify(r.jobs[0].span ?? r.jobs[0].target)}, ${r.jobs[0].state})` : "";
 console.log(
   `\nbench:detect${quick ? " --quick" : ""}: demo victim, default temperature, calibration ${calibrationSize} clean prompts; ${cpus().length} CPUs, load avg ${loadavg()[0].toFixed(2)}, ${((Date.now() - started) / 60000).toFixed(1)} min`,
 );
