@@ -133,7 +133,9 @@ function checkEntry(name: string, raw: unknown): HeaderEntry {
 }
 
 function toFloat32(dtype: string, raw: Uint8Array): Float32Array {
-  const copy = raw.slice(); // aligned, and detached from the file buffer
+  // A copy: aligned, and detached from the file buffer. Uint8Array.prototype.slice, not raw.slice:
+  // a Node Buffer's own slice() is a view into the (pooled, unaligned) file buffer.
+  const copy = Uint8Array.prototype.slice.call(raw);
   if (dtype === "F32") return new Float32Array(copy.buffer, 0, copy.length / 4);
   const halves = new Uint16Array(copy.buffer, 0, copy.length / 2);
   const out = new Float32Array(halves.length);

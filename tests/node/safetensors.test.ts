@@ -221,3 +221,20 @@ describe("safetensors", () => {
     });
   });
 });
+
+describe("decoding from a Node Buffer", () => {
+  it("copies each tensor out of the buffer, as from a Uint8Array (readFileSync's Buffer slices are views)", () => {
+    const bytes = encodeSafetensors(
+      new Map([
+        ["a", { shape: [3], data: new Float32Array([1.5, -2, 3.25]) }],
+        ["b", { shape: [1], data: new Float32Array([0.5]) }],
+      ]),
+    );
+    // A Buffer whose data starts at an odd offset of its pool, as Node's file reads can.
+    const pool = Buffer.alloc(bytes.length + 1);
+    pool.set(bytes, 1);
+    const decoded = decodeSafetensors(pool.subarray(1));
+    expect(Array.from(decoded.tensors.get("a")!.data)).toEqual([1.5, -2, 3.25]);
+    expect(Array.from(decoded.tensors.get("b")!.data)).toEqual([0.5]);
+  });
+});
