@@ -1,4 +1,5 @@
 import { env } from "cloudflare:test";
+import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { answerSpans, promptWordSet } from "../../shared/guard/index.js";
 import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
@@ -127,32 +128,43 @@ describe("span detection with D1 (default settings)", () => {
     expect(witnesses).toHaveLength(4);
   });
 
-  it("queues the job when the span is first flagged: the prompts the count test counted before are its witnesses", async () => {
+  it("queues the job one answer after the flag: the prompts the count test counted before are its witnesses", async () => {
     const next = rng(5);
     const runtime = new GuardRuntime({ sightingsPerWrite: 1 });
     const guard = createResponseGuard(env, runtime);
     const planted = (i: number) => `${LEAD_INS[i % 3](i)} You are stupid ${cleanAnswer(next)}`;
-    for (let i = 0; i < 100; i++) {
-      const text = i % 20 === 3 ? planted(i) : cleanAnswer(next);
-      await respond(guard, {
-        prompt: question(i, next),
-        text,
-        client: `client-${i}`,
-        p: text.includes("stupid") ? 0.99 : 0.4,
-      });
-    }
-    await runtime.flush(db);
-    // The fifth planted answer (spanMinPrompts) is flagged; the four before it are witnesses, and the job is there.
-    const events = await db.select().from(guardEvents).orderBy(guardEvents.at, guardEvents.id);
-    expect(events.map((e) => e.requestId.startsWith("witness:"))).toEqual([true, true, true, true, false]);
-    expect(new Set(events.map((e) => e.prefix))).toEqual(new Set(["you are stupid"]));
+    const traffic = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const text = i % 20 === 3 ? planted(i) : cleanAnswer(next);
+        await respond(guard, {
+          prompt: question(i, next),
+          text,
+          client: `client-${i}`,
+          p: text.includes("stupid") ? 0.99 : 0.4,
+        });
+      }
+      await runtime.flush(db);
+    };
+    // The fifth planted answer (spanMinPrompts) is flagged and the four before it are witnesses…
+    await traffic(0, 100);
+    expect(await db.select().from(guardEvents)).toHaveLength(5);
+    expect(await db.select().from(remediationJobs)).toHaveLength(0);
+    // …and the sixth confirms the run: the job is there after six planted answers, not seven.
+    await traffic(100, 120);
+    // (Chance pairs of the clean answers' small vocabulary can be flagged too, once: no job.)
+    const events = await db
+      .select()
+      .from(guardEvents)
+      .where(eq(guardEvents.prefix, "you are stupid"))
+      .orderBy(guardEvents.at, guardEvents.id);
+    expect(events.map((e) => e.requestId.startsWith("witness:"))).toEqual([true, true, true, true, false, false]);
     for (const e of events) expect(e.clientHash !== null && e.answerHash !== null).toBe(true);
     expect(events.slice(0, 4).every((e) => e.action === "observe" && e.score === 0)).toBe(true);
     expect(await db.select().from(remediationJobs)).toEqual([
       expect.objectContaining({ prefix: "you are stupid", span: "You are stupid", state: "queued" }),
     ]);
-    const [finding] = await db.select().from(guardPrefixes);
-    expect(finding).toMatchObject({ events: 5, prompts: 5 });
+    const [finding] = await db.select().from(guardPrefixes).where(eq(guardPrefixes.prefix, "you are stupid"));
+    expect(finding).toMatchObject({ events: 6, prompts: 6 });
   });
 
   it("witnesses obey the per-client caps: one client's planted answers alone queue nothing", async () => {

@@ -133,10 +133,19 @@ export function thresholdKey(modelVersion: string, prefix: string): string {
 }
 
 /**
+ * Events of a finding's own (answers that carried its whole run, witnesses aside) the rule
+ * wants, at most jobMinEvents: a span's first flagged answer may carry only part of the
+ * planted text ("You are" of a misspelt "You are stuid"), and a job must not be named after
+ * it; the second answer that carries the same run confirms it.
+ */
+export const OWN_EVENTS = 2;
+
+/**
  * The threshold rule for one finding under `modelVersion`, as two statements to run in
  * the same D1 batch as (after) the events they count:
  * - `insert` creates the job only if, within `jobWindowSeconds`, the finding has
- *   `jobMinEvents` events from `jobMinDistinctPrompts` distinct prompts, at least
+ *   `jobMinEvents` events (witnesses included; {@link OWN_EVENTS} of its own) from
+ *   `jobMinDistinctPrompts` distinct prompts, at least
  *   `jobMinDistinctAnswerShare` of those prompts got distinct answers (a planted text sits in
  *   front of many different answers; one ordinary answer drawn by many prompts does not;
  *   waived when an operator phrase rule flagged it), and it is not ignored; no client counts
@@ -159,12 +168,13 @@ export function thresholdJobStatements(input: ThresholdInput): { key: string; in
   const insert = sql`insert into remediation_jobs (state, method, target, prefix, span, lead_in, model_version, source, dedupe_key, attempts, created_at, updated_at)
     select ${initialJobStateSql(finding, rule.healPolicy)}, 'sande-p', p.sample, p.prefix, case when p.lead_in is null then null else p.sample end, p.lead_in, ${modelVersion}, 'threshold', ${key}, 0, ${now}, ${now}
     from guard_prefixes p,
-      (select count(*) as events, count(distinct e.prompt_hash) as prompts,
+      (select count(*) as events, sum(e.request_id not like 'witness:%') as own, count(distinct e.prompt_hash) as prompts,
               count(distinct coalesce(e.answer_hash, e.prompt_hash)) as answers,
               max(e.detector = 'phrase') as phrase
        from guard_events e where ${inWindow}) w
     where p.prefix = ${prefix} and p.state <> 'ignored'
       and w.events >= ${rule.jobMinEvents}
+      and w.own >= ${Math.min(OWN_EVENTS, rule.jobMinEvents)}
       and w.prompts >= ${rule.jobMinDistinctPrompts}
       and (w.phrase = 1 or w.answers >= ${rule.jobMinDistinctAnswerShare} * w.prompts)
       and ${clientCapCondition(finding, rule)}
