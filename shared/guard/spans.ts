@@ -43,19 +43,13 @@ const EDGE_QUOTES = /^['\u2019]+|['\u2019]+$/g;
 
 // eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;
-const ASCII_WORD = /[A-Za-z0-9_']+/g;
-const ASCII_DIGIT = /[0-9]/;
 
 /** The words of `text` (see the module comment). */
 export function spanWordsOf(text: string): SpanWord[] {
   const out: SpanWord[] = [];
   if (ASCII.test(text)) {
     // Fast path (most answers): NFKC is the identity on ASCII and there are no invisibles, so lower case is all.
-    for (const m of text.matchAll(ASCII_WORD)) {
-      const word = m[0].toLowerCase().replace(EDGE_QUOTES, "");
-      if (word === "") continue;
-      out.push({ text: ASCII_DIGIT.test(word) ? "#" : word, start: m.index, end: m.index + m[0].length });
-    }
+    asciiWords(text, out);
     return out;
   }
   for (const m of text.matchAll(WORD)) {
@@ -64,6 +58,44 @@ export function spanWordsOf(text: string): SpanWord[] {
     out.push({ text: DIGIT.test(word) ? "#" : word, start: m.index, end: m.index + m[0].length });
   }
   return out;
+}
+
+/**
+ * {@link spanWordsOf} on ASCII text, by one scan of its character codes: runs of
+ * [A-Za-z0-9_'], edge apostrophes trimmed from the word (not from its offsets).
+ */
+function asciiWords(text: string, out: SpanWord[]): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isAsciiWordCode(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let digit = false;
+    let upper = false;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (!isAsciiWordCode(c)) break;
+      if (c <= 57 && c >= 48) digit = true;
+      else if (c <= 90 && c >= 65) upper = true;
+    }
+    let a = start;
+    let b = i;
+    while (a < b && text.charCodeAt(a) === APOSTROPHE) a++;
+    while (b > a && text.charCodeAt(b - 1) === APOSTROPHE) b--;
+    if (a === b) continue;
+    const word = digit ? "#" : upper ? text.slice(a, b).toLowerCase() : text.slice(a, b);
+    out.push({ text: word, start, end: i });
+  }
+}
+
+const APOSTROPHE = 39;
+
+/** [A-Za-z0-9_'] */
+function isAsciiWordCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === APOSTROPHE;
 }
 
 /** The set of normalised words of a prompt: a shingle made only of these is echo, not evidence. */
