@@ -100,7 +100,14 @@ function isAsciiWordCode(c: number): boolean {
 
 /** The set of normalised words of a prompt: a shingle made only of these is echo, not evidence. */
 export function promptWordSet(promptText: string): ReadonlySet<string> {
-  return new Set(spanWordsOf(promptText).map((w) => w.text));
+  return wordSetOf(spanWordsOf(promptText));
+}
+
+/** {@link promptWordSet} from the prompt's span words, for a caller that has them already. */
+export function wordSetOf(words: readonly SpanWord[]): ReadonlySet<string> {
+  const set = new Set<string>();
+  for (const w of words) set.add(w.text);
+  return set;
 }
 
 /**

@@ -1,4 +1,10 @@
-import { NearDuplicates, promptKey, type RecurrenceCounts } from "../../shared/guard/index.js";
+import {
+  NearDuplicates,
+  promptKeyFromWords,
+  spanWordsOf,
+  type RecurrenceCounts,
+  type SpanWord,
+} from "../../shared/guard/index.js";
 import type { GuardSettings } from "../../shared/protocol/guard.js";
 import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
 import type { Database } from "../db/index.js";
@@ -94,10 +100,11 @@ export class GuardRuntime {
 
   /**
    * The hash a prompt is counted under: sha256 of its normalised text, or that of a recent
-   * prompt of this isolate within a few simhash bits (near-duplicates count once).
+   * prompt of this isolate within a few simhash bits (near-duplicates count once). `words`:
+   * the prompt's span words, when the caller has them already.
    */
-  promptHash(promptText: string): string {
-    return this.recent.canonical(promptKey(promptText));
+  promptHash(promptText: string, words: readonly SpanWord[] = spanWordsOf(promptText)): string {
+    return this.recent.canonical(promptKeyFromWords(promptText, words));
   }
 
   /** Current time of the runtime's clock. */

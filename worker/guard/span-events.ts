@@ -1,4 +1,4 @@
-import { answerSpans, findSpans, normalisePrompt } from "../../shared/guard/index.js";
+import { answerSpans, findSpans, normalisePromptWords } from "../../shared/guard/index.js";
 import type { Containment } from "../../shared/protocol/guard.js";
 import { sha256Hex } from "../../shared/store/sha256.js";
 import { clientHash } from "../clients/hash.js";
@@ -48,7 +48,7 @@ export function spanEvents(input: SpanEventInput): PendingEvent[] {
         state,
       )
     : runtime.liveCount(request.modelVersion, state);
-  const answerHash = sha256Hex(normalisePrompt(answer.text));
+  const answerHash = sha256Hex(normalisePromptWords(answer.text, spans.words));
   if (input.window) input.window.event.answerHash = answerHash;
   const out: PendingEvent[] = [];
   for (const finding of findSpans(answer.text, spans, { settings, baseline: state.spanBaseline, count })) {
