@@ -95,7 +95,7 @@ export class ResponseGuardSession implements GuardSession {
     if (known?.state === "ignored") return (this.decision = PASS);
     const hits = runDetectors(
       { prefix: window, key: prefix, logprobs: held.logprobs, finished: held.finished },
-      { settings, phrases: state.phrases, calibration: state.calibration, recurrence: () => counts },
+      { settings, phrases: state.phrases, calibration: state.calibration, recurrence: always(counts) },
     );
     const contained =
       known !== undefined &&
@@ -205,6 +205,14 @@ export class ResponseGuardSession implements GuardSession {
   private prompt(): string {
     return (this.promptHash ??= this.runtime.promptHash(this.request.promptText, this.spanWords()));
   }
+}
+
+/**
+ * A function that returns `value` (made here rather than inline: a named inline arrow costs a
+ * `name` definition per response where the build keeps function names).
+ */
+function always<T>(value: T): () => T {
+  return () => value;
 }
 
 /** The user-visible text of a templated prompt (special tokens dropped), shortened. */
