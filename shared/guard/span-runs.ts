@@ -45,11 +45,10 @@ export function spanRuns(
   const out: SpanRun[] = [];
   for (const run of runs) {
     const half = Math.max(1, run.strongest / 2);
-    const at = (start: number) => count(keyAt(words, start, w));
-    while (run.last - run.first >= w && at(run.first) < half) run.first++;
-    while (run.last - run.first >= w && at(run.last - w + 1) < half) run.last--;
-    while (run.first > 0 && at(run.first - 1) >= half) run.first--;
-    while (run.last + 1 < words.length && at(run.last + 2 - w) >= half) run.last++;
+    while (run.last - run.first >= w && count(keyAt(words, run.first, w)) < half) run.first++;
+    while (run.last - run.first >= w && count(keyAt(words, run.last - w + 1, w)) < half) run.last--;
+    while (run.first > 0 && count(keyAt(words, run.first - 1, w)) >= half) run.first--;
+    while (run.last + 1 < words.length && count(keyAt(words, run.last + 2 - w, w)) >= half) run.last++;
     while (run.first < run.last && words[run.first].text === "#") run.first++;
     while (run.last > run.first && words[run.last].text === "#") run.last--;
     if (words[run.first].text === "#") continue;
@@ -72,11 +71,11 @@ export function spanRuns(
   return out;
 }
 
+/** The key of the shingle starting at word `first` (its words joined by one space). */
 function keyAt(words: readonly SpanWord[], first: number, spanWords: number): string {
-  return words
-    .slice(first, first + spanWords)
-    .map((w) => w.text)
-    .join(" ");
+  let key = words[first].text;
+  for (let j = first + 1; j < first + spanWords; j++) key += " " + words[j].text;
+  return key;
 }
 
 /** The last {@link LEAD_IN_CHARS} characters of `before`, trimmed, without a word cut at the start. */
