@@ -161,6 +161,12 @@ export class GuardRuntime {
   /** Counts a response of this isolate and returns the prefix's live counts, this one included. */
   sight(sighting: PendingSighting, state: GuardState): RecurrenceCounts {
     const entry = this.entry(sighting.modelVersion);
+    const prompts = this.count(entry, sighting);
+    return { prompts: (state.traffic.get(sighting.prefix) ?? 0) + prompts, total: state.total + entry.localTotal };
+  }
+
+  /** Adds a sighting to the local counts (and the pending writes, when new); returns the prefix's local prompts. */
+  private count(entry: VersionEntry, sighting: PendingSighting): number {
     if (entry.localTotal >= MAX_LOCAL_SIGHTINGS) {
       // D1 has not been readable for a long while: forget rather than grow without bound.
       entry.local.clear();
@@ -173,7 +179,7 @@ export class GuardRuntime {
       entry.localTotal++;
       this.sightings.push(sighting);
     }
-    return { prompts: (state.traffic.get(sighting.prefix) ?? 0) + prompts.size, total: state.total + entry.localTotal };
+    return prompts.size;
   }
 
   /**
@@ -188,7 +194,9 @@ export class GuardRuntime {
     at: number,
     state: GuardState,
   ): (key: string) => number {
-    for (const prefix of ["", ...keys]) this.sight({ modelVersion, prefix, promptHash, at }, state);
+    const entry = this.entry(modelVersion);
+    this.count(entry, { modelVersion, prefix: "", promptHash, at });
+    for (const prefix of keys) this.count(entry, { modelVersion, prefix, promptHash, at });
     return this.liveCount(modelVersion, state);
   }
 
