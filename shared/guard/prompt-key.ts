@@ -1,4 +1,5 @@
 import { sha256Hex } from "../store/sha256.js";
+import { BitVotes } from "./bit-votes.js";
 import { spanWordsOf, type SpanWord } from "./spans.js";
 
 /**
@@ -67,39 +68,26 @@ export function promptKeyFromWords(promptText: string, words: readonly SpanWord[
  * have it set than not. Texts that share most features land a few bits apart.
  */
 export function simhash(words: readonly string[]): Simhash {
-  // Bit b is set when more than half the features have it: count the ones of each bit.
-  const ones = new Int32Array(64);
-  let features = 0;
+  const votes = VOTES;
+  votes.reset();
   for (let i = 0; i < words.length; i++) {
     if (words[i] === "") continue;
     const hi = fnvRaw(words[i], BASIS_HI);
     const lo = fnvRaw(words[i], BASIS_LO);
-    countOnes(ones, fmix(hi), fmix(lo));
-    features++;
+    votes.add(fmix(hi), fmix(lo));
     if (i + 1 < words.length) {
       // The pair "a b": FNV-1a goes on from a's state through the space and b.
-      countOnes(ones, fmix(fnvRaw(words[i + 1], fnvStep(hi, SPACE))), fmix(fnvRaw(words[i + 1], fnvStep(lo, SPACE))));
-      features++;
+      votes.add(fmix(fnvRaw(words[i + 1], fnvStep(hi, SPACE))), fmix(fnvRaw(words[i + 1], fnvStep(lo, SPACE))));
     }
   }
-  let hi = 0;
-  let lo = 0;
-  for (let b = 0; b < 32; b++) {
-    if (2 * ones[b] > features) hi |= 1 << b;
-    if (2 * ones[32 + b] > features) lo |= 1 << b;
-  }
-  return [hi >>> 0, lo >>> 0];
+  return votes.majority();
 }
 
+/** Reused by every (synchronous) simhash. */
+const VOTES = new BitVotes();
 const BASIS_HI = 0x811c9dc5;
 const BASIS_LO = 0x050c5d1f;
 const SPACE = 32;
-
-/** Adds the set bits of a feature's two halves to `ones` (bit b of `hi` at b, of `lo` at 32 + b). */
-function countOnes(ones: Int32Array, hi: number, lo: number): void {
-  for (let x = hi; x !== 0; x &= x - 1) ones[31 - Math.clz32(x & -x)]++;
-  for (let x = lo; x !== 0; x &= x - 1) ones[63 - Math.clz32(x & -x)]++;
-}
 
 /** Bits in which two simhashes differ. */
 export function hammingDistance(a: Simhash, b: Simhash): number {
