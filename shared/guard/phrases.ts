@@ -1,6 +1,7 @@
 import type { DetectorHit } from "../protocol/guard.js";
 import { normalisePrefix } from "./normalise.js";
 import { indexLiterals, literalCandidates, type LiteralIndex } from "./phrase-index.js";
+import { mayMatch, regexLead, type RegexLead } from "./regex-lead.js";
 import { MAX_REGEX_INPUT, unsafeRegexReason } from "./regex-safety.js";
 
 /** One operator list entry, as stored in D1 and managed through the admin API. */
@@ -19,7 +20,8 @@ export interface PhraseRule {
 export interface CompiledPhrases {
   /** `head`: the shortest beginning of `text` that counts when the window cuts the phrase off (empty: whole phrase only). */
   readonly literals: readonly { rule: PhraseRule; text: string; head: string }[];
-  readonly patterns: readonly { rule: PhraseRule; re: RegExp }[];
+  /** `lead`: the text every match begins with (a window without it skips the regex), or null. */
+  readonly patterns: readonly { rule: PhraseRule; re: RegExp; lead: RegexLead | null }[];
   /** `literals` by their first characters ({@link literalCandidates}). */
   readonly index: LiteralIndex;
 }
@@ -66,14 +68,14 @@ export function compilePhrases(
   onError: (rule: PhraseRule, error: Error) => void = () => {},
 ): CompiledPhrases {
   const literals: { rule: PhraseRule; text: string; head: string }[] = [];
-  const patterns: { rule: PhraseRule; re: RegExp }[] = [];
+  const patterns: { rule: PhraseRule; re: RegExp; lead: RegexLead | null }[] = [];
   for (const rule of rules) {
     try {
       const compiled = compileRule(rule);
       if (typeof compiled === "string") {
         const need = Math.max(MIN_CUT_OVERLAP, Math.ceil(compiled.length / 2));
         literals.push({ rule, text: compiled, head: need < compiled.length ? compiled.slice(0, need) : "" });
-      } else patterns.push({ rule, re: compiled });
+      } else patterns.push({ rule, re: compiled, lead: regexLead(rule.pattern) });
     } catch (e) {
       onError(rule, e as Error);
     }
@@ -105,9 +107,9 @@ export function detectPhrase(prefix: string, finished: boolean, phrases: Compile
     if (prefix.includes(text) || (!finished && head && endsInside(prefix, text, head))) best = rule;
   }
   const bounded = prefix.length > MAX_REGEX_INPUT ? prefix.slice(0, MAX_REGEX_INPUT) : prefix;
-  for (const { rule, re } of phrases.patterns) {
+  for (const { rule, re, lead } of phrases.patterns) {
     if (best && rule.score <= best.score) continue;
-    if (re.test(bounded)) best = rule;
+    if (mayMatch(bounded, lead) && re.test(bounded)) best = rule;
   }
   return best
     ? { detector: "phrase", score: best.score, detail: `${best.list}: ${best.kind} ${JSON.stringify(best.pattern)}` }
