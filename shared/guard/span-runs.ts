@@ -45,16 +45,16 @@ export function spanRuns(
   const out: SpanRun[] = [];
   for (const run of runs) {
     const half = Math.max(1, run.strongest / 2);
-    while (run.last - run.first >= w && count(keyAt(words, run.first, w)) < half) run.first++;
-    while (run.last - run.first >= w && count(keyAt(words, run.last - w + 1, w)) < half) run.last--;
-    while (run.first > 0 && count(keyAt(words, run.first - 1, w)) >= half) run.first--;
-    while (run.last + 1 < words.length && count(keyAt(words, run.last + 2 - w, w)) >= half) run.last++;
+    while (run.last - run.first >= w && count(shingleAt(spans, run.first, w)) < half) run.first++;
+    while (run.last - run.first >= w && count(shingleAt(spans, run.last - w + 1, w)) < half) run.last--;
+    while (run.first > 0 && count(shingleAt(spans, run.first - 1, w)) >= half) run.first--;
+    while (run.last + 1 < words.length && count(shingleAt(spans, run.last + 2 - w, w)) >= half) run.last++;
     while (run.first < run.last && words[run.first].text === "#") run.first++;
     while (run.last > run.first && words[run.last].text === "#") run.last--;
     if (words[run.first].text === "#") continue;
     const flagged: string[] = [];
     for (let i = run.first; i + w - 1 <= run.last; i++) {
-      const key = keyAt(words, i, w);
+      const key = shingleAt(spans, i, w);
       if (isFlagged(key) && !flagged.includes(key)) flagged.push(key);
     }
     if (flagged.length === 0) continue;
@@ -69,6 +69,11 @@ export function spanRuns(
     });
   }
   return out;
+}
+
+/** The key of the shingle starting at word `first`: as answerSpans made it, when made with this many words. */
+function shingleAt(spans: AnswerSpans, first: number, spanWords: number): string {
+  return spans.spanWords === spanWords ? spans.shingles[first] : keyAt(spans.words, first, spanWords);
 }
 
 /** The key of the shingle starting at word `first` (its words joined by one space). */

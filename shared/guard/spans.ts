@@ -32,6 +32,10 @@ export interface AnswerSpans {
   words: readonly SpanWord[];
   /** Distinct keys in order of first appearance; shingles whose words all occur in the prompt are left out. */
   spans: readonly AnswerSpan[];
+  /** Words per key. */
+  spanWords: number;
+  /** The key of the shingle beginning at each word (echo and repeats included), for i + spanWords ≤ words.length. */
+  shingles: readonly string[];
 }
 
 /** Smallest and largest span length in words (settings.spanWords). */
@@ -117,23 +121,26 @@ export function wordSetOf(words: readonly SpanWord[]): ReadonlySet<string> {
  */
 export function answerSpans(answer: string, promptWords: ReadonlySet<string>, spanWords: number): AnswerSpans {
   const words = spanWordsOf(answer);
+  const inPrompt = words.map((w) => promptWords.has(w.text));
   const seen = new Set<string>();
   const spans: AnswerSpan[] = [];
+  const shingles: string[] = [];
   for (let i = 0; i + spanWords <= words.length; i++) {
     let echo = true;
     let numbersOnly = true;
     let key = "";
     for (let j = i; j < i + spanWords; j++) {
       const w = words[j].text;
-      if (!promptWords.has(w)) echo = false;
+      if (!inPrompt[j]) echo = false;
       if (w !== "#") numbersOnly = false;
       key = j === i ? w : `${key} ${w}`;
     }
+    shingles.push(key);
     if (echo || numbersOnly || seen.has(key)) continue;
     seen.add(key);
     spans.push({ key, word: i });
   }
-  return { words, spans };
+  return { words, spans, spanWords, shingles };
 }
 
 /** Whether `key` is a span key of `spanWords` words as {@link answerSpans} makes them (uploads are checked with it). */
