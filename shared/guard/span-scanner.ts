@@ -23,7 +23,8 @@ export class SpanScanner<T> {
   private wordStart: boolean[] = [];
   private inWord = false;
   private pos = 0;
-  private safeAt = 0;
+  /** `safe`, or null until read: worked out on demand (a scan for hits alone never reads it). */
+  private safeAt: number | null = 0;
 
   constructor(private readonly set: SpanSet<T>) {}
 
@@ -32,7 +33,7 @@ export class SpanScanner<T> {
    * starts a word that may still grow into one.
    */
   get safe(): number {
-    return this.safeAt;
+    return (this.safeAt ??= this.firstHeld());
   }
 
   /** Feeds the next piece of text; returns the spans it completed, in order. */
@@ -51,7 +52,7 @@ export class SpanScanner<T> {
       this.pos += cp.length;
     }
     this.trim();
-    this.safeAt = this.firstHeld();
+    this.safeAt = null;
     return hits;
   }
 
