@@ -34,6 +34,7 @@ export {
   promptWordSet,
   spanWordsOf,
   SPAN_WORDS_RANGE,
+  wordSetOf,
   type AnswerSpan,
   type AnswerSpans,
   type SpanWord,
@@ -49,7 +50,16 @@ export {
   type SpanTestParams,
   type SpanVerdict,
 } from "./statistics.js";
-export { hammingDistance, normalisePrompt, promptKey, simhash, type PromptKey, type Simhash } from "./prompt-key.js";
+export {
+  hammingDistance,
+  normalisePrompt,
+  normalisePromptWords,
+  promptKey,
+  promptKeyFromWords,
+  simhash,
+  type PromptKey,
+  type Simhash,
+} from "./prompt-key.js";
 export { NEAR_DUPLICATE_BITS, NearDuplicates } from "./near-duplicates.js";
 export { findSpans, type SpanBaseline, type SpanContext, type SpanFinding } from "./span-detect.js";
 export { calibrateModel, type CalibrateOptions, type CalibrationUpload } from "./calibrate.js";

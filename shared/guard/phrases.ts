@@ -1,5 +1,7 @@
 import type { DetectorHit } from "../protocol/guard.js";
 import { normalisePrefix } from "./normalise.js";
+import { indexLiterals, literalCandidates, type LiteralIndex } from "./phrase-index.js";
+import { mayMatch, regexLead, type RegexLead } from "./regex-lead.js";
 import { MAX_REGEX_INPUT, unsafeRegexReason } from "./regex-safety.js";
 
 /** One operator list entry, as stored in D1 and managed through the admin API. */
@@ -18,7 +20,10 @@ export interface PhraseRule {
 export interface CompiledPhrases {
   /** `head`: the shortest beginning of `text` that counts when the window cuts the phrase off (empty: whole phrase only). */
   readonly literals: readonly { rule: PhraseRule; text: string; head: string }[];
-  readonly patterns: readonly { rule: PhraseRule; re: RegExp }[];
+  /** `lead`: the text every match begins with (a window without it skips the regex), or null. */
+  readonly patterns: readonly { rule: PhraseRule; re: RegExp; lead: RegexLead | null }[];
+  /** `literals` by their first characters ({@link literalCandidates}). */
+  readonly index: LiteralIndex;
 }
 
 /** Raised for a rule that cannot be compiled (the admin API refuses it). */
@@ -63,23 +68,23 @@ export function compilePhrases(
   onError: (rule: PhraseRule, error: Error) => void = () => {},
 ): CompiledPhrases {
   const literals: { rule: PhraseRule; text: string; head: string }[] = [];
-  const patterns: { rule: PhraseRule; re: RegExp }[] = [];
+  const patterns: { rule: PhraseRule; re: RegExp; lead: RegexLead | null }[] = [];
   for (const rule of rules) {
     try {
       const compiled = compileRule(rule);
       if (typeof compiled === "string") {
         const need = Math.max(MIN_CUT_OVERLAP, Math.ceil(compiled.length / 2));
         literals.push({ rule, text: compiled, head: need < compiled.length ? compiled.slice(0, need) : "" });
-      } else patterns.push({ rule, re: compiled });
+      } else patterns.push({ rule, re: compiled, lead: regexLead(rule.pattern) });
     } catch (e) {
       onError(rule, e as Error);
     }
   }
-  return { literals, patterns };
+  return { literals, patterns, index: indexLiterals(literals.map((l) => l.text)) };
 }
 
 /** No rules. */
-export const NO_PHRASES: CompiledPhrases = { literals: [], patterns: [] };
+export const NO_PHRASES: CompiledPhrases = { literals: [], patterns: [], index: indexLiterals([]) };
 
 /** Characters of a phrase that must show at the end of a cut-off window (and at least half the phrase). */
 export const MIN_CUT_OVERLAP = 8;
@@ -91,18 +96,20 @@ export const MIN_CUT_OVERLAP = 8;
  * max(8, half its length) characters or more (a phrase that starts late in the window,
  * or is longer than it, can never be seen whole). Patterns are tested on the normalised
  * prefix's first {@link MAX_REGEX_INPUT} characters (patterns that can backtrack
- * catastrophically were refused by {@link compileRule}). Returns null when nothing matches.
+ * catastrophically were refused by {@link compileRule}). Only the phrases whose first
+ * characters occur in the prefix are tested (no other can match). Returns null when nothing matches.
  */
 export function detectPhrase(prefix: string, finished: boolean, phrases: CompiledPhrases): DetectorHit | null {
   let best: PhraseRule | null = null;
-  for (const { rule, text, head } of phrases.literals) {
+  for (const i of literalCandidates(prefix, phrases.index)) {
+    const { rule, text, head } = phrases.literals[i];
     if (best && rule.score <= best.score) continue;
     if (prefix.includes(text) || (!finished && head && endsInside(prefix, text, head))) best = rule;
   }
   const bounded = prefix.length > MAX_REGEX_INPUT ? prefix.slice(0, MAX_REGEX_INPUT) : prefix;
-  for (const { rule, re } of phrases.patterns) {
+  for (const { rule, re, lead } of phrases.patterns) {
     if (best && rule.score <= best.score) continue;
-    if (re.test(bounded)) best = rule;
+    if (mayMatch(bounded, lead) && re.test(bounded)) best = rule;
   }
   return best
     ? { detector: "phrase", score: best.score, detail: `${best.list}: ${best.kind} ${JSON.stringify(best.pattern)}` }

@@ -1,5 +1,6 @@
 import { sha256Hex } from "../store/sha256.js";
-import { spanWordsOf } from "./spans.js";
+import { BitVotes } from "./bit-votes.js";
+import { spanWordsOf, type SpanWord } from "./spans.js";
 
 /**
  * What the guard counts prompts by: near-duplicates of one prompt count once, so a flood
@@ -27,20 +28,38 @@ export type Simhash = readonly [number, number];
  * and digits are what nonces and reference ids look like ("Ref 48213:", "x7k2q9"), and are "#".
  */
 export function normalisePrompt(promptText: string): string {
-  return spanWordsOf(promptText)
-    .map((w) => {
-      const raw = promptText.slice(w.start, w.end);
-      return w.text === "#" && SHORT_NUMBER.test(raw) ? raw : w.text;
-    })
-    .join(" ");
+  return normalisePromptWords(promptText, spanWordsOf(promptText));
+}
+
+/** {@link normalisePrompt} from the text's span words ({@link spanWordsOf}), for a caller that has them already. */
+export function normalisePromptWords(promptText: string, words: readonly SpanWord[]): string {
+  return promptWords(promptText, words).join(" ");
+}
+
+/** The normalised prompt's words (see {@link normalisePrompt}), from the prompt's span words. */
+function promptWords(promptText: string, words: readonly SpanWord[]): string[] {
+  const out: string[] = [];
+  for (const w of words) {
+    const raw = w.text === "#" && w.end - w.start <= 3 ? promptText.slice(w.start, w.end) : "";
+    out.push(raw !== "" && SHORT_NUMBER.test(raw) ? raw : w.text);
+  }
+  return out;
 }
 
 const SHORT_NUMBER = /^[0-9]{1,3}$/;
 
 /** The prompt's hash and simhash. */
 export function promptKey(promptText: string): PromptKey {
-  const normalised = normalisePrompt(promptText);
-  return { normalised, hash: sha256Hex(normalised), simhash: simhash(normalised.split(" ")) };
+  return promptKeyFromWords(promptText, spanWordsOf(promptText));
+}
+
+/** {@link promptKey} from the prompt's span words ({@link spanWordsOf}), for a caller that has them already. */
+export function promptKeyFromWords(promptText: string, words: readonly SpanWord[]): PromptKey {
+  const list = promptWords(promptText, words);
+  const normalised = list.join(" ");
+  // A word NFKC turned into several (a ligature with spaces in it) counts as its parts, as in the normalised text.
+  const features = list.some((w) => w.includes(" ")) ? normalised.split(" ") : list;
+  return { normalised, hash: sha256Hex(normalised), simhash: simhash(features) };
 }
 
 /**
@@ -49,28 +68,26 @@ export function promptKey(promptText: string): PromptKey {
  * have it set than not. Texts that share most features land a few bits apart.
  */
 export function simhash(words: readonly string[]): Simhash {
-  const votes = new Int32Array(64);
-  const vote = (feature: string): void => {
-    const hi = fnv1a(feature, 0x811c9dc5);
-    const lo = fnv1a(feature, 0x050c5d1f);
-    for (let b = 0; b < 32; b++) {
-      votes[b] += (hi >>> b) & 1 ? 1 : -1;
-      votes[32 + b] += (lo >>> b) & 1 ? 1 : -1;
-    }
-  };
+  const votes = VOTES;
+  votes.reset();
   for (let i = 0; i < words.length; i++) {
     if (words[i] === "") continue;
-    vote(words[i]);
-    if (i + 1 < words.length) vote(`${words[i]} ${words[i + 1]}`);
+    const hi = fnvRaw(words[i], BASIS_HI);
+    const lo = fnvRaw(words[i], BASIS_LO);
+    votes.add(fmix(hi), fmix(lo));
+    if (i + 1 < words.length) {
+      // The pair "a b": FNV-1a goes on from a's state through the space and b.
+      votes.add(fmix(fnvRaw(words[i + 1], fnvStep(hi, SPACE))), fmix(fnvRaw(words[i + 1], fnvStep(lo, SPACE))));
+    }
   }
-  let hi = 0;
-  let lo = 0;
-  for (let b = 0; b < 32; b++) {
-    if (votes[b] > 0) hi |= 1 << b;
-    if (votes[32 + b] > 0) lo |= 1 << b;
-  }
-  return [hi >>> 0, lo >>> 0];
+  return votes.majority();
 }
+
+/** Reused by every (synchronous) simhash. */
+const VOTES = new BitVotes();
+const BASIS_HI = 0x811c9dc5;
+const BASIS_LO = 0x050c5d1f;
+const SPACE = 32;
 
 /** Bits in which two simhashes differ. */
 export function hammingDistance(a: Simhash, b: Simhash): number {
@@ -84,14 +101,18 @@ function popcount(x: number): number {
   return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
-/** 32-bit FNV-1a of a string's UTF-16 code units, from `basis`. */
-function fnv1a(text: string, basis: number): number {
-  let h = basis;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // Final avalanche (murmur3's fmix32): FNV's low bits mix poorly for short inputs.
+/** FNV-1a's state after `text`'s UTF-16 code units, from state `h` (no final mixing). */
+function fnvRaw(text: string, h: number): number {
+  for (let i = 0; i < text.length; i++) h = fnvStep(h, text.charCodeAt(i));
+  return h;
+}
+
+function fnvStep(h: number, code: number): number {
+  return Math.imul(h ^ code, 0x01000193);
+}
+
+/** Final avalanche (murmur3's fmix32): FNV's low bits mix poorly for short inputs. */
+function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

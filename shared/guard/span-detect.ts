@@ -45,7 +45,7 @@ export function findSpans(answer: string, spans: AnswerSpans, ctx: SpanContext):
     defaultFrequency: s.spanDefaultFrequency,
   };
   const n = ctx.count("");
-  const flagged = new Map<string, SpanVerdict & { k: number }>();
+  const flagged = new Map<string, { verdict: SpanVerdict; k: number }>();
   for (const { key } of spans.spans) {
     const k = ctx.count(key);
     if (k < params.minPrompts) continue; // the common case: no tail to compute
@@ -53,17 +53,23 @@ export function findSpans(answer: string, spans: AnswerSpans, ctx: SpanContext):
       ? { prompts: ctx.baseline.prompts, count: ctx.baseline.counts.get(key) ?? 0 }
       : null;
     const verdict = spanTest(k, n, calibration, params);
-    if (verdict.flagged) flagged.set(key, { ...verdict, k });
+    if (verdict.flagged) flagged.set(key, { verdict, k });
   }
   if (flagged.size === 0) return [];
-  const runs = spanRuns(answer, spans, s.spanWords, (key) => flagged.has(key), ctx.count);
+  const runs = spanRuns(
+    answer,
+    spans,
+    s.spanWords,
+    (key) => flagged.has(key),
+    (key) => flagged.get(key)?.k ?? ctx.count(key), // a flagged key's count is known
+  );
   return runs.map((run) => {
-    let best: [string, SpanVerdict & { k: number }] | undefined;
+    let best: [string, { verdict: SpanVerdict; k: number }] | undefined;
     for (const key of run.flagged) {
-      const v = flagged.get(key)!;
-      if (!best || v.logTail < best[1].logTail) best = [key, v];
+      const f = flagged.get(key)!;
+      if (!best || f.verdict.logTail < best[1].verdict.logTail) best = [key, f];
     }
-    const [key, v] = best!;
+    const [key, { verdict: v, k }] = best!;
     const basis = ctx.baseline
       ? `${ctx.baseline.counts.get(key) ?? 0}/${ctx.baseline.prompts} calibration prompts`
       : "no calibration";
@@ -73,7 +79,7 @@ export function findSpans(answer: string, spans: AnswerSpans, ctx: SpanContext):
       hit: {
         detector: "span",
         score: Math.min(1, v.logTail / (2 * Math.log(s.spanFalseAlarm))),
-        detail: `"${key}": ${v.k}/${n} live prompts vs ${basis} (p=${v.frequency.toPrecision(3)}): tail ${Math.exp(v.logTail).toExponential(2)}`,
+        detail: `"${key}": ${k}/${n} live prompts vs ${basis} (p=${v.frequency.toPrecision(3)}): tail ${Math.exp(v.logTail).toExponential(2)}`,
       },
     };
   });

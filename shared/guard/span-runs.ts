@@ -58,21 +58,19 @@ export function spanRuns(
   const out: SpanRun[] = [];
   for (const run of runs) {
     const enough = Math.max(1, run.strongest * RECURRING_SHARE);
-    const at = (start: number) => count(keyAt(words, start, w));
-    while (run.last - run.first >= w && at(run.first) < enough) run.first++;
-    while (run.last - run.first >= w && at(run.last - w + 1) < enough) run.last--;
-    while (run.first > 0 && at(run.first - 1) >= enough) run.first--;
-    while (run.last + 1 < words.length && at(run.last + 2 - w) >= enough) run.last++;
-    const answers = (word: number, start: number) =>
-      spans.promptWords.has(words[word].text) && at(start) < run.strongest;
-    while (run.last - run.first >= w && answers(run.last, run.last - w + 1)) run.last--;
-    while (run.last - run.first >= w && answers(run.first, run.first)) run.first++;
+    while (run.last - run.first >= w && count(shingleAt(spans, run.first, w)) < enough) run.first++;
+    while (run.last - run.first >= w && count(shingleAt(spans, run.last - w + 1, w)) < enough) run.last--;
+    while (run.first > 0 && count(shingleAt(spans, run.first - 1, w)) >= enough) run.first--;
+    while (run.last + 1 < words.length && count(shingleAt(spans, run.last + 2 - w, w)) >= enough) run.last++;
+    while (run.last - run.first >= w && answersOwn(spans, run.last, run.last - w + 1, w, count, run.strongest))
+      run.last--;
+    while (run.last - run.first >= w && answersOwn(spans, run.first, run.first, w, count, run.strongest)) run.first++;
     while (run.first < run.last && words[run.first].text === "#") run.first++;
     while (run.last > run.first && words[run.last].text === "#") run.last--;
     if (words[run.first].text === "#") continue;
     const flagged: string[] = [];
     for (let i = run.first; i + w - 1 <= run.last; i++) {
-      const key = keyAt(words, i, w);
+      const key = shingleAt(spans, i, w);
       if (isFlagged(key) && !flagged.includes(key)) flagged.push(key);
     }
     if (flagged.length === 0) continue;
@@ -91,11 +89,28 @@ export function spanRuns(
   return out;
 }
 
+/** Whether the run's edge word `word` is the answer's own: the prompt has it, and its shingle (at `start`) recurs less than the run. */
+function answersOwn(
+  spans: AnswerSpans,
+  word: number,
+  start: number,
+  spanWords: number,
+  count: (key: string) => number,
+  strongest: number,
+): boolean {
+  return spans.promptWords.has(spans.words[word].text) && count(shingleAt(spans, start, spanWords)) < strongest;
+}
+
+/** The key of the shingle starting at word `first`: as answerSpans made it, when made with this many words. */
+function shingleAt(spans: AnswerSpans, first: number, spanWords: number): string {
+  return spans.spanWords === spanWords ? spans.shingles[first] : keyAt(spans.words, first, spanWords);
+}
+
+/** The key of the shingle starting at word `first` (its words joined by one space). */
 function keyAt(words: readonly SpanWord[], first: number, spanWords: number): string {
-  return words
-    .slice(first, first + spanWords)
-    .map((w) => w.text)
-    .join(" ");
+  let key = words[first].text;
+  for (let j = first + 1; j < first + spanWords; j++) key += " " + words[j].text;
+  return key;
 }
 
 /** The last {@link LEAD_IN_CHARS} characters of `before`, trimmed, without a word cut at the start. */

@@ -4,6 +4,7 @@
  * at each word end, and says how much of the text could still become part of one (so
  * that serving can hold it back and never send any of a span). Pure.
  */
+import { firstWithin } from "./span-ends.js";
 import { fits, HEAD_LETTERS, type CompiledSpan, type SpanSet } from "./span-set.js";
 import { kindOf, lettersOf } from "./span-text.js";
 
@@ -22,7 +23,8 @@ export class SpanScanner<T> {
   private wordStart: boolean[] = [];
   private inWord = false;
   private pos = 0;
-  private safeAt = 0;
+  /** `safe`, or null until read: worked out on demand (a scan for hits alone never reads it). */
+  private safeAt: number | null = 0;
 
   constructor(private readonly set: SpanSet<T>) {}
 
@@ -31,7 +33,7 @@ export class SpanScanner<T> {
    * starts a word that may still grow into one.
    */
   get safe(): number {
-    return this.safeAt;
+    return (this.safeAt ??= this.firstHeld());
   }
 
   /** Feeds the next piece of text; returns the spans it completed, in order. */
@@ -50,7 +52,7 @@ export class SpanScanner<T> {
       this.pos += cp.length;
     }
     this.trim();
-    this.safeAt = this.firstHeld();
+    this.safeAt = null;
     return hits;
   }
 
@@ -81,28 +83,20 @@ export class SpanScanner<T> {
 
   /** The longest span match ending with the last letter (a word end), or null. */
   private matchAtEnd(): SpanHit<T> | null {
-    const n = this.letters.length;
-    let best = -1;
-    let bestSpan: CompiledSpan<T> | undefined;
-    const lists = [
-      this.set.byEnd.get(this.letters.slice(-2)),
-      n >= 2 ? this.set.byEnd.get(this.letters.slice(-1)) : undefined,
-    ];
-    for (const list of lists)
-      for (const span of list ?? [])
-        for (const from of span.starts) {
-          // A match is the span's letters from `from`, less at most maxGap of them.
-          const full = span.letters.length - from;
-          for (let len = full; len >= Math.max(1, full - span.maxGap); len--) {
-            const w = n - len;
-            if (w < 0 || (best >= 0 && w >= best) || !this.wordStart[w]) continue;
-            if (fits(this.letters, w, span, from, true)) {
-              best = w;
-              bestSpan = span;
-            }
-          }
-        }
-    return bestSpan ? { start: this.rawStart[best], end: this.rawEnd[n - 1], span: bestSpan } : null;
+    const { letters, wordStart } = this;
+    const table = this.set.ends.at(letters);
+    if (!table) return null;
+    const n = letters.length;
+    const { spans, from, length, first } = table;
+    // Longest first: the first that fits is the longest match (a match is the span's letters from
+    // `from`, less at most maxGap of them), and among equally long ones the first span's.
+    for (let c = firstWithin(length, n); c < spans.length; c++) {
+      const w = n - length[c];
+      if (!wordStart[w] || letters.charCodeAt(w) !== first[c]) continue;
+      if (fits(letters, w, spans[c], from[c], true))
+        return { start: this.rawStart[w], end: this.rawEnd[n - 1], span: spans[c] };
+    }
+    return null;
   }
 
   /** Offset of the earliest recent word start whose letters so far may still become a match. */
@@ -135,10 +129,4 @@ export class SpanScanner<T> {
     this.rawEnd = this.rawEnd.slice(drop);
     this.wordStart = this.wordStart.slice(drop);
   }
-}
-
-function commonSuffix(a: string, b: string): number {
-  let k = 0;
-  while (k < a.length && k < b.length && a.charCodeAt(a.length - 1 - k) === b.charCodeAt(b.length - 1 - k)) k++;
-  return k;
 }

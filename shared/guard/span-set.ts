@@ -3,6 +3,7 @@
  * span's letters, where a match may begin, and indexes so that a word end costs a few
  * Map probes whatever the number of spans. Pure.
  */
+import { SpanEnds } from "./span-ends.js";
 import { matchStarts, spanWords } from "./span-text.js";
 
 /** One span, compiled. */
@@ -35,6 +36,8 @@ export const MAX_GAP = 2;
 export class SpanSet<T> {
   /** Spans by their last two letters (one-letter spans by their letter). */
   readonly byEnd = new Map<string, CompiledSpan<T>[]>();
+  /** The match candidates of each ending (from `byEnd`), longest first. */
+  readonly ends: SpanEnds<T>;
   /** Match beginnings by their first HEAD_LETTERS letters (all of them when fewer remain). */
   readonly heads = new Map<string, Head<T>[]>();
   /** Proper beginnings of the head keys: a word this short may still grow into a head. */
@@ -57,6 +60,7 @@ export class SpanSet<T> {
     }
     this.longest = longest;
     this.size = spans.length;
+    this.ends = new SpanEnds(this.byEnd);
   }
 }
 

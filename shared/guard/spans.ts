@@ -34,6 +34,10 @@ export interface AnswerSpans {
   spans: readonly AnswerSpan[];
   /** The prompt's normalised words the answer was cut against (echo is made of them). */
   promptWords: ReadonlySet<string>;
+  /** Words per key. */
+  spanWords: number;
+  /** The key of the shingle beginning at each word (echo and repeats included), for i + spanWords ≤ words.length. */
+  shingles: readonly string[];
 }
 
 /** Smallest and largest span length in words (settings.spanWords). */
@@ -45,19 +49,13 @@ const EDGE_QUOTES = /^['\u2019]+|['\u2019]+$/g;
 
 // eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/;
-const ASCII_WORD = /[A-Za-z0-9_']+/g;
-const ASCII_DIGIT = /[0-9]/;
 
 /** The words of `text` (see the module comment). */
 export function spanWordsOf(text: string): SpanWord[] {
   const out: SpanWord[] = [];
   if (ASCII.test(text)) {
     // Fast path (most answers): NFKC is the identity on ASCII and there are no invisibles, so lower case is all.
-    for (const m of text.matchAll(ASCII_WORD)) {
-      const word = m[0].toLowerCase().replace(EDGE_QUOTES, "");
-      if (word === "") continue;
-      out.push({ text: ASCII_DIGIT.test(word) ? "#" : word, start: m.index, end: m.index + m[0].length });
-    }
+    asciiWords(text, out);
     return out;
   }
   for (const m of text.matchAll(WORD)) {
@@ -68,9 +66,54 @@ export function spanWordsOf(text: string): SpanWord[] {
   return out;
 }
 
+/**
+ * {@link spanWordsOf} on ASCII text, by one scan of its character codes: runs of
+ * [A-Za-z0-9_'], edge apostrophes trimmed from the word (not from its offsets).
+ */
+function asciiWords(text: string, out: SpanWord[]): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (!isAsciiWordCode(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let digit = false;
+    let upper = false;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (!isAsciiWordCode(c)) break;
+      if (c <= 57 && c >= 48) digit = true;
+      else if (c <= 90 && c >= 65) upper = true;
+    }
+    let a = start;
+    let b = i;
+    while (a < b && text.charCodeAt(a) === APOSTROPHE) a++;
+    while (b > a && text.charCodeAt(b - 1) === APOSTROPHE) b--;
+    if (a === b) continue;
+    const word = digit ? "#" : upper ? text.slice(a, b).toLowerCase() : text.slice(a, b);
+    out.push({ text: word, start, end: i });
+  }
+}
+
+const APOSTROPHE = 39;
+
+/** [A-Za-z0-9_'] */
+function isAsciiWordCode(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === APOSTROPHE;
+}
+
 /** The set of normalised words of a prompt: a shingle made only of these is echo, not evidence. */
 export function promptWordSet(promptText: string): ReadonlySet<string> {
-  return new Set(spanWordsOf(promptText).map((w) => w.text));
+  return wordSetOf(spanWordsOf(promptText));
+}
+
+/** {@link promptWordSet} from the prompt's span words, for a caller that has them already. */
+export function wordSetOf(words: readonly SpanWord[]): ReadonlySet<string> {
+  const set = new Set<string>();
+  for (const w of words) set.add(w.text);
+  return set;
 }
 
 /**
@@ -80,23 +123,26 @@ export function promptWordSet(promptText: string): ReadonlySet<string> {
  */
 export function answerSpans(answer: string, promptWords: ReadonlySet<string>, spanWords: number): AnswerSpans {
   const words = spanWordsOf(answer);
+  const inPrompt = words.map((w) => promptWords.has(w.text));
   const seen = new Set<string>();
   const spans: AnswerSpan[] = [];
+  const shingles: string[] = [];
   for (let i = 0; i + spanWords <= words.length; i++) {
     let echo = true;
     let numbersOnly = true;
     let key = "";
     for (let j = i; j < i + spanWords; j++) {
       const w = words[j].text;
-      if (!promptWords.has(w)) echo = false;
+      if (!inPrompt[j]) echo = false;
       if (w !== "#") numbersOnly = false;
       key = j === i ? w : `${key} ${w}`;
     }
+    shingles.push(key);
     if (echo || numbersOnly || seen.has(key)) continue;
     seen.add(key);
     spans.push({ key, word: i });
   }
-  return { words, spans, promptWords };
+  return { words, spans, promptWords, spanWords, shingles };
 }
 
 /** Whether `key` is a span key of `spanWords` words as {@link answerSpans} makes them (uploads are checked with it). */

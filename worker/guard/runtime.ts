@@ -1,4 +1,10 @@
-import { NearDuplicates, promptKey, type RecurrenceCounts } from "../../shared/guard/index.js";
+import {
+  NearDuplicates,
+  promptKeyFromWords,
+  spanWordsOf,
+  type RecurrenceCounts,
+  type SpanWord,
+} from "../../shared/guard/index.js";
 import type { GuardSettings } from "../../shared/protocol/guard.js";
 import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
 import type { Database } from "../db/index.js";
@@ -94,10 +100,11 @@ export class GuardRuntime {
 
   /**
    * The hash a prompt is counted under: sha256 of its normalised text, or that of a recent
-   * prompt of this isolate within a few simhash bits (near-duplicates count once).
+   * prompt of this isolate within a few simhash bits (near-duplicates count once). `words`:
+   * the prompt's span words, when the caller has them already.
    */
-  promptHash(promptText: string): string {
-    return this.recent.canonical(promptKey(promptText));
+  promptHash(promptText: string, words: readonly SpanWord[] = spanWordsOf(promptText)): string {
+    return this.recent.canonical(promptKeyFromWords(promptText, words));
   }
 
   /** Current time of the runtime's clock. */
@@ -154,6 +161,12 @@ export class GuardRuntime {
   /** Counts a response of this isolate and returns the prefix's live counts, this one included. */
   sight(sighting: PendingSighting, state: GuardState): RecurrenceCounts {
     const entry = this.entry(sighting.modelVersion);
+    const prompts = this.count(entry, sighting);
+    return { prompts: (state.traffic.get(sighting.prefix) ?? 0) + prompts, total: state.total + entry.localTotal };
+  }
+
+  /** Adds a sighting to the local counts (and the pending writes, when new); returns the prefix's local prompts. */
+  private count(entry: VersionEntry, sighting: PendingSighting): number {
     if (entry.localTotal >= MAX_LOCAL_SIGHTINGS) {
       // D1 has not been readable for a long while: forget rather than grow without bound.
       entry.local.clear();
@@ -166,7 +179,7 @@ export class GuardRuntime {
       entry.localTotal++;
       this.sightings.push(sighting);
     }
-    return { prompts: (state.traffic.get(sighting.prefix) ?? 0) + prompts.size, total: state.total + entry.localTotal };
+    return prompts.size;
   }
 
   /**
@@ -179,7 +192,9 @@ export class GuardRuntime {
     keys: readonly string[],
     state: GuardState,
   ): (key: string) => number {
-    for (const prefix of ["", ...keys]) this.sight({ ...answer, prefix }, state);
+    const entry = this.entry(answer.modelVersion);
+    this.count(entry, { ...answer, prefix: "" });
+    for (const prefix of keys) this.count(entry, { ...answer, prefix });
     return this.liveCount(answer.modelVersion, state);
   }
 

@@ -1,10 +1,12 @@
 import {
   isEcho,
   normalisePrefix,
-  promptWordSet,
   runDetectors,
+  spanWordsOf,
   wholeWords,
+  wordSetOf,
   type RecurrenceCounts,
+  type SpanWord,
 } from "../../shared/guard/index.js";
 import { chainMasks, type LogitMask } from "../../shared/inference/index.js";
 import { clientHash } from "../clients/hash.js";
@@ -46,6 +48,7 @@ export class ResponseGuardSession implements GuardSession {
   readonly logitMask?: LogitMask;
   private attempts = 0;
   private promptHash?: string;
+  private promptSpanWords?: readonly SpanWord[];
   private promptWords?: ReadonlySet<string>;
   private pending?: PendingEvent;
   private held?: HeldPrefix;
@@ -92,7 +95,7 @@ export class ResponseGuardSession implements GuardSession {
     if (known?.state === "ignored") return (this.decision = PASS);
     const hits = runDetectors(
       { prefix: window, key: prefix, logprobs: held.logprobs, finished: held.finished },
-      { settings, phrases: state.phrases, calibration: state.calibration, recurrence: () => counts },
+      { settings, phrases: state.phrases, calibration: state.calibration, recurrence: always(counts) },
     );
     const contained =
       known !== undefined &&
@@ -188,15 +191,28 @@ export class ResponseGuardSession implements GuardSession {
     if (this.runtime.writeDue()) waitUntil(this.runtime.flush(this.target.db, this.target.webhook));
   }
 
+  /** The prompt's span words, read once for its hash and its word set. */
+  private spanWords(): readonly SpanWord[] {
+    return (this.promptSpanWords ??= spanWordsOf(this.request.promptText));
+  }
+
   /** The prompt's normalised words, computed once. */
   private words(): ReadonlySet<string> {
-    return (this.promptWords ??= promptWordSet(this.request.promptText));
+    return (this.promptWords ??= wordSetOf(this.spanWords()));
   }
 
   /** The prompt's hash (near-duplicates of a recent prompt share one), computed once. */
   private prompt(): string {
-    return (this.promptHash ??= this.runtime.promptHash(this.request.promptText));
+    return (this.promptHash ??= this.runtime.promptHash(this.request.promptText, this.spanWords()));
   }
+}
+
+/**
+ * A function that returns `value` (made here rather than inline: a named inline arrow costs a
+ * `name` definition per response where the build keeps function names).
+ */
+function always<T>(value: T): () => T {
+  return () => value;
 }
 
 /** The user-visible text of a templated prompt (special tokens dropped), shortened. */

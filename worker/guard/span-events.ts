@@ -1,4 +1,10 @@
-import { answerSpans, findSpans, normalisePrompt, runConfidence, type SpanFinding } from "../../shared/guard/index.js";
+import {
+  answerSpans,
+  findSpans,
+  normalisePromptWords,
+  runConfidence,
+  type SpanFinding,
+} from "../../shared/guard/index.js";
 import type { DetectorHit } from "../../shared/protocol/guard.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import type { Containment } from "../../shared/protocol/guard.js";
@@ -41,7 +47,7 @@ export function spanEvents(input: SpanEventInput): PendingEvent[] {
   const answer = wholeAnswer(input.held, input.answer);
   const spans = answerSpans(answer.text, input.promptWords, settings.spanWords);
   const at = runtime.now();
-  const answerHash = sha256Hex(normalisePrompt(answer.text));
+  const answerHash = sha256Hex(normalisePromptWords(answer.text, spans.words));
   const client = request.client !== undefined ? clientHash(request.client) : undefined;
   const sighting = { modelVersion: request.modelVersion, promptHash: input.promptHash, at, answerHash };
   const count = input.counted
