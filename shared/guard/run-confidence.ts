@@ -26,9 +26,8 @@ export interface RunTokens {
  * Null below the threshold, or for a run of fewer than {@link MIN_RUN_TOKENS} tokens.
  */
 export function runConfidence(run: RunTokens, probability: number): DetectorHit | null {
-  const encoder = new TextEncoder();
-  const from = encoder.encode(run.text.slice(0, run.start)).length;
-  const to = from + encoder.encode(run.text.slice(run.start, run.end)).length;
+  const from = utf8Length(run.text, 0, run.start);
+  const to = from + utf8Length(run.text, run.start, run.end);
   let at = 0;
   let sum = 0;
   let n = 0;
@@ -49,4 +48,19 @@ export function runConfidence(run: RunTokens, probability: number): DetectorHit 
     score: 0.5 + 0.5 * Math.min(1, lift),
     detail: `the run's ${n} tokens have mean probability ${mean.toFixed(4)} (at least ${probability})`,
   };
+}
+
+/** UTF-8 bytes of text[from, to) (a lone surrogate as the 3 bytes of U+FFFD), without encoding it. */
+function utf8Length(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < to && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }

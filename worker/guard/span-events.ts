@@ -105,9 +105,22 @@ function confidenceOf(
       end: finding.end,
       tokens: answer.tokens,
       logprobs: answer.logprobs,
-      tokenBytes: (token) => tokenizer.bytes([token]).length,
+      tokenBytes: tokenByteLengths(tokenizer),
     },
     probability,
   );
   return hit ? [hit] : [];
+}
+
+const byteLengths = new WeakMap<Tokenizer, (token: number) => number>();
+
+/** UTF-8 bytes each token adds to the text, from a table built once per tokenizer. */
+function tokenByteLengths(tokenizer: Tokenizer): (token: number) => number {
+  let lengths = byteLengths.get(tokenizer);
+  if (!lengths) {
+    const table = new Uint16Array(tokenizer.vocabSize);
+    for (let id = 0; id < table.length; id++) table[id] = tokenizer.bytes([id]).length;
+    byteLengths.set(tokenizer, (lengths = (token) => table[token] ?? 0));
+  }
+  return lengths;
 }

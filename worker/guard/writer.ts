@@ -64,7 +64,7 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
   const items: Query[] = [
     ...versionStatements(db, write),
     ...eventStatements(db, events),
-    ...sightingStatements(db, sightings),
+    ...sightingStatements(sightings),
     // Witnesses after the sightings they are read from, aggregates after every event they count.
     ...[...flagged]
       .filter(([, p]) => p.witnessKey !== undefined)
@@ -138,26 +138,31 @@ function eventStatements(db: Database, events: readonly PendingEvent[]): Query[]
   );
 }
 
-/** The recurrence and span sightings, one row per (version, key, prompt), its time the latest. */
-function sightingStatements(db: Database, sightings: readonly PendingSighting[]): Query[] {
-  return chunks(sightings, Math.floor(MAX_PARAMS / 6)).map((rows) =>
-    db
-      .insert(prefixSightings)
-      .values(
-        rows.map((s) => ({
-          modelVersion: s.modelVersion,
-          prefix: s.prefix,
-          promptHash: s.promptHash,
-          seenAt: s.at,
-          clientHash: s.clientHash ?? null,
-          answerHash: s.answerHash ?? null,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [prefixSightings.modelVersion, prefixSightings.prefix, prefixSightings.promptHash],
-        set: { seenAt: sql`max(${prefixSightings.seenAt}, excluded.seen_at)` },
-      }),
-  );
+/** Columns of a sighting row, in the order {@link sightingStatements} binds them. */
+const SIGHTING_COLUMNS = 6;
+
+/**
+ * The recurrence and span sightings, one row per (version, key, prompt), its time the latest.
+ * Plain multi-row SQL rather than the query builder: a write carries a few hundred of them
+ * (one per span key of each answer), and building each through drizzle made garbage that the
+ * isolate collected on the response path.
+ */
+function sightingStatements(sightings: readonly PendingSighting[]): Query[] {
+  const rows = Math.floor(MAX_PARAMS / SIGHTING_COLUMNS);
+  const out: Query[] = [];
+  for (let i = 0; i < sightings.length; i += rows) {
+    const chunk = sightings.slice(i, i + rows);
+    const params: unknown[] = [];
+    for (const s of chunk)
+      params.push(s.modelVersion, s.prefix, s.promptHash, s.at, s.clientHash ?? null, s.answerHash ?? null);
+    const text = `insert into prefix_sightings (model_version, prefix, prompt_hash, seen_at, client_hash, answer_hash) values ${chunk
+      .map(() => "(?, ?, ?, ?, ?, ?)")
+      .join(
+        ", ",
+      )} on conflict (model_version, prefix, prompt_hash) do update set seen_at = max(seen_at, excluded.seen_at)`;
+    out.push({ toSQL: () => ({ sql: text, params }) });
+  }
+  return out;
 }
 
 /** A finding's aggregate row, recounted from its events (not incremented), so a repeated write changes nothing. */
