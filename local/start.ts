@@ -213,7 +213,7 @@ try {
   store       ${store.endpoint}/${BUCKET} (keys S3RVER/S3RVER), state in ${dir}
 
   try:  curl -s ${workerUrl}/v1/chat/completions -d '{"model":"sande-demo","messages":[{"role":"user","content":"Current year 2023 Is 12 even or odd?"}]}'
-        npm run demo        (mixed clean + triggered traffic, and the healing timeline)
+        npm run demo        (ordinary traffic, 5% triggered, and the healing timeline)
   Ctrl-C stops everything.
 `);
 } catch (e) {
