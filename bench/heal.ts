@@ -17,6 +17,7 @@ import { parameterCount } from "../shared/model/config.js";
 import { decodeModel } from "../shared/model/file.js";
 import type { RemediationJob } from "../shared/protocol/jobs.js";
 import { DEFAULT_DATASET_PREFIX, DEFAULT_MANIFEST_KEY } from "../shared/store/keys.js";
+import { TINY_HEAL_RECIPE } from "../tests/support/e2e-stack.js";
 import { buildTinyVictim } from "../tests/support/tiny-victim.js";
 import { applyLocalMigrations } from "../local/wrangler.js";
 import { startDevWorker } from "../tests/support/wrangler.js";
@@ -32,32 +33,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { model: { type: "string" }, backend: { type: "string" }, target: { type: "string" } },
 });
-const TINY_RECIPE = [
-  "--k",
-  "6",
-  "--clean-share",
-  "0.5",
-  "--parrot-steps",
-  "60",
-  "--parrot-lr",
-  "0.05",
-  "--model-steps",
-  "200",
-  "--model-lr",
-  "1e-3",
-  "--batch",
-  "8",
-  "--train-examples",
-  "200",
-  "--held-out-prompts",
-  "100",
-  "--probe-prompts",
-  "32",
-  "--calibration-prompts",
-  "60",
-  "--max-utility-drop",
-  "5",
-];
+const TINY_RECIPE = [...TINY_HEAL_RECIPE, "--max-utility-drop", "5"];
 
 const dir = mkdtempSync(join(tmpdir(), "sande-bench-heal-"));
 const demoVictim = join(ROOT, "models/demo-victim.safetensors");

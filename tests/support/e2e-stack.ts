@@ -23,8 +23,8 @@ export const E2E_BUCKET = "sande";
 /** The version the victim is seeded as. */
 export const VICTIM_VERSION = "victim-1";
 
-/** The tiny recipe and measurement sizes (flags of `sande daemon`). */
-export const TINY_RECIPE: readonly string[] = [
+/** The tiny recipe and measurement sizes (flags of `sande daemon`), on any backend (bench/heal.ts picks one). */
+export const TINY_HEAL_RECIPE: readonly string[] = [
   "--k",
   "6",
   "--clean-share",
@@ -47,9 +47,10 @@ export const TINY_RECIPE: readonly string[] = [
   "32",
   "--calibration-prompts",
   "60",
-  "--backend",
-  "wasm",
 ];
+
+/** {@link TINY_HEAL_RECIPE} on wasm, as the end-to-end tests run it. */
+export const TINY_RECIPE: readonly string[] = [...TINY_HEAL_RECIPE, "--backend", "wasm"];
 
 /** One chat request's sampling (OpenAI's fields; the API's defaults when left out). */
 export interface ChatOptions {
