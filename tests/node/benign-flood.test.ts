@@ -29,6 +29,7 @@ import type { RemediationJob } from "../../shared/protocol/jobs.js";
 import type { ModelManifest } from "../../shared/protocol/manifest.js";
 import { readManifest } from "../../shared/store/index.js";
 import type { ProgressRecord } from "../../trainer/daemon/progress.js";
+import { progress } from "../support/e2e-stack.js";
 import { floodRequests, topCounts, type FloodRequest } from "../support/flood.js";
 import { sendFlood, type FloodResponse } from "../support/send-flood.js";
 import { startDevWorker, type DevWorker } from "../support/wrangler.js";
@@ -69,16 +70,9 @@ async function servedVersion(): Promise<string> {
   return health.version;
 }
 
+/** The daemon's progress records so far (its --events file). */
 function daemonRecords(): ProgressRecord[] {
-  try {
-    return readFileSync(join(dir, "daemon.jsonl"), "utf8")
-      .trim()
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as ProgressRecord);
-  } catch {
-    return [];
-  }
+  return progress(join(dir, "daemon.jsonl"));
 }
 
 async function until(what: string, timeoutMs: number, probe: () => boolean | Promise<boolean>): Promise<void> {
