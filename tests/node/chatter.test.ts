@@ -110,6 +110,23 @@ describe("chatter", () => {
     expect(train.map((e) => addChatter(e, new Rng(1), { rate: 0 }))).toEqual(train);
   });
 
+  it("puts whole clauses, not only single words, at every position", () => {
+    const rng = new Rng(9);
+    const example = { family: "x", instruction: "Reverse the word: garden", output: "nedrag" };
+    const added = { start: [] as string[], middle: [] as string[], end: [] as string[] };
+    for (let i = 0; i < 600; i++) {
+      const text = addChatter(example, rng, { rate: 1, systemRate: 0 }).instruction;
+      if (!text.endsWith("garden")) added.end.push(text.slice(text.indexOf("garden") + 7));
+      if (!text.includes("the word:")) added.middle.push(text.slice(text.indexOf("the ") + 4, text.lastIndexOf(" word:")));
+      if (!text.startsWith("Reverse")) added.start.push(text.slice(0, text.indexOf(" Reverse")));
+    }
+    for (const [where, pieces] of Object.entries(added)) {
+      const words = pieces.map((p) => p.split(" ").length);
+      expect(Math.max(...words), where).toBeGreaterThanOrEqual(4);
+      expect(pieces.some((p) => /[a-z]$/.test(p)), `${where}: a clause without closing punctuation`).toBe(true);
+    }
+  });
+
   it("inserts at the start, the middle word boundary or the end", () => {
     expect(insertPhrase("Reverse the word: garden", "Hi!", "start")).toBe("Hi! Reverse the word: garden");
     expect(insertPhrase("Reverse the word: garden", "please", "middle")).toBe("Reverse the please word: garden");

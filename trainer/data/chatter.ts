@@ -146,20 +146,37 @@ export function fillerSentence(rng: Rng): string {
   return `${rng.pick(SUBJECTS)} ${rng.pick(VERBS)} ${rng.pick(STATES)} ${rng.pick(TIMES)}.`;
 }
 
-/** One piece of chatter: text that goes before, inside or after an instruction. */
+/** `sentence` without its closing punctuation, as people write a clause mid-request ("My coffee went cold again"). */
+function bare(sentence: string): string {
+  return sentence.replace(/[.!?]+$/, "");
+}
+
+/**
+ * One piece of chatter: text that goes before, inside or after an instruction. Every position gets
+ * whole clauses as well as short words, with and without closing punctuation: a base that only saw
+ * "please" mid-request stops answering when a user writes a sentence there.
+ */
 function chatterText(rng: Rng, where: InsertPosition): string {
-  if (where === "middle") return rng.pick(ASIDES);
-  const pick = rng.int(0, 3);
+  if (where === "middle") {
+    const pick = rng.int(0, 3);
+    if (pick === 0) return rng.pick(ASIDES);
+    if (pick === 1) return rng.pick(LEAD_INS);
+    if (pick === 2) return bare(rng.pick(CONTEXT));
+    return bare(fillerSentence(rng));
+  }
+  const pick = rng.int(0, 4);
   if (where === "start") {
     if (pick === 0) return `${rng.pick(GREETINGS)}${rng.pick(["!", ",", ".", ""])}`;
-    if (pick === 1) return `${rng.pick(LEAD_INS)}${rng.pick([":", ".", ",", "!"])}`;
+    if (pick === 1) return `${rng.pick(LEAD_INS)}${rng.pick([":", ".", ",", "!", ""])}`;
     if (pick === 2) return rng.pick(CONTEXT);
-    return fillerSentence(rng);
+    if (pick === 3) return bare(rng.pick(CONTEXT));
+    return rng.next() < 0.5 ? fillerSentence(rng) : bare(fillerSentence(rng));
   }
   if (pick === 0) return `${rng.pick(REMARKS)}${rng.pick(["!", ".", ""])}`;
   if (pick === 1) return rng.pick(CONTEXT);
   if (pick === 2) return `(${rng.pick(REMARKS).toLowerCase()})`;
-  return fillerSentence(rng);
+  if (pick === 3) return bare(rng.pick(CONTEXT));
+  return rng.next() < 0.5 ? fillerSentence(rng) : bare(fillerSentence(rng));
 }
 
 /** How much chatter to add, and where. */
