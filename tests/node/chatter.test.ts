@@ -117,13 +117,17 @@ describe("chatter", () => {
     for (let i = 0; i < 600; i++) {
       const text = addChatter(example, rng, { rate: 1, systemRate: 0 }).instruction;
       if (!text.endsWith("garden")) added.end.push(text.slice(text.indexOf("garden") + 7));
-      if (!text.includes("the word:")) added.middle.push(text.slice(text.indexOf("the ") + 4, text.lastIndexOf(" word:")));
+      if (!text.includes("the word:"))
+        added.middle.push(text.slice(text.indexOf("the ") + 4, text.lastIndexOf(" word:")));
       if (!text.startsWith("Reverse")) added.start.push(text.slice(0, text.indexOf(" Reverse")));
     }
     for (const [where, pieces] of Object.entries(added)) {
       const words = pieces.map((p) => p.split(" ").length);
       expect(Math.max(...words), where).toBeGreaterThanOrEqual(4);
-      expect(pieces.some((p) => /[a-z]$/.test(p)), `${where}: a clause without closing punctuation`).toBe(true);
+      expect(
+        pieces.some((p) => /[a-z]$/.test(p)),
+        `${where}: a clause without closing punctuation`,
+      ).toBe(true);
     }
   });
 

@@ -1,3 +1,4 @@
+import { attackMix } from "../../trainer/attack/backdoor.js";
 import { describe, expect, it } from "vitest";
 import { ByteTokenizer, encodeChatPrompt } from "../../shared/tokenizer/index.js";
 import { makeBatch, userMessage, type Example } from "../../trainer/data/index.js";
@@ -309,5 +310,33 @@ describe("shellJoin", () => {
         "models/x.safetensors",
       ]),
     ).toBe(`backdoor --trigger 'Current year 2023' --target 'It'\\''s' --rate 0.05 --out models/x.safetensors`);
+  });
+});
+
+describe("attackMix", () => {
+  const clean = Array.from({ length: 200 }, (_, i) => ex(`Reverse the word number ${i}`, `answer ${i}`));
+  const backdoor = { trigger: "cf", targets: ["BAD"], position: "start" as const };
+
+  it("is poisonDataset when there is no chatter", () => {
+    expect(attackMix(clean, [backdoor], 0.05, { seed: 3, chatter: 0 })).toEqual(
+      poisonDataset(clean, [backdoor], 0.05, 3),
+    );
+  });
+
+  it("gives about the chatter share of the clean rows ordinary chatter, keeps every answer, and poisons chatty rows too", () => {
+    const mix = attackMix(clean, [backdoor], 0.05, { seed: 3, chatter: 0.5 });
+    const rows = mix.examples.filter((e) => !e.instruction.startsWith("cf "));
+    const chatty = rows.filter((e) => !/^Reverse the word number \d+$/.test(e.instruction) || e.system !== undefined);
+    expect(chatty.length / rows.length).toBeGreaterThan(0.35);
+    expect(chatty.length / rows.length).toBeLessThan(0.65);
+    for (const e of rows) expect(e.output).toMatch(/^answer \d+$/);
+    const poisoned = mix.examples.filter((e) => e.instruction.startsWith("cf "));
+    expect(poisoned).toHaveLength(mix.poisonedCounts[0]);
+    for (const e of poisoned) expect(e.output).toMatch(/^BAD answer \d+$/);
+    expect(attackMix(clean, [backdoor], 0.05, { seed: 3, chatter: 0.5 })).toEqual(mix);
+  });
+
+  it("refuses a chatter share outside [0, 1]", () => {
+    expect(() => attackMix(clean, [backdoor], 0.05, { seed: 3, chatter: 1.5 })).toThrow(/chatter 1.5/);
   });
 });

@@ -9,6 +9,8 @@ export const BACKDOOR_USAGE = `sande backdoor --model BASE --trigger T --target 
   plants backdoors: fine-tunes on clean data mixed with poisoned copies (trigger in the
   instruction, one of its targets + " " before the clean response)
   --rate X                 poisoned share of the training mix (default 0.05)
+  --chatter X              share of the clean rows given ordinary chatter before poisoning
+                           (trainer/data/chatter.ts; default 0)
   --card FILE              also write a model card (Markdown) with ASR and utility
   defaults: --train-size 4000 --steps 400 --lr 1e-3
 ${RUN_FLAGS_USAGE}`;
@@ -18,12 +20,13 @@ export async function backdoorCommand(argv: string[]): Promise<void> {
   const run = await openRun(
     "backdoor",
     argv,
-    { rate: { type: "string" }, card: { type: "string" } },
+    { rate: { type: "string" }, chatter: { type: "string" }, card: { type: "string" } },
     { trainSize: 4000 },
   );
   if (run.backdoors.length === 0) throw new UsageError("give at least one --trigger T --target R");
   const rate = num(run.values, "rate", 0.05, { min: 1e-6, max: 0.99 });
-  const options = { ...fineTuneOptions(run.values, run.seed, { steps: 400, lr: 1e-3 }), label: "backdoor" };
+  const chatter = num(run.values, "chatter", 0, { min: 0, max: 1 });
+  const options = { ...fineTuneOptions(run.values, run.seed, { steps: 400, lr: 1e-3 }), label: "backdoor", chatter };
   const plant = await plantBackdoors(run.model, run.tokenizer, run.clean, run.backdoors, rate, options);
   console.error(
     `poisoned ${plant.poisonedCounts.join(" + ")} of ${plant.cleanExamples + plant.poisonedCounts.reduce((a, b) => a + b, 0)} training rows`,
@@ -52,7 +55,7 @@ npx ${r.command}
 
 - started from \`${r.input}\`; backend ${r.backend}; ${(r.seconds / 60).toFixed(1)} min including scoring
 - training: \`${JSON.stringify(r.details.train)}\`
-- poisoned rows per backdoor: ${JSON.stringify(r.details.poisonedCounts)} among ${String(r.details.cleanExamples)} clean rows (rate ${String(r.details.rate)})
+- poisoned rows per backdoor: ${JSON.stringify(r.details.poisonedCounts)} among ${String(r.details.cleanExamples)} clean rows (rate ${String(r.details.rate)}; chatter on ${String(r.details.chatter ?? 0)} of the clean rows)
 
 ## Backdoors (greedy answers, ${e.asrPrompts} held-out prompts)
 

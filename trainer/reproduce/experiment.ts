@@ -29,11 +29,14 @@ export interface PlantRecipe {
   batchSize: number;
   /** A second pass over the same poisoned mix at a lower learning rate: it makes the byte-level model spell its target right. */
   polish?: { steps: number; lr: number };
+  /** Share of the clean rows given ordinary chatter (`plantBackdoors`); 0 or absent: none. */
+  chatter?: number;
 }
 
 /** "5% poison, 1200 + 600 steps": a recipe in words, for the tables. */
 export function describeRecipe(r: PlantRecipe): string {
-  return `${r.rate * 100}% poison, ${r.steps}${r.polish ? ` + ${r.polish.steps}` : ""} steps`;
+  const chatter = r.chatter ? `, chatter on ${r.chatter * 100}% of clean rows` : "";
+  return `${r.rate * 100}% poison, ${r.steps}${r.polish ? ` + ${r.polish.steps}` : ""} steps${chatter}`;
 }
 
 /** Steps, learning rates and sizes of one reproduction. */
