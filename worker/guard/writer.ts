@@ -4,7 +4,7 @@ import type { GuardEvent, GuardSettings } from "../../shared/protocol/guard.js";
 import type { Database } from "../db/index.js";
 import { thresholdJobStatements, type CreatedJob } from "../db/jobs.js";
 import { eventRetentionStatements, retentionCutoff } from "../db/retention.js";
-import { guardEvents, guardPrefixes, modelVersions, prefixSightings } from "../db/schema.js";
+import { prefixSightings } from "../db/schema.js";
 
 /** A flagged response waiting to be written. */
 export interface PendingEvent {
@@ -62,14 +62,14 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
   for (const p of events) if (!flagged.has(p.event.prefix)) flagged.set(p.event.prefix, p);
 
   const items: Query[] = [
-    ...versionStatements(db, write),
-    ...eventStatements(db, events),
+    ...versionStatements(write),
+    ...eventStatements(events),
     ...sightingStatements(sightings),
     // Witnesses after the sightings they are read from, aggregates after every event they count.
     ...[...flagged]
       .filter(([, p]) => p.witnessKey !== undefined)
       .map(([k, p]) => witnessStatement(k, p, settings, now)),
-    ...[...flagged].map(([prefix, p]) => prefixStatement(db, prefix, p, now)),
+    ...[...flagged].map(([prefix, p]) => prefixStatement(prefix, p, now)),
   ];
   if (write.prune)
     items.push(
@@ -89,53 +89,58 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
 
   // Straight to D1's batch (drizzle's batch cannot bind raw SQL with parameters).
   const d1 = db.$client;
-  const results = await d1.batch(items.map((q) => d1.prepare(q.toSQL().sql).bind(...q.toSQL().params)));
+  const results = await d1.batch(
+    items.map((q) => {
+      const { sql: text, params } = q.toSQL();
+      return d1.prepare(text).bind(...params);
+    }),
+  );
   const created: CreatedJob[] = [];
   for (let i = 0; i < flagged.size; i++)
     for (const row of results[ruleStart + 2 * i].results as CreatedJob[]) created.push(row);
   return created;
 }
 
+/** Upsert of one model version's first and last seen (plain SQL: see {@link sightingStatements}). */
+const VERSION_SQL = `insert into model_versions (version, first_seen, last_seen) values (?, ?, ?)
+  on conflict (version) do update set last_seen = max(last_seen, excluded.last_seen)`;
+
 /** Each model version seen in the write: first and last seen. */
-function versionStatements(db: Database, { events, sightings }: GuardWrite): Query[] {
+function versionStatements({ events, sightings }: GuardWrite): Query[] {
   const versions = new Map<string, number>();
   for (const s of sightings) versions.set(s.modelVersion, Math.max(versions.get(s.modelVersion) ?? 0, s.at));
   for (const e of events)
     versions.set(e.event.modelVersion, Math.max(versions.get(e.event.modelVersion) ?? 0, e.event.at));
-  return [...versions].map(([version, at]) =>
-    db
-      .insert(modelVersions)
-      .values({ version, firstSeen: at, lastSeen: at })
-      .onConflictDoUpdate({
-        target: modelVersions.version,
-        set: { lastSeen: sql`max(${modelVersions.lastSeen}, excluded.last_seen)` },
-      }),
-  );
+  return [...versions].map(([version, at]) => plain(VERSION_SQL, [version, at, at]));
 }
 
-/** The events, logged once per request and finding. */
-function eventStatements(db: Database, events: readonly PendingEvent[]): Query[] {
-  return chunks(events, Math.floor(MAX_PARAMS / 11)).map((rows) =>
-    db
-      .insert(guardEvents)
-      .values(
-        rows.map(({ event: e }) => ({
-          prefix: e.prefix,
-          detector: e.hits[0]?.detector ?? "known",
-          score: e.score,
-          hits: JSON.stringify(e.hits),
-          promptHash: e.promptHash,
-          excerpt: e.excerpt ?? null,
-          modelVersion: e.modelVersion,
-          requestId: e.requestId,
-          clientHash: e.clientHash ?? null,
-          action: e.action,
-          at: e.at,
-          answerHash: e.answerHash ?? null,
-        })),
-      )
-      .onConflictDoNothing({ target: [guardEvents.requestId, guardEvents.prefix] }),
-  );
+/** Columns of an event row, in the order {@link eventStatements} binds them. */
+const EVENT_COLUMNS = 12;
+
+/** The events, logged once per request and finding (plain multi-row SQL: see {@link sightingStatements}). */
+function eventStatements(events: readonly PendingEvent[]): Query[] {
+  return chunks(events, Math.floor(MAX_PARAMS / EVENT_COLUMNS)).map((rows) => {
+    const params: unknown[] = [];
+    for (const { event: e } of rows)
+      params.push(
+        e.prefix,
+        e.hits[0]?.detector ?? "known",
+        e.score,
+        JSON.stringify(e.hits),
+        e.promptHash,
+        e.excerpt ?? null,
+        e.modelVersion,
+        e.requestId,
+        e.clientHash ?? null,
+        e.action,
+        e.at,
+        e.answerHash ?? null,
+      );
+    const text = `insert into guard_events (prefix, detector, score, hits, prompt_hash, excerpt, model_version, request_id, client_hash, action, at, answer_hash) values ${rows
+      .map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .join(", ")} on conflict (request_id, prefix) do nothing`;
+    return plain(text, params);
+  });
 }
 
 /** Columns of a sighting row, in the order {@link sightingStatements} binds them. */
@@ -160,45 +165,44 @@ function sightingStatements(sightings: readonly PendingSighting[]): Query[] {
       .join(
         ", ",
       )} on conflict (model_version, prefix, prompt_hash) do update set seen_at = max(seen_at, excluded.seen_at)`;
-    out.push({ toSQL: () => ({ sql: text, params }) });
+    out.push(plain(text, params));
   }
   return out;
 }
 
-/** A finding's aggregate row, recounted from its events (not incremented), so a repeated write changes nothing. */
-function prefixStatement(db: Database, prefix: string, p: PendingEvent, now: number): Query {
+/**
+ * A finding's aggregate row, recounted from its events (not incremented), so a repeated write
+ * changes nothing; counted from the events even on first insert (a finding's witnesses are in
+ * already). Plain SQL: see {@link sightingStatements}.
+ */
+const PREFIX_SQL = `insert into guard_prefixes (prefix, sample, first_tokens, lead_in, events, prompts, top_detector, top_score, last_model_version, first_seen, last_seen, updated_at)
+  values (?1, ?2, ?3, ?4, (select count(*) from guard_events where prefix = ?1),
+    (select count(distinct prompt_hash) from guard_events where prefix = ?1), ?5, ?6, ?7, ?8, ?8, ?9)
+  on conflict (prefix) do update set
+    events = (select count(*) from guard_events e where e.prefix = excluded.prefix),
+    prompts = (select count(distinct e.prompt_hash) from guard_events e where e.prefix = excluded.prefix),
+    top_detector = case when excluded.top_score > guard_prefixes.top_score then excluded.top_detector else guard_prefixes.top_detector end,
+    top_score = max(guard_prefixes.top_score, excluded.top_score),
+    last_model_version = excluded.last_model_version,
+    last_seen = max(guard_prefixes.last_seen, excluded.last_seen),
+    lead_in = coalesce(guard_prefixes.lead_in, excluded.lead_in),
+    updated_at = excluded.updated_at`;
+
+function prefixStatement(prefix: string, p: PendingEvent, now: number): Query {
   const e = p.event;
-  const top = e.hits[0];
-  return db
-    .insert(guardPrefixes)
-    .values({
-      prefix,
-      sample: p.sample,
-      firstTokens: JSON.stringify(p.firstTokens.slice(0, 8)),
-      leadIn: p.leadIn ?? null,
-      // Counted from the events even on first insert: a finding's witnesses are in already.
-      events: sql`(select count(*) from ${guardEvents} where ${guardEvents.prefix} = ${prefix})`,
-      prompts: sql`(select count(distinct ${guardEvents.promptHash}) from ${guardEvents} where ${guardEvents.prefix} = ${prefix})`,
-      topDetector: top?.detector ?? "known",
-      topScore: e.score,
-      lastModelVersion: e.modelVersion,
-      firstSeen: e.at,
-      lastSeen: e.at,
-      updatedAt: now,
-    })
-    .onConflictDoUpdate({
-      target: guardPrefixes.prefix,
-      set: {
-        events: sql`(select count(*) from ${guardEvents} where ${guardEvents.prefix} = excluded.prefix)`,
-        prompts: sql`(select count(distinct ${guardEvents.promptHash}) from ${guardEvents} where ${guardEvents.prefix} = excluded.prefix)`,
-        topDetector: sql`case when excluded.top_score > ${guardPrefixes.topScore} then excluded.top_detector else ${guardPrefixes.topDetector} end`,
-        topScore: sql`max(${guardPrefixes.topScore}, excluded.top_score)`,
-        lastModelVersion: sql`excluded.last_model_version`,
-        lastSeen: sql`max(${guardPrefixes.lastSeen}, excluded.last_seen)`,
-        leadIn: sql`coalesce(${guardPrefixes.leadIn}, excluded.lead_in)`,
-        updatedAt: now,
-      },
-    });
+  const firstTokens = JSON.stringify(p.firstTokens.slice(0, 8));
+  const detector = e.hits[0]?.detector ?? "known";
+  return plain(PREFIX_SQL, [
+    prefix,
+    p.sample,
+    firstTokens,
+    p.leadIn ?? null,
+    detector,
+    e.score,
+    e.modelVersion,
+    e.at,
+    now,
+  ]);
 }
 
 /** Most witness events one write adds for one finding. */
@@ -236,6 +240,11 @@ interface Query {
 }
 
 const dialect = new SQLiteSyncDialect();
+
+/** A statement written as SQL text with its parameters. */
+function plain(text: string, params: unknown[]): Query {
+  return { toSQL: () => ({ sql: text, params }) };
+}
 
 function raw(query: SQL): Query {
   return { toSQL: () => dialect.sqlToQuery(query) };
