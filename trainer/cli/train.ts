@@ -16,6 +16,7 @@ import {
   type EncodedExample,
 } from "../data/index.js";
 import { evaluateUtility } from "../eval/utility.js";
+import { DEFAULT_NEUTRAL_LENGTH, evaluateRobustness, formatRobustness } from "../eval/robustness.js";
 import { readModelFile, writeFileAtomic, writeModelFile } from "../io/model-file.js";
 import { TfGPT } from "../model/gpt.js";
 import { BACKEND_CHOICES, selectBackend } from "../tf/backend.js";
@@ -179,6 +180,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
   log({ kind: "utility", accuracy: utility.overall.accuracy });
   const card = values.card === undefined ? undefined : str(values, "card");
   if (card) {
+    const robustness = evaluateRobustness(
+      new GPTInference(config, model.toWeights()),
+      tokenizer,
+      dataset.heldOut,
+      DEFAULT_NEUTRAL_LENGTH,
+      utility.overall.accuracy,
+    );
     await writeFileAtomic(
       card,
       modelCard({
@@ -192,6 +200,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         finalLoss: result.finalLoss,
         heldOutLoss: Number(result.lastEval?.held_out_loss),
         table: formatScoreTable(utility),
+        robustness: formatRobustness(robustness),
         trainSize: dataset.train.length,
         heldOutSize: dataset.heldOut.length,
       }),
@@ -224,6 +233,8 @@ interface CardFacts {
   finalLoss: number;
   heldOutLoss: number;
   table: string;
+  /** {@link formatRobustness}'s lines. */
+  robustness: string;
   trainSize: number;
   heldOutSize: number;
 }
@@ -249,6 +260,16 @@ ${f.command}
 
 \`\`\`
 ${f.table}
+\`\`\`
+
+## Robustness: the same prompts with a neutral phrase added (greedy)
+
+A phrase of about 17 characters from the fixed list in \`trainer/data/neutral.ts\` (never in training
+data, disjoint from every trigger in the repository) inserted at the start, the middle and the end of
+the instruction:
+
+\`\`\`
+${f.robustness}
 \`\`\`
 `;
 }
