@@ -7,15 +7,18 @@
  *   `healPolicy` says "auto", and "awaiting_approval" otherwise (4d).
  * Both are evaluated inside the rule's INSERT … SELECT, in the guard's write batch.
  */
-import { sql, type SQL } from "drizzle-orm";
+import { sql, type Placeholder, type SQL } from "drizzle-orm";
 import { AUTO_HEAL_WHEN, SIGNAL_DETECTORS, type EvidenceSignal } from "../../shared/guard/index.js";
 import type { GuardSettings, HealPolicyMode } from "../../shared/protocol/guard.js";
 
+/** A value, or a placeholder filled when the statement runs (a statement rendered once, filled per finding). */
+export type Param<T> = T | Placeholder;
+
 /** A finding's events: `prefix` under `modelVersion`, at or after `since` (ms). */
 export interface FindingWindow {
-  prefix: string;
-  modelVersion: string;
-  since: number;
+  prefix: Param<string>;
+  modelVersion: Param<string>;
+  since: Param<number>;
 }
 
 /** The settings the per-client conditions read. */

@@ -4,7 +4,8 @@
  * ({@link queueJob}), claimed with a lease, kept by heartbeats, requeued when a lease
  * expires, completed (see the README's state machine).
  */
-import { and, asc, desc, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, fillPlaceholders, gte, lt, sql, type SQL } from "drizzle-orm";
+import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import type { GuardSettings } from "../../shared/protocol/guard.js";
 import type { JobState, RemediationJob, RemediationMethod } from "../../shared/protocol/jobs.js";
 import type { Database } from "./index.js";
@@ -141,7 +142,8 @@ export function thresholdKey(modelVersion: string, prefix: string): string {
 export const OWN_EVENTS = 2;
 
 /**
- * The threshold rule for one finding under `modelVersion`, as two statements to run in
+ * The threshold rule for one finding under `modelVersion`, as two statements (rendered once per
+ * distinct rule, filled per finding) to run in
  * the same D1 batch as (after) the events they count:
  * - `insert` creates the job only if, within `jobWindowSeconds`, the finding has
  *   `jobMinEvents` events (witnesses included; {@link OWN_EVENTS} of its own) from
@@ -159,10 +161,65 @@ export const OWN_EVENTS = 2;
  *   It RETURNS the job it created or promoted ({@link CreatedJob}), or nothing.
  * - `markRemediating` moves the finding to "remediating" while its job is queued or claimed.
  */
-export function thresholdJobStatements(input: ThresholdInput): { key: string; insert: SQL; markRemediating: SQL } {
+export function thresholdJobStatements(input: ThresholdInput): ThresholdStatements {
   const { prefix, modelVersion, rule, now } = input;
   const key = thresholdKey(modelVersion, prefix);
-  const since = now - rule.jobWindowSeconds * 1000;
+  const rendered = renderedRule(rule);
+  const values = { prefix, modelVersion, key, now, since: now - rule.jobWindowSeconds * 1000 };
+  return {
+    key,
+    insert: { sql: rendered.insert.sql, params: fillPlaceholders(rendered.insert.params, values) },
+    markRemediating: {
+      sql: rendered.markRemediating.sql,
+      params: fillPlaceholders(rendered.markRemediating.params, values),
+    },
+  };
+}
+
+/** A statement as SQL text and its parameters. */
+export interface RenderedQuery {
+  sql: string;
+  params: unknown[];
+}
+
+/** {@link thresholdJobStatements}'s result. */
+export interface ThresholdStatements {
+  key: string;
+  insert: RenderedQuery;
+  markRemediating: RenderedQuery;
+}
+
+const dialect = new SQLiteSyncDialect();
+
+/** The rule's statements rendered per distinct rule (settings change rarely), the finding's values left as placeholders. */
+const renderedRules = new Map<string, { insert: RenderedQuery; markRemediating: RenderedQuery }>();
+
+function renderedRule(rule: ThresholdRule): { insert: RenderedQuery; markRemediating: RenderedQuery } {
+  const cacheKey = JSON.stringify([
+    rule.jobMinEvents,
+    rule.jobMinDistinctPrompts,
+    rule.jobMinDistinctAnswerShare,
+    rule.jobMaxPerClient,
+    rule.jobMinClients,
+    rule.healPolicy,
+  ]);
+  let rendered = renderedRules.get(cacheKey);
+  if (!rendered) {
+    if (renderedRules.size >= 16) renderedRules.clear();
+    const statements = thresholdSql(rule);
+    rendered = {
+      insert: dialect.sqlToQuery(statements.insert),
+      markRemediating: dialect.sqlToQuery(statements.markRemediating),
+    };
+    renderedRules.set(cacheKey, rendered);
+  }
+  return rendered;
+}
+
+/** The rule's two statements over placeholders: prefix, modelVersion, key, now, since. */
+function thresholdSql(rule: ThresholdRule): { insert: SQL; markRemediating: SQL } {
+  const [prefix, modelVersion, key, now] = ["prefix", "modelVersion", "key", "now"].map((n) => sql.placeholder(n));
+  const since = sql.placeholder("since");
   const finding = { prefix, modelVersion, since };
   const inWindow = sql`e.prefix = ${prefix} and e.model_version = ${modelVersion} and e.at >= ${since}`;
   const insert = sql`insert into remediation_jobs (state, method, target, prefix, span, lead_in, model_version, source, dedupe_key, attempts, created_at, updated_at)
@@ -183,7 +240,7 @@ export function thresholdJobStatements(input: ThresholdInput): { key: string; in
   const markRemediating = sql`update guard_prefixes set state = 'remediating', updated_at = ${now}
     where prefix = ${prefix} and state in ('new', 'confirmed', 'remediated')
       and exists (select 1 from remediation_jobs where dedupe_key = ${key} and state in ('queued', 'claimed'))`;
-  return { key, insert, markRemediating };
+  return { insert, markRemediating };
 }
 
 /**

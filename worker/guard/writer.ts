@@ -83,7 +83,10 @@ export async function writeGuardBatch(db: Database, write: GuardWrite): Promise<
   const ruleStart = items.length;
   for (const [prefix, p] of flagged) {
     const rule = thresholdJobStatements({ prefix, modelVersion: p.event.modelVersion, rule: settings, now });
-    items.push(raw(rule.insert), raw(rule.markRemediating));
+    items.push(
+      plain(rule.insert.sql, rule.insert.params),
+      plain(rule.markRemediating.sql, rule.markRemediating.params),
+    );
   }
   if (items.length === 0) return [];
 
