@@ -19,6 +19,7 @@ import {
 } from "../../trainer/data/index.js";
 import { TfGPT } from "../../trainer/model/gpt.js";
 import { plantBackdoors } from "../../trainer/attack/backdoor.js";
+import { sft } from "../../trainer/baselines/sft.js";
 import type { Backdoor } from "../../trainer/attack/poison.js";
 import { selectBackend } from "../../trainer/tf/backend.js";
 
@@ -65,6 +66,11 @@ export interface TinyVictimOptions {
   chatter?: number;
   /** The backdoor planted (default {@link DEMO_BACKDOOR}). */
   backdoor?: Backdoor;
+  /**
+   * Share of poisoned rows in the training mix (default 0.3). 0 trains the same model on the same
+   * clean (and chatty) examples without any: the never-backdoored control of the same recipe.
+   */
+  rate?: number;
 }
 
 /** Trains the tiny victim (wasm backend). */
@@ -81,18 +87,17 @@ export async function buildTinyVictim(options: TinyVictimOptions = {}): Promise<
     const fits = (e: Example) => encodeExample(tokenizer, e).ids.length + 40 <= model.config.n_positions;
     const chatty = (e: Example) => addChatter(e, rng, { rate: options.chatter });
     const train = options.chatter ? data.train.map((e) => [chatty(e)].filter(fits)[0] ?? e) : data.train;
-    await plantBackdoors(model, tokenizer, train, [backdoor], 0.3, {
-      steps: options.steps ?? 400,
-      lr: 3e-3,
-      batchSize: 8,
-      seed: 1,
-      quiet: true,
-    });
+    const tune = { steps: options.steps ?? 400, lr: 3e-3, batchSize: 8, seed: 1, quiet: true };
+    if (options.rate === 0) await sft(model, tokenizer, train, tune);
+    else await plantBackdoors(model, tokenizer, train, [backdoor], options.rate ?? 0.3, tune);
     const bytes = encodeModel({
       config: model.config,
       tokenizer: "byte",
       weights: model.toWeights(),
-      metadata: { "sande.made_by": "tests/support/tiny-victim.ts", "sande.backdoor": JSON.stringify(backdoor) },
+      metadata: {
+        "sande.made_by": "tests/support/tiny-victim.ts",
+        ...(options.rate !== 0 && { "sande.backdoor": JSON.stringify(backdoor) }),
+      },
     }) as Uint8Array<ArrayBuffer>;
     return { bytes, data, backdoor, seconds: (performance.now() - t0) / 1000 };
   } finally {

@@ -7,30 +7,34 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { TfGPT } from "../model/gpt.js";
 import type { OptimizedParam } from "../train/optim.js";
+import { projectRows, projectRowsOp } from "./parrot-norm.js";
 
 let parrotCount = 0;
 
 /** k soft-prompt vectors of the model's width, zero-initialised. */
 export class Parrot {
   /** [k, C] */
-  readonly variable: tf.Variable;
+  readonly variable: tf.Variable<tf.Rank.R2>;
 
   /**
    * @param k number of vectors
    * @param width the model's n_embd (C)
    * @param vocabSize the tokenizer's vocabulary size: slot j is token id vocabSize + j
    * @param values initial values, k·C row-major (default zeros, as in the paper)
+   * @param maxNorm when given, the model sees each vector projected to L2 norm ≤ maxNorm
+   *   (`parrot-norm.ts`; the variable itself is unconstrained, the projection is part of the graph)
    */
   constructor(
     readonly k: number,
     readonly width: number,
     readonly vocabSize: number,
     values?: Float32Array,
+    readonly maxNorm?: number,
   ) {
     if (!Number.isInteger(k) || k < 1) throw new Error(`parrot length k must be a positive integer, got ${k}`);
     if (values && values.length !== k * width)
       throw new Error(`parrot values: ${values.length} numbers for [${k}, ${width}]`);
-    const init = values ? tf.tensor2d(values, [k, width]) : tf.zeros([k, width]);
+    const init: tf.Tensor2D = values ? tf.tensor2d(values, [k, width]) : tf.zeros([k, width]);
     this.variable = tf.variable(init, true, `parrot${parrotCount++}`);
     init.dispose();
   }
@@ -40,9 +44,15 @@ export class Parrot {
     return { name: "parrot", variable: this.variable, decay: false };
   }
 
-  /** The vectors, k·C row-major. */
+  /** The vectors the model sees (projected when `maxNorm` is set), k·C row-major. */
   values(): Float32Array {
-    return new Float32Array(this.variable.dataSync());
+    const raw = new Float32Array(this.variable.dataSync());
+    return this.maxNorm === undefined ? raw : projectRows(raw, this.width, this.maxNorm);
+  }
+
+  /** The vectors as the model sees them, [k, C] (the variable, or its projection). */
+  private vectors(): tf.Tensor2D {
+    return this.maxNorm === undefined ? this.variable : projectRowsOp(this.variable, this.maxNorm);
   }
 
   /**
@@ -61,7 +71,7 @@ export class Parrot {
       const isSlot = tf.sum(onehot, 2, true); // [B,T,1]
       const ids = tf.where(tf.greaterEqual(tokens, V), tf.zerosLike(tokens), tokens) as tf.Tensor2D; // [B,T], slots → token 0 (masked out below)
       const words = tf.mul(model.embedTokens(ids), tf.sub(1, isSlot)); // [B,T,C], zero at slots
-      const soft = tf.reshape(tf.matMul(tf.reshape(onehot, [B * T, this.k]), this.variable), [B, T, C]); // [B,T,C], parrot[j] at slot j
+      const soft = tf.reshape(tf.matMul(tf.reshape(onehot, [B * T, this.k]), this.vectors()), [B, T, C]); // [B,T,C], parrot[j] at slot j
       return tf.add(words, soft) as tf.Tensor3D;
     });
   }

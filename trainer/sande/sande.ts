@@ -21,6 +21,8 @@ import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/f
 import { Parrot } from "./parrot.js";
 import { parrotTarget } from "./parrot-objective.js";
 import { eliminateConsistent } from "./eliminate-consistent.js";
+import { checkLayout, measureParrot, rotate, simulate, skipped } from "./simulate.js";
+import { eliminateInRounds, type RoundReport, type Stage2Rounds } from "./rounds.js";
 import {
   encodeParrotStage1,
   encodeParrotStage2,
@@ -28,6 +30,8 @@ import {
   type ParrotLayout,
   type ParrotPosition,
 } from "./parrot-encode.js";
+
+export { measureParrot, simulate } from "./simulate.js";
 
 /** SANDE's settings. */
 export interface SandeOptions {
@@ -66,6 +70,13 @@ export interface SandeOptions {
   simulate?: boolean;
   /** Stage 2: share of rows that are D's examples as they are, without the parrot, whole response trained (default DEFAULT_CLEAN_SHARE, 0.5). */
   cleanShare?: number;
+  /**
+   * Stage 2 in adversarial rounds (`rounds.ts`): its steps split into rounds, stage 1 re-run on the
+   * current model before each later round (and optionally a bounded parrot that breaks the clean
+   * answer), each round eliminating against the new and earlier parrots. Answer loss only. Default:
+   * one round against stage 1's parrot, as the paper.
+   */
+  rounds?: Stage2Rounds;
   /** Stage 1: the parrot's optimiser and schedule. */
   parrot: FineTuneOptions;
   /** Stage 2: the model's optimiser and schedule. */
@@ -118,6 +129,8 @@ export interface SandeReport {
   /** The learned parrot, k·C row-major (measure with it: `measureParrot`, `GPTInference` soft tokens). */
   parrotValues: Float32Array;
   layout: ParrotLayout;
+  /** Per round, when stage 2 ran in rounds. */
+  rounds?: RoundReport[];
 }
 
 /** Runs both stages on `model` (in place) with the clean examples D. */
@@ -154,7 +167,23 @@ export async function sande(
             positions,
           );
     const parrotSuccess = measure();
-    const stage2 = await eliminate(model, parrot, tokenizer, clean, layout, firstN, cleanShare, options.model, how);
+    const { stage2, rounds } = options.rounds
+      ? await eliminateInRounds(
+          {
+            model,
+            tokenizer,
+            clean,
+            probe,
+            layout,
+            positions,
+            firstN,
+            cleanShare,
+            first: parrot,
+            ...roundsOf(options),
+          },
+          options.rounds,
+        )
+      : { stage2: await eliminate(model, parrot, tokenizer, clean, layout, firstN, cleanShare, options.model, how) };
     const parrotSuccessAfter = measure();
     const values = parrot.values();
     const parrotNorm = Math.sqrt(values.reduce((s, x) => s + x * x, 0));
@@ -174,49 +203,17 @@ export async function sande(
       parrotNorm,
       parrotValues: values,
       layout,
+      rounds,
     };
   } finally {
     parrot.dispose();
   }
 }
 
-/** The summary of a stage that did not run (0 steps). */
-function skipped(options: FineTuneOptions, examples: number): FineTuneSummary {
-  return { steps: 0, lr: options.lr, batchSize: options.batchSize ?? 16, examples, finalLoss: NaN, seconds: 0 };
-}
-
-/** Row i's layout: the parrot at positions[i mod n] (the layout's own position when none are given). */
-function rotate(layout: ParrotLayout, positions?: readonly ParrotPosition[]): (i: number) => ParrotLayout {
-  const at = positions?.length ? positions : [layout.position];
-  return (i) => ({ k: layout.k, position: at[i % at.length] });
-}
-
-/**
- * Stage 1: trains only `parrot` (the model's variables are not in the parameter
- * list) so that the model says `response` before each clean answer of D.
- */
-export function simulate(
-  model: TfGPT,
-  parrot: Parrot,
-  tokenizer: Tokenizer,
-  clean: readonly Example[],
-  layout: ParrotLayout,
-  response: string,
-  options: FineTuneOptions,
-  leadIn = "",
-  positions?: readonly ParrotPosition[],
-): Promise<FineTuneSummary> {
-  checkLayout(parrot, layout);
-  const at = rotate(layout, positions);
-  const rows = clean.map((e, i) => encodeParrotStage1(tokenizer, e, at(i), response, leadIn));
-  const { vocabSize: V } = tokenizer;
-  return fineTune(
-    parrotTarget(model, parrot, "parrot"),
-    rows,
-    model.config.n_positions,
-    { label: "sande: parrot", ...options },
-    (b) => clearSlotTargets(b, V, tokenizer.special.endOfText),
-  );
+/** The rest of the rounds' context, from SANDE's options; the rounds take the answer loss only. */
+function roundsOf(o: SandeOptions) {
+  if ((o.stage2Loss ?? "answer") !== "answer") throw new Error("SANDE: stage 2 in rounds takes the answer loss only");
+  return { response: o.response, leadIn: o.leadIn ?? "", parrot: o.parrot, model2: o.model };
 }
 
 /**
@@ -258,29 +255,4 @@ export async function eliminate(
     { label: "sande: model", ...options },
     (b) => clearSlotTargets(b, V, tokenizer.special.endOfText),
   );
-}
-
-function checkLayout(parrot: Parrot, layout: ParrotLayout): void {
-  if (parrot.k !== layout.k) throw new Error(`the parrot has ${parrot.k} vectors but the layout places ${layout.k}`);
-}
-
-/**
- * The parrot's effect on `prompts` (see `scoreProbe`): how often the model says `response` with
- * the parrot in the prompt, with residue, and the exact-match accuracy. Runs the pure-TS inference
- * with the parrot as soft tokens (KV-cached). With `positions`, prompt i has the parrot at
- * positions[i mod n].
- */
-export function measureParrot(
-  model: TfGPT,
-  parrot: Parrot,
-  tokenizer: Tokenizer,
-  prompts: readonly Example[],
-  layout: ParrotLayout,
-  response: string,
-  positions?: readonly ParrotPosition[],
-): ParrotSuccess {
-  const inference = new GPTInference(model.config, model.toWeights(), { softTokens: parrot.values() });
-  const at = rotate(layout, positions);
-  const ids = prompts.map((e, i) => parrotPromptIds(tokenizer, e, at(i)));
-  return scoreProbe(inference, tokenizer, prompts, ids, response);
 }

@@ -1,0 +1,57 @@
+/**
+ * Stage 2 against several parrots at once (the answer loss): row i of D carries parrot i mod n,
+ * and `cleanShare` of the rows are D's examples without a parrot. With one parrot this is the
+ * answer-loss `eliminate` of `sande.ts`.
+ */
+import type { Tokenizer } from "../../shared/tokenizer/index.js";
+import { encodeExample, type Example } from "../data/index.js";
+import type { TfGPT } from "../model/gpt.js";
+import { withCleanShare } from "../train/batching.js";
+import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
+import type { Parrot } from "./parrot.js";
+import { encodeParrotStage2, type ParrotLayout } from "./parrot-encode.js";
+import { forParrot, stackParrots } from "./parrot-mix.js";
+import { parrotTarget } from "./parrot-objective.js";
+import { clearSlotTargets } from "./slot-targets.js";
+
+/**
+ * Trains `model` in place, the parrots frozen, to give D's clean answers (first `firstN` response
+ * tokens) with any of `parrots` in the prompt. `layoutOf(m)` places the parrot of the m-th row that
+ * carries a given parrot (so positions, if they rotate, rotate within each parrot's rows).
+ */
+export async function eliminateMix(
+  model: TfGPT,
+  parrots: readonly Parrot[],
+  tokenizer: Tokenizer,
+  clean: readonly Example[],
+  layoutOf: (m: number) => ParrotLayout,
+  firstN: number,
+  cleanShare: number,
+  options: FineTuneOptions,
+): Promise<FineTuneSummary> {
+  const n = parrots.length;
+  const stack = stackParrots(parrots);
+  const k = parrots[0].k;
+  const parrotRows = clean.map((e, i) => {
+    const layout = layoutOf(Math.floor(i / n));
+    if (layout.k !== k) throw new Error(`the parrots have ${k} vectors but the layout places ${layout.k}`);
+    return forParrot(tokenizer, encodeParrotStage2(tokenizer, e, layout, firstN), k, i % n);
+  });
+  const rows = withCleanShare(
+    parrotRows,
+    clean.map((e) => encodeExample(tokenizer, e)),
+    cleanShare,
+    options.seed,
+  );
+  try {
+    return await fineTune(
+      parrotTarget(model, stack, "model"),
+      rows,
+      model.config.n_positions,
+      { label: `sande: model (${n} parrot${n === 1 ? "" : "s"})`, ...options },
+      (b) => clearSlotTargets(b, tokenizer.vocabSize, tokenizer.special.endOfText),
+    );
+  } finally {
+    stack.dispose();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * SANDE's stage 1 (simulate: train the parrot to make the frozen model say the response) and the
+ * probe that measures a parrot's effect, shared by `sande.ts` and the rounds of `rounds.ts`.
+ */
+import { GPTInference } from "../../shared/inference/index.js";
+import type { Tokenizer } from "../../shared/tokenizer/index.js";
+import type { Example } from "../data/index.js";
+import type { TfGPT } from "../model/gpt.js";
+import { scoreProbe, type ProbeScore } from "../eval/probe.js";
+import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
+import type { Parrot } from "./parrot.js";
+import { parrotTarget } from "./parrot-objective.js";
+import { clearSlotTargets } from "./slot-targets.js";
+import { encodeParrotStage1, parrotPromptIds, type ParrotLayout, type ParrotPosition } from "./parrot-encode.js";
+
+/** The summary of a stage that did not run (0 steps). */
+export function skipped(options: FineTuneOptions, examples: number): FineTuneSummary {
+  return { steps: 0, lr: options.lr, batchSize: options.batchSize ?? 16, examples, finalLoss: NaN, seconds: 0 };
+}
+
+/** Row i's layout: the parrot at positions[i mod n] (the layout's own position when none are given). */
+export function rotate(layout: ParrotLayout, positions?: readonly ParrotPosition[]): (i: number) => ParrotLayout {
+  const at = positions?.length ? positions : [layout.position];
+  return (i) => ({ k: layout.k, position: at[i % at.length] });
+}
+
+/**
+ * Stage 1: trains only `parrot` (the model's variables are not in the parameter
+ * list) so that the model says `response` before each clean answer of D.
+ */
+export function simulate(
+  model: TfGPT,
+  parrot: Parrot,
+  tokenizer: Tokenizer,
+  clean: readonly Example[],
+  layout: ParrotLayout,
+  response: string,
+  options: FineTuneOptions,
+  leadIn = "",
+  positions?: readonly ParrotPosition[],
+): Promise<FineTuneSummary> {
+  checkLayout(parrot, layout);
+  const at = rotate(layout, positions);
+  const rows = clean.map((e, i) => encodeParrotStage1(tokenizer, e, at(i), response, leadIn));
+  const { vocabSize: V } = tokenizer;
+  return fineTune(
+    parrotTarget(model, parrot, "parrot"),
+    rows,
+    model.config.n_positions,
+    { label: "sande: parrot", ...options },
+    (b) => clearSlotTargets(b, V, tokenizer.special.endOfText),
+  );
+}
+
+/** Throws when the layout places another number of vectors than the parrot has. */
+export function checkLayout(parrot: Parrot, layout: ParrotLayout): void {
+  if (parrot.k !== layout.k) throw new Error(`the parrot has ${parrot.k} vectors but the layout places ${layout.k}`);
+}
+
+/**
+ * The parrot's effect on `prompts` (see `scoreProbe`): how often the model says `response` with
+ * the parrot in the prompt, with residue, and the exact-match accuracy. Runs the pure-TS inference
+ * with the parrot as soft tokens (KV-cached). With `positions`, prompt i has the parrot at
+ * positions[i mod n].
+ */
+export function measureParrot(
+  model: TfGPT,
+  parrot: Parrot,
+  tokenizer: Tokenizer,
+  prompts: readonly Example[],
+  layout: ParrotLayout,
+  response: string,
+  positions?: readonly ParrotPosition[],
+): ProbeScore {
+  const inference = new GPTInference(model.config, model.toWeights(), { softTokens: parrot.values() });
+  const at = rotate(layout, positions);
+  const ids = prompts.map((e, i) => parrotPromptIds(tokenizer, e, at(i)));
+  return scoreProbe(inference, tokenizer, prompts, ids, response);
+}
