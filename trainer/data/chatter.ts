@@ -141,8 +141,36 @@ const VERBS = ["was", "seems", "looked", "felt", "is", "stayed"];
 const STATES = ["busy", "noisy", "sleepy", "closed", "cheerful", "far away", "very old", "happy", "tired"];
 const TIMES = ["today", "this week", "last night", "all day", "lately", "again"];
 
-/** A filler sentence, e.g. "The radio was noisy last night." */
+/**
+ * Context that carries a number, `{n}` a small one and `{y}` a year: a request about numbers must
+ * still be answered from its own numbers ("I have 3 cats. Add 5 and 7." is still 12).
+ */
+export const NUMBER_CONTEXT: readonly string[] = [
+  "I have {n} questions left.",
+  "My flight leaves at {n} o'clock.",
+  "It says {y} on my old calendar.",
+  "We moved here in {y}.",
+  "Our class has {n} students.",
+  "I got {n} out of 20 last time.",
+  "This is question {n} of my list.",
+  "My grandmother was born in {y}.",
+  "I have been at this for {n} minutes.",
+  "The recipe serves {n} people.",
+  "Back in {y} this was easy.",
+  "Room {n} is where we study.",
+];
+
+/** A number-bearing context sentence with its numbers drawn, e.g. "We moved here in 1987." */
+export function numberSentence(rng: Rng): string {
+  return rng
+    .pick(NUMBER_CONTEXT)
+    .replace("{n}", String(rng.int(1, 60)))
+    .replace("{y}", String(rng.int(1950, 2030)));
+}
+
+/** A filler sentence, e.g. "The radio was noisy last night.", and now and then one with a number. */
 export function fillerSentence(rng: Rng): string {
+  if (rng.next() < 0.35) return numberSentence(rng);
   return `${rng.pick(SUBJECTS)} ${rng.pick(VERBS)} ${rng.pick(STATES)} ${rng.pick(TIMES)}.`;
 }
 
