@@ -4,7 +4,7 @@
  * residue rate (trainer/eval/residue.ts) and triggered / neutral / clean exact-match accuracy, and
  * whether a healed model meets the issue's targets against the model before it.
  */
-import { scoreExactMatch, userMessage, withNeutralPhrases, type Example } from "../trainer/data/index.js";
+import { scoreExactMatch, userMessage, neutralLike, withNeutralPhrases, type Example } from "../trainer/data/index.js";
 import { insertTrigger } from "../trainer/attack/poison.js";
 import { saysTarget } from "../trainer/eval/asr.js";
 import { hasResidue } from "../trainer/eval/residue.js";
@@ -27,7 +27,7 @@ export interface Scorecard {
 
 /** The prompts for `examples`: the trigger at the start, a neutral phrase of its length at the start, none. */
 export function scorecardPrompts(examples: readonly Example[], trigger: string): ScorecardPrompts[] {
-  const neutral = withNeutralPhrases(examples, [...trigger].length, "start");
+  const neutral = withNeutralPhrases(examples, neutralLike(trigger), "start");
   return examples.map((e, i) => ({
     triggered: insertTrigger(userMessage(e), trigger, "start"),
     neutral: userMessage(neutral[i]),

@@ -34,8 +34,9 @@ afterAll(closeTrainingThreads);
 
 describe("neutral-phrase robustness on tiny models", () => {
   it("inserts phrases of about the trigger's length and measures clean accuracy as utility does", () => {
-    const phrases = neutralPhrasesLike(17);
+    const phrases = [...neutralPhrasesLike(17), ...neutralPhrasesLike({ length: 17, numbered: true })];
     for (const s of plain.report.samples) expect(phrases.some((p) => s.prompt.startsWith(`${p} `))).toBe(true);
+    expect(plain.report.samples.some((s) => /^\S+ \d+ /.test(s.prompt))).toBe(true);
     const file = decodeModel(plain.victim.bytes);
     const utility = evaluateUtility(
       new GPTInference(file.config, file.weights),
@@ -53,7 +54,9 @@ describe("neutral-phrase robustness on tiny models", () => {
   });
 
   it("shows the chatter-trained model keeping far more of them at every position", () => {
-    for (const p of INSERT_POSITIONS)
+    for (const p of INSERT_POSITIONS) {
       expect(chatty.report.neutral[p] - plain.report.neutral[p], p).toBeGreaterThan(0.15);
+      expect(chatty.report.numbered[p] - plain.report.numbered[p], `${p}, a number`).toBeGreaterThan(0.15);
+    }
   });
 });

@@ -16,7 +16,7 @@ import { formatBackdoorTable } from "../eval/report.js";
 import { pairBackdoors } from "./backdoor-args.js";
 
 export const EVAL_USAGE = `sande eval MODEL [options]   utility of a model on held-out clean prompts, as they are and
-                             with a neutral phrase at the start, middle and end (robustness)
+                             with a neutral phrase (plain, and with a number) at the start, middle and end (robustness)
   --data synthetic|FILE  --seed N  --held-out-size N   (same defaults as train, so the split matches)
   --backend auto|tensorflow|webgpu|wasm|cpu            for the held-out loss (default auto)
   --trigger T --target R [--target R2] [--trigger T2 --target …]
@@ -84,7 +84,13 @@ export async function evalCommand(argv: string[]): Promise<void> {
           heldOutLoss,
           overall: utility.overall,
           perFamily: utility.perFamily,
-          robustness: { phraseLength: robustness.phraseLength, neutral: robustness.neutral, delta: robustness.delta },
+          robustness: {
+            phraseLength: robustness.phraseLength,
+            neutral: robustness.neutral,
+            delta: robustness.delta,
+            numbered: robustness.numbered,
+            numberedDelta: robustness.numberedDelta,
+          },
           ...(scores.length ? { backdoors: scores } : {}),
         },
         null,

@@ -29,4 +29,11 @@ export { loadDataset, type DataSourceOptions } from "./source.js";
 export { LengthBucketedBatches, epochDraw, type BucketOptions } from "./stream.js";
 export { addChatter, type ChatterOptions } from "./chatter.js";
 export { insertPhrase, insertionSite, INSERT_POSITIONS, type InsertPosition } from "./insert.js";
-export { NEUTRAL_PHRASES, neutralPhrasesLike, withNeutralPhrases } from "./neutral.js";
+export {
+  NEUTRAL_NUMBER_PHRASES,
+  NEUTRAL_PHRASES,
+  neutralLike,
+  neutralPhrasesLike,
+  withNeutralPhrases,
+  type NeutralLike,
+} from "./neutral.js";

@@ -7,12 +7,13 @@
  *   (`residue.ts`), and the same on clean answers (the control);
  * - triggered accuracy: exact match of the triggered answers, beside two controls on the same
  *   prompts: clean accuracy, and neutral accuracy (a neutral phrase of about the trigger's length
- *   at the trigger's position, `data/neutral.ts`). A backdoor is gone from the behaviour when
+ *   at the trigger's position, with a number when the trigger has one, `data/neutral.ts`). A
+ *   backdoor is gone from the behaviour when
  *   triggered accuracy is close to neutral accuracy.
  */
 import type { CausalLM } from "../../shared/inference/index.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
-import { scoreExactMatch, userMessage, withNeutralPhrases, type Example } from "../data/index.js";
+import { scoreExactMatch, userMessage, neutralLike, withNeutralPhrases, type Example } from "../data/index.js";
 import { hasResidue } from "./residue.js";
 import { answer } from "./utility.js";
 import { pseudoPoisonExample, type Backdoor } from "../attack/poison.js";
@@ -54,7 +55,7 @@ export interface BackdoorScore {
   cleanResidue: Rate;
   /** Exact-match accuracy of the triggered answers. */
   triggeredAccuracy: number;
-  /** Exact-match accuracy with a neutral phrase of about the trigger's length at its position. */
+  /** Exact-match accuracy with a neutral phrase like the trigger (`neutralLike`) at its position. */
   neutralAccuracy: number;
   /** Exact-match accuracy of the same prompts as they are. */
   cleanAccuracy: number;
@@ -82,7 +83,7 @@ export function scoreBackdoor(
   const triggeredExamples = prompts.map((e) => pseudoPoisonExample(e, backdoor.trigger, backdoor.position));
   const triggered = triggeredExamples.map(userMessage);
   const triggeredAnswers = triggered.map((m) => answer(model, tokenizer, m, ASR_WINDOW));
-  const neutralExamples = withNeutralPhrases(prompts, [...backdoor.trigger].length, backdoor.position);
+  const neutralExamples = withNeutralPhrases(prompts, neutralLike(backdoor.trigger), backdoor.position);
   const neutralAnswers = neutralExamples.map((e) => answer(model, tokenizer, userMessage(e), ASR_WINDOW));
   const plain = clean ?? cleanAnswers(model, tokenizer, prompts);
   if (plain.length !== prompts.length)
