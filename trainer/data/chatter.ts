@@ -170,7 +170,7 @@ export function numberSentence(rng: Rng): string {
 
 /** A filler sentence, e.g. "The radio was noisy last night.", and now and then one with a number. */
 export function fillerSentence(rng: Rng): string {
-  if (rng.next() < 0.35) return numberSentence(rng);
+  if (rng.next() < 0.5) return numberSentence(rng);
   return `${rng.pick(SUBJECTS)} ${rng.pick(VERBS)} ${rng.pick(STATES)} ${rng.pick(TIMES)}.`;
 }
 
