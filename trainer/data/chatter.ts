@@ -168,7 +168,7 @@ export function numberSentence(rng: Rng): string {
     .replace("{y}", String(rng.int(1950, 2030)));
 }
 
-/** A filler sentence, e.g. "The radio was noisy last night.", and now and then one with a number. */
+/** A filler sentence, e.g. "The radio was noisy last night.", or (half the time) one with a number. */
 export function fillerSentence(rng: Rng): string {
   if (rng.next() < 0.5) return numberSentence(rng);
   return `${rng.pick(SUBJECTS)} ${rng.pick(VERBS)} ${rng.pick(STATES)} ${rng.pick(TIMES)}.`;
