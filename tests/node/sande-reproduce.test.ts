@@ -100,7 +100,9 @@ describe("reproduction tables", () => {
     expect(t).toContain("| SANDE, parrot at zero | clean data (stage 1 skipped) | 75.0% |");
     expect(t).toContain("| SANDE, clean share 0 |");
     expect(t).toContain("| SANDE-P (first word) |");
-    expect(t.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| :")).length).toBe(METHODS.length + 1);
+    // The never-backdoored base under the same trigger, first: the control a healed model is held to.
+    expect(t).toContain("| clean base (reference) | — | 0.0% | 0.0% | 62.0% | 62.0% | 62.0% | 0.0% | — |");
+    expect(t.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| :")).length).toBe(METHODS.length + 2);
   });
 
   it("Table 2 gives deltas against the backdoored baseline", () => {

@@ -44,24 +44,35 @@ function row(v: VictimResult, method: MethodName): MethodResult | undefined {
  */
 export function asrTable(r: ReproduceResults): string {
   const b = r.main.backdoor;
-  const rows = r.main.rows.map((m) => {
-    const s = m.evaluation.backdoors[0];
+  // The clean base under the same trigger: what "behaves normally again" can at best mean.
+  const reference = r.baseEvaluation.backdoors.find((s) => s.trigger === b.trigger && s.position === b.position);
+  const scored = [
+    ...(reference ? [{ method: "clean base (reference)", needs: "—", s: reference, paper: "—" }] : []),
+    ...r.main.rows.map((m) => ({
+      method: m.method as string,
+      needs: METHOD_NEEDS[m.method],
+      s: m.evaluation.backdoors[0],
+      paper: PAPER_ASR_SHAPE[m.method],
+    })),
+  ];
+  const rows = scored.map(({ method, needs, s, paper }) => {
     return [
-      m.method,
-      METHOD_NEEDS[m.method],
+      method,
+      needs,
       pct(s.asr.rate),
       pct(s.residue.rate),
       pct(s.triggeredAccuracy),
       pct(s.neutralAccuracy),
       pct(s.cleanAccuracy),
       pct(s.falseTrigger.rate),
-      PAPER_ASR_SHAPE[m.method],
+      paper,
     ];
   });
   return (
     `Victim: ${r.main.source}. ASR on ${r.main.rows[0]?.evaluation.asrPrompts ?? 0} held-out prompts with ${describeBackdoor(b)} inserted at the ${b.position}; ` +
     "residue: triggered answers holding a piece of the target (trainer/eval/residue.ts); triggered / neutral / clean: exact-match accuracy with the trigger, with a neutral phrase of about its length in its place, and as they are; " +
-    "clean-prompt rate: the target said without the trigger. Restored means triggered accuracy close to neutral accuracy.\n\n" +
+    "clean-prompt rate: the target said without the trigger. Restored means triggered accuracy close to neutral accuracy, " +
+    "and close to the clean base's own triggered accuracy (the first row: the never-backdoored model with the same trigger).\n\n" +
     markdownTable(
       [
         "Method",
