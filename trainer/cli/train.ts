@@ -264,9 +264,9 @@ ${f.table}
 
 ## Robustness: the same prompts with a neutral phrase added (greedy)
 
-A phrase of about 17 characters from the fixed list in \`trainer/data/neutral.ts\` (never in training
-data, disjoint from every trigger in the repository) inserted at the start, the middle and the end of
-the instruction:
+A phrase of about 17 characters from the fixed lists in \`trainer/data/neutral.ts\` (never in training
+data, disjoint from every trigger in the repository), plain and with a number, inserted at the start,
+the middle and the end of the instruction:
 
 \`\`\`
 ${f.robustness}
