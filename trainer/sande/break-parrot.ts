@@ -7,11 +7,11 @@
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import type { Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
-import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
+import type { FineTuneOptions, FineTuneSummary } from "../train/finetune.js";
 import { Parrot } from "./parrot.js";
 import { encodeParrotStage2, type ParrotLayout } from "./parrot-encode.js";
 import { parrotTarget } from "./parrot-objective.js";
-import { clearSlotTargets } from "./slot-targets.js";
+import { fineTuneWithParrot } from "./parrot-finetune.js";
 
 /** The trained break parrot (the caller disposes it) and its training run. */
 export interface BreakParrot {
@@ -33,12 +33,12 @@ export async function trainBreakParrot(
   const parrot = new Parrot(k, model.config.n_embd, tokenizer.vocabSize, undefined, maxNorm);
   const rows = clean.map((e, i) => encodeParrotStage2(tokenizer, e, layoutOf(i), firstN));
   try {
-    const summary = await fineTune(
+    const summary = await fineTuneWithParrot(
       parrotTarget(model, parrot, "parrot", "break"),
       rows,
       model.config.n_positions,
+      tokenizer,
       { label: "sande: break parrot", ...options },
-      (b) => clearSlotTargets(b, tokenizer.vocabSize, tokenizer.special.endOfText),
     );
     return { parrot, summary };
   } catch (e) {

@@ -7,12 +7,12 @@ import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
 import { withCleanShare } from "../train/batching.js";
-import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
+import type { FineTuneOptions, FineTuneSummary } from "../train/finetune.js";
 import type { Parrot } from "./parrot.js";
 import { encodeParrotStage2, type ParrotLayout } from "./parrot-encode.js";
 import { forParrot, stackParrots } from "./parrot-mix.js";
 import { parrotTarget } from "./parrot-objective.js";
-import { clearSlotTargets } from "./slot-targets.js";
+import { fineTuneWithParrot } from "./parrot-finetune.js";
 
 /**
  * Trains `model` in place, the parrots frozen, to give D's clean answers (first `firstN` response
@@ -44,13 +44,10 @@ export async function eliminateMix(
     options.seed,
   );
   try {
-    return await fineTune(
-      parrotTarget(model, stack, "model"),
-      rows,
-      model.config.n_positions,
-      { label: `sande: model (${n} parrot${n === 1 ? "" : "s"})`, ...options },
-      (b) => clearSlotTargets(b, tokenizer.vocabSize, tokenizer.special.endOfText),
-    );
+    return await fineTuneWithParrot(parrotTarget(model, stack, "model"), rows, model.config.n_positions, tokenizer, {
+      label: `sande: model (${n} parrot${n === 1 ? "" : "s"})`,
+      ...options,
+    });
   } finally {
     stack.dispose();
   }

@@ -16,8 +16,8 @@ import { encodeExample, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
 import { scoreProbe, type ProbeScore } from "../eval/probe.js";
 import { DEFAULT_CLEAN_SHARE, withCleanShare } from "../train/batching.js";
-import { clearSlotTargets } from "./slot-targets.js";
-import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
+import { fineTuneWithParrot } from "./parrot-finetune.js";
+import type { FineTuneOptions, FineTuneSummary } from "../train/finetune.js";
 import { Parrot } from "./parrot.js";
 import { parrotTarget } from "./parrot-objective.js";
 import { eliminateConsistent } from "./eliminate-consistent.js";
@@ -247,12 +247,8 @@ export async function eliminate(
     cleanShare,
     options.seed,
   );
-  const { vocabSize: V } = tokenizer;
-  return fineTune(
-    parrotTarget(model, parrot, "model"),
-    rows,
-    model.config.n_positions,
-    { label: "sande: model", ...options },
-    (b) => clearSlotTargets(b, V, tokenizer.special.endOfText),
-  );
+  return fineTuneWithParrot(parrotTarget(model, parrot, "model"), rows, model.config.n_positions, tokenizer, {
+    label: "sande: model",
+    ...options,
+  });
 }

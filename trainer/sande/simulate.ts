@@ -7,10 +7,10 @@ import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import type { Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
 import { scoreProbe, type ProbeScore } from "../eval/probe.js";
-import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
+import type { FineTuneOptions, FineTuneSummary } from "../train/finetune.js";
 import type { Parrot } from "./parrot.js";
 import { parrotTarget } from "./parrot-objective.js";
-import { clearSlotTargets } from "./slot-targets.js";
+import { fineTuneWithParrot } from "./parrot-finetune.js";
 import { encodeParrotStage1, parrotPromptIds, type ParrotLayout, type ParrotPosition } from "./parrot-encode.js";
 
 /** The summary of a stage that did not run (0 steps). */
@@ -42,14 +42,10 @@ export function simulate(
   checkLayout(parrot, layout);
   const at = rotate(layout, positions);
   const rows = clean.map((e, i) => encodeParrotStage1(tokenizer, e, at(i), response, leadIn));
-  const { vocabSize: V } = tokenizer;
-  return fineTune(
-    parrotTarget(model, parrot, "parrot"),
-    rows,
-    model.config.n_positions,
-    { label: "sande: parrot", ...options },
-    (b) => clearSlotTargets(b, V, tokenizer.special.endOfText),
-  );
+  return fineTuneWithParrot(parrotTarget(model, parrot, "parrot"), rows, model.config.n_positions, tokenizer, {
+    label: "sande: parrot",
+    ...options,
+  });
 }
 
 /** Throws when the layout places another number of vectors than the parrot has. */
