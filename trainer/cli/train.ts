@@ -175,13 +175,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
     `trained ${steps} steps in ${result.seconds.toFixed(0)} s, ${result.tokensPerSecond.toFixed(0)} tok/s; final loss ${result.finalLoss.toFixed(4)}; wrote ${out}`,
   );
 
-  const utility = evaluateUtility(new GPTInference(config, model.toWeights()), tokenizer, dataset.heldOut);
+  const inference = new GPTInference(config, model.toWeights());
+  const utility = evaluateUtility(inference, tokenizer, dataset.heldOut);
   console.log(formatScoreTable(utility));
   log({ kind: "utility", accuracy: utility.overall.accuracy });
   const card = values.card === undefined ? undefined : str(values, "card");
   if (card) {
     const robustness = evaluateRobustness(
-      new GPTInference(config, model.toWeights()),
+      inference,
       tokenizer,
       dataset.heldOut,
       DEFAULT_NEUTRAL_LENGTH,
