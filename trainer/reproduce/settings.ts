@@ -47,10 +47,11 @@ export function settingsFor(
     heldOut: size.heldOut,
     attackSize: size.attackSize,
     cleanSize: size.cleanSize,
-    // models/demo-victim.safetensors's recipe (its card): 5% poison, 1200 steps, then 600 at a quarter of the learning rate.
-    mainPlant: { rate: 0.05, steps: steps(1200), lr: 2e-3, batchSize: 16, polish: { steps: steps(600), lr: 5e-4 } },
+    // models/demo-victim.safetensors's recipe (its card): 5% poison, chatter on half the clean rows, one pass of 1200
+    // steps at 5e-4 (the robust base loses what it knows at the old 2e-3).
+    mainPlant: { rate: 0.05, steps: steps(1200), lr: 5e-4, batchSize: 16, chatter: 0.5 },
     // Table 3 victims are planted in the run, so with 4× the poison per step to fit the time budget.
-    variantPlant: { rate: 0.2, steps: steps(size.variantPlant), lr: 2e-3, batchSize: 16 },
+    variantPlant: { rate: 0.2, steps: steps(size.variantPlant), lr: 5e-4, batchSize: 16, chatter: 0.5 },
     removal: { steps: steps(size.removal), lr: 1e-3, batchSize: 16 },
     parrot: { steps: steps(size.parrot), lr: 0.05, k: 6 },
     firstN: 16,
