@@ -3,18 +3,27 @@ import { calibrateModel, type CalibrationUpload } from "../shared/guard/index.js
 import { GPTInference } from "../shared/inference/index.js";
 import { decodeModel } from "../shared/model/file.js";
 import { ByteTokenizer } from "../shared/tokenizer/index.js";
-import { addChatter, generateDataset, userMessage } from "../trainer/data/index.js";
+import { addChatter, generateDataset, userMessage, withFreeForm } from "../trainer/data/index.js";
 import { Rng } from "../trainer/data/random.js";
 
 /** Held-out prompts one dataset draw can give (the smallest fact tables bound it). */
 const PER_DRAW = 800;
 
 /**
- * Calibration prompts: the trainer's clean family prompts (held-out draws of `seed`,
- * `seed + 1`, …; a prompt may recur across draws), about half of them with ordinary
- * chatter around the instruction, as users write.
+ * Calibration prompts, as users write: half are the trainer's clean family prompts
+ * (held-out draws of `seed`, `seed + 1`, …; a prompt may recur across draws), about half
+ * of those with ordinary chatter around the instruction; the other half are free-form
+ * requests outside the families (trainer/data/free-form.ts), whose answers the model also
+ * gives to many prompts (a short stock reply is ordinary, not planted). Interleaved, so
+ * any prefix of the list keeps the mix.
  */
 export function calibrationPrompts(count: number, seed = 9001): string[] {
+  const free = Math.floor(count / 2);
+  return withFreeForm(familyPrompts(count - free, seed), free, seed);
+}
+
+/** `count` held-out family prompts, about half with chatter. */
+function familyPrompts(count: number, seed: number): string[] {
   const rng = new Rng(seed);
   const out: string[] = [];
   for (let draw = 0; out.length < count; draw++) {
@@ -49,7 +58,7 @@ export function calibrationUpload(
   return calibrateModel(new GPTInference(file.config, file.weights), new ByteTokenizer(), prompts, {
     ...settings,
     seed: 1,
-    source: `${prompts.length} held-out clean prompts with chatter`,
+    source: `${prompts.length} clean prompts (families with chatter, free-form)`,
   });
 }
 

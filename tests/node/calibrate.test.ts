@@ -3,6 +3,9 @@ import { answerSpans, calibrateModel, isSpanKey, promptWordSet } from "../../sha
 import { generate, GPTInference } from "../../shared/inference/index.js";
 import { preset } from "../../shared/model/config.js";
 import { ByteTokenizer, chatStopTokens, encodeChatPrompt } from "../../shared/tokenizer/index.js";
+import { calibrationPrompts } from "../../local/calibrate.js";
+import { ordinaryTraffic } from "../../local/traffic.js";
+import { FREE_FORM_SUBJECTS, FREE_FORM_TASKS, freeFormPrompts } from "../../trainer/data/index.js";
 import { randomWeights } from "../support/random-weights.js";
 
 const config = { ...preset("tiny"), n_positions: 96 };
@@ -42,5 +45,31 @@ describe("calibrateModel", () => {
       expect(n).toBeLessThanOrEqual(prompts.length);
     }
     expect(Object.values(upload.prefixes).reduce((a, b) => a + b, 0)).toBe(prompts.length);
+  });
+});
+
+describe("calibrationPrompts", () => {
+  const traffic = ordinaryTraffic({ seed: 5, triggeredShare: 0, trigger: "" });
+  const trafficPrompts = Array.from({ length: 3000 }, () => traffic.next().value.content);
+  const freeForm = freeFormPrompts(3000, 9001);
+  const isFreeForm = (p: string) => [...FREE_FORM_SUBJECTS, ...FREE_FORM_TASKS].some((w) => p.includes(w));
+
+  it("mixes free-form requests in with the family prompts, half and half, interleaved", () => {
+    const prompts = calibrationPrompts(400);
+    expect(prompts).toHaveLength(400);
+    expect(prompts.filter(isFreeForm)).toHaveLength(200);
+    expect(prompts.slice(0, 100).filter(isFreeForm)).toHaveLength(50); // any prefix keeps the mix
+    expect(calibrationPrompts(400)).toEqual(prompts);
+    expect(calibrationPrompts(3)).toHaveLength(3);
+  });
+  it("shares no prompt and no subject with the benchmarks' traffic (the guard is measured on prompts it was not calibrated on)", () => {
+    const seen = new Set(trafficPrompts);
+    expect(freeForm.filter((p) => seen.has(p))).toEqual([]);
+    expect(trafficPrompts.filter(isFreeForm)).toEqual([]);
+    expect(new Set(freeForm).size).toBeGreaterThan(1400);
+  });
+  it("rejects a bad count", () => {
+    expect(() => freeFormPrompts(-1, 0)).toThrow(/count/);
+    expect(() => freeFormPrompts(1.5, 0)).toThrow(/count/);
   });
 });
