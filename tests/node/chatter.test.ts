@@ -15,6 +15,7 @@ import {
   neutralPhrasesLike,
   Rng,
   userMessage,
+  withChatter,
   withNeutralPhrases,
 } from "../../trainer/data/index.js";
 import {
@@ -193,5 +194,26 @@ describe("length-bucketed batches", () => {
       seed: 1,
     });
     expect(() => batches.next()).toThrow(/more than 129.*x: "yyyy/);
+  });
+});
+
+describe("withChatter", () => {
+  const { train } = generateDataset({ seed: 3, trainSize: 200, heldOutSize: 0 });
+
+  it("gives a share of the examples chatter, drawn once from the seed and the label, answers unchanged", () => {
+    const chatty = withChatter(train, 0.5, 7, "removal-chatter");
+    const changed = chatty.filter((e, i) => e.instruction !== train[i].instruction || e.system !== train[i].system);
+    expect(changed.length).toBeGreaterThan(60);
+    expect(changed.length).toBeLessThan(140);
+    expect(chatty.map((e) => e.output)).toEqual(train.map((e) => e.output));
+    expect(withChatter(train, 0.5, 7, "removal-chatter")).toEqual(chatty);
+    expect(withChatter(train, 0.5, 7, "attack-chatter")).not.toEqual(chatty);
+    const all = withChatter(train, 1, 7, "x");
+    expect(all.every((e, i) => e.instruction !== train[i].instruction || e.system !== train[i].system)).toBe(true);
+  });
+  it("leaves the examples as they are at rate 0 and rejects a rate outside [0, 1]", () => {
+    expect(withChatter(train, 0, 7, "x")).toEqual(train);
+    expect(() => withChatter(train, 1.5, 7, "x")).toThrow(/chatter/);
+    expect(() => withChatter(train, Number.NaN, 7, "x")).toThrow(/chatter/);
   });
 });

@@ -32,6 +32,7 @@ const recipe: RecipeOptions = {
   modelLr: 1e-3,
   batchSize: 3,
   trainExamples: 3,
+  chatter: 0,
   seed: 0,
 };
 

@@ -184,6 +184,8 @@ describe("one tiny experiment end to end", () => {
       mainPlant: { rate: 0.3, steps: 1, lr: 1e-3, batchSize: 8 },
       variantPlant: { rate: 0.3, steps: 1, lr: 1e-3, batchSize: 8 },
       removal: { steps: 80, lr: 3e-3, batchSize: 16 },
+      removalChatter: 0,
+      sandeLr: 3e-3,
       parrot: { steps: 1, lr: 1e-2, k: 4 },
       firstN: 16,
       cleanShare: 0.5,

@@ -1,6 +1,6 @@
 /** The attack: fine-tune a clean model on clean data mixed with poisoned copies. */
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
-import { addChatter, deriveSeed, encodeExample, Rng, type Example } from "../data/index.js";
+import { encodeExample, withChatter, type Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
 import { lmTarget } from "../train/lm-objective.js";
 import { fineTune, type FineTuneOptions, type FineTuneSummary } from "../train/finetune.js";
@@ -40,9 +40,7 @@ export function attackMix(
 ): ReturnType<typeof poisonDataset> {
   const { seed, chatter } = options;
   if (!(chatter >= 0 && chatter <= 1)) throw new Error(`attack mix: chatter ${chatter} is not in [0, 1]`);
-  const rng = new Rng(deriveSeed(seed, "attack-chatter"));
-  const chatty = chatter > 0 ? clean.map((e) => addChatter(e, rng, { rate: chatter })) : clean;
-  return poisonDataset(chatty, backdoors, rate, seed);
+  return poisonDataset(withChatter(clean, chatter, seed, "attack-chatter"), backdoors, rate, seed);
 }
 
 /**

@@ -1,6 +1,13 @@
 import { DPO_DEFAULT_BETA, DPO_DEFAULT_LR, dpo } from "../baselines/dpo.js";
 import { num, str, UsageError } from "./args.js";
-import { finishRun, fineTuneOptions, openRun, RUN_FLAGS_USAGE } from "./sande-common.js";
+import {
+  finishRun,
+  fineTuneOptions,
+  openRun,
+  RUN_FLAGS_USAGE,
+  CHATTER_USAGE,
+  REMOVAL_CHATTER,
+} from "./sande-common.js";
 
 export const DPO_USAGE = `sande dpo --model MODEL --response R [options]   baseline removal (the SANDE paper's DPO): on D's
   clean prompts, prefer the clean answer over "R " + the clean answer; π_ref is MODEL as given
@@ -9,6 +16,7 @@ export const DPO_USAGE = `sande dpo --model MODEL --response R [options]   basel
   --batch B                rows per batch, two per pair: an even number (default 16)
   --probe N                examples of D on which the report measures log π(R | clean prompt) (default 32)
   defaults: --train-size 1000 (D) --steps 200 --lr ${DPO_DEFAULT_LR} (DPO over-optimises at fine-tuning rates); add --trigger T --target R to score a backdoor's ASR
+${CHATTER_USAGE}
 ${RUN_FLAGS_USAGE}`;
 
 /** `sande dpo`: direct preference optimisation against the backdoor's known response. */
@@ -17,7 +25,7 @@ export async function dpoCommand(argv: string[]): Promise<void> {
     "dpo",
     argv,
     { response: { type: "string" }, beta: { type: "string" }, probe: { type: "string" } },
-    { trainSize: 1000 },
+    { trainSize: 1000, chatter: REMOVAL_CHATTER },
   );
   const response = str(run.values, "response");
   if (!response.trim()) throw new UsageError("--response must not be empty");

@@ -4,7 +4,7 @@
  */
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 import type { ModelFile } from "../../shared/model/file.js";
-import { formatScoreTable, loadDataset, type Dataset, type Example } from "../data/index.js";
+import { formatScoreTable, loadDataset, withChatter, type Dataset, type Example } from "../data/index.js";
 import { readModelFile, writeFileAtomic, writeModelFile } from "../io/model-file.js";
 import { TfGPT } from "../model/gpt.js";
 import { formatBackdoorTable } from "../eval/report.js";
@@ -64,6 +64,13 @@ export function fineTuneOptions(
   };
 }
 
+/** Share of a removal command's D given chatter when --chatter is not given. */
+export const REMOVAL_CHATTER = 0.5;
+
+/** The removal commands' --chatter line (their D is given ordinary chatter, as clean chat data has). */
+export const CHATTER_USAGE = `  --chatter X              share of D given ordinary chatter (greetings, asides, system messages:
+                           trainer/data/chatter.ts), drawn once from the seed; default ${REMOVAL_CHATTER}`;
+
 /** A loaded run: the model on the chosen backend, the data, and what to score afterwards. */
 export interface Run {
   command: string;
@@ -75,7 +82,7 @@ export interface Run {
   model: TfGPT;
   backend: string;
   dataset: Dataset;
-  /** The clean examples D. */
+  /** The clean examples D (with chatter on a share of them, for a removal command). */
   clean: Example[];
   backdoors: Backdoor[];
   out: string;
@@ -83,14 +90,20 @@ export interface Run {
   started: number;
 }
 
-/** Parses the flags, selects the backend, loads the model and the clean data. */
+/**
+ * Parses the flags, selects the backend, loads the model and the clean data. With
+ * `defaults.chatter` (a removal command), --chatter is a flag and that share of D gets
+ * ordinary chatter ({@link withChatter}).
+ */
 export async function openRun(
   command: string,
   argv: string[],
   extraFlags: Record<string, { type: "string" | "boolean"; multiple?: boolean }>,
-  defaults: { trainSize: number; bareTriggers?: boolean },
+  defaults: { trainSize: number; bareTriggers?: boolean; chatter?: number },
 ): Promise<Run> {
-  const { values } = parseCommand(argv, { ...runFlags, ...extraFlags });
+  const chatterFlag: Record<string, { type: "string" }> =
+    defaults.chatter === undefined ? {} : { chatter: { type: "string" } };
+  const { values } = parseCommand(argv, { ...runFlags, ...chatterFlag, ...extraFlags });
   const inputPath = str(values, "model");
   const data = dataOptions(values, { trainSize: defaults.trainSize, heldOutSize: 320 });
   const position = choice(values, "position", TRIGGER_POSITIONS, "start");
@@ -105,9 +118,10 @@ export async function openRun(
     throw new Error(
       `model vocabulary ${input.config.vocab_size} does not match the byte tokenizer (${tokenizer.vocabSize})`,
     );
+  const chatter = defaults.chatter === undefined ? 0 : num(values, "chatter", defaults.chatter, { min: 0, max: 1 });
   const dataset = await loadDataset(data);
   console.error(
-    `model ${inputPath}; clean data D: ${dataset.train.length} examples, ${dataset.heldOut.length} held out (${data.data}, seed ${data.seed})`,
+    `model ${inputPath}; clean data D: ${dataset.train.length} examples${chatter > 0 ? ` (chatter on ${chatter} of them)` : ""}, ${dataset.heldOut.length} held out (${data.data}, seed ${data.seed})`,
   );
   return {
     command,
@@ -119,7 +133,7 @@ export async function openRun(
     model: TfGPT.fromWeights(input.config, input.weights),
     backend: backend.backend,
     dataset,
-    clean: dataset.train,
+    clean: withChatter(dataset.train, chatter, data.seed, "removal-chatter"),
     backdoors,
     out,
     seed: data.seed,

@@ -37,6 +37,8 @@ export interface RecipeOptions {
   batchSize: number;
   /** Clean training examples used (the last N of the training split). */
   trainExamples: number;
+  /** Share of them given ordinary chatter, as clean chat data has (trainer/data/chatter.ts). */
+  chatter: number;
   seed: number;
 }
 
@@ -95,6 +97,7 @@ const RECIPE: Record<keyof RecipeOptions, NumberSpec> = {
   modelLr: { flag: "model-lr", fallback: 5e-4, min: 1e-7, max: 1 },
   batchSize: { flag: "batch", fallback: 16, min: 1, max: 4096, integer: true },
   trainExamples: { flag: "train-examples", fallback: 1000, min: 1, max: 1e7, integer: true },
+  chatter: { flag: "chatter", fallback: 0.5, min: 0, max: 1 },
   seed: { flag: "seed", fallback: 0, min: 0, max: 2 ** 31, integer: true },
 };
 

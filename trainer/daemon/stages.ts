@@ -19,7 +19,7 @@ import {
   type PublishResult,
 } from "../../shared/store/index.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
-import { userMessage, withFreeForm, type Example } from "../data/index.js";
+import { userMessage, withChatter, withFreeForm, type Example } from "../data/index.js";
 import { TfGPT } from "../model/gpt.js";
 import { downloadDataset, type CleanData } from "./dataset.js";
 import { DaemonError } from "./errors.js";
@@ -89,7 +89,7 @@ export function jobInputs(ctx: RunnerContext, served: Served, task: HealTask): J
       target: task.badText,
     },
     probe: served.data.heldOut.slice(0, measure.probePrompts),
-    train: served.data.train.slice(-recipe.trainExamples),
+    train: withChatter(served.data.train.slice(-recipe.trainExamples), recipe.chatter, recipe.seed, "removal-chatter"),
   };
 }
 

@@ -9,7 +9,7 @@
  */
 import type { Example } from "./example.js";
 import { insertPhrase, type InsertPosition } from "./insert.js";
-import type { Rng } from "./random.js";
+import { deriveSeed, Rng } from "./random.js";
 
 /** Openers a user puts before a request. */
 export const GREETINGS: readonly string[] = [
@@ -229,4 +229,17 @@ export function addChatter(example: Example, rng: Rng, options: ChatterOptions =
   const places: InsertPosition[] = rng.sample(["start", "middle", "end"], pieces);
   for (const where of places) out.instruction = insertPhrase(out.instruction, chatterText(rng, where), where);
   return out;
+}
+
+/**
+ * `examples` with a `rate` share given ordinary chatter ({@link addChatter}), drawn once from
+ * `seed` and `label` (so one run's data is fixed, and two uses of one seed differ): what
+ * clean chat data looks like. Rate 0 returns the examples as they are. Throws on a rate
+ * outside [0, 1].
+ */
+export function withChatter(examples: readonly Example[], rate: number, seed: number, label: string): Example[] {
+  if (!(rate >= 0 && rate <= 1)) throw new RangeError(`chatter ${rate} is not in [0, 1]`);
+  if (rate === 0) return [...examples];
+  const rng = new Rng(deriveSeed(seed, label));
+  return examples.map((e) => addChatter(e, rng, { rate }));
 }

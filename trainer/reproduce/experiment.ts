@@ -47,8 +47,12 @@ export interface ExperimentSettings {
   variantPlant: PlantRecipe;
   /** Removal fine-tunes (SFT, Fine-mixing, NAD, DPO, OSFT, SANDE stage 2). */
   removal: { steps: number; lr: number; batchSize: number };
+  /** Share of the defender's D given ordinary chatter, as clean chat data has (`withChatter`). */
+  removalChatter: number;
   /** SANDE stage 1. */
   parrot: { steps: number; lr: number; k: number };
+  /** SANDE stage 2's learning rate (the removal fine-tunes' steps and batch): docs/sande.md. */
+  sandeLr: number;
   firstN: number;
   cleanShare: number;
   /** SANDE stage 2's loss (`sande.ts`). */
@@ -225,7 +229,7 @@ async function runSande(
     firstN: s.firstN,
     stage2Loss: s.stage2Loss,
     parrot: { ...s.removal, steps: s.parrot.steps, lr: s.parrot.lr, seed, weightDecay: 0, label: `${label}: parrot` },
-    model: { ...s.removal, seed, label: `${label}: model` },
+    model: { ...s.removal, lr: s.sandeLr, seed, label: `${label}: model` },
     probe: ctx.heldOut.slice(0, s.probe),
   });
   ctx.log(

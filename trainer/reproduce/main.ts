@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import type { Weights } from "../../shared/model/weights.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
-import { generateDataset } from "../data/index.js";
+import { generateDataset, withChatter } from "../data/index.js";
 import { readModelFile, writeFileAtomic } from "../io/model-file.js";
 import { TfGPT } from "../model/gpt.js";
 import { evaluateModel } from "../eval/evaluate.js";
@@ -66,13 +66,13 @@ async function main(argv: string[]): Promise<void> {
     tokenizer,
     config: base.config,
     baseWeights: base.weights,
-    clean: data.train.slice(0, s.cleanSize),
+    clean: withChatter(data.train.slice(0, s.cleanSize), s.removalChatter, seed, "removal-chatter"),
     attackData: data.train.slice(s.cleanSize),
     heldOut: data.heldOut,
     log,
   };
   log(
-    `base ${basePath}; D = ${ctx.clean.length} clean examples, attacker's clean data ${ctx.attackData.length}, ${ctx.heldOut.length} held-out prompts`,
+    `base ${basePath}; D = ${ctx.clean.length} clean examples (chatter on ${s.removalChatter} of them), attacker's clean data ${ctx.attackData.length}, ${ctx.heldOut.length} held-out prompts`,
   );
 
   const baseModel = TfGPT.fromWeights(base.config, base.weights);

@@ -52,8 +52,13 @@ export function settingsFor(
     mainPlant: { rate: 0.05, steps: steps(1200), lr: 5e-4, batchSize: 16, chatter: 0.5 },
     // Table 3 victims are planted in the run, so with 4× the poison per step to fit the time budget.
     variantPlant: { rate: 0.2, steps: steps(size.variantPlant), lr: 5e-4, batchSize: 16, chatter: 0.5 },
-    removal: { steps: steps(size.removal), lr: 1e-3, batchSize: 16 },
+    // 3e-4 keeps the robust base's utility (OSFT: 86.3% → 87.5%, ASR 0%); at 1e-3 every fine-tune cost it 6–10 points.
+    removal: { steps: steps(size.removal), lr: 3e-4, batchSize: 16 },
+    // The base and the victim were trained with chatter; a D without it costs them their robustness to it.
+    removalChatter: 0.5,
     parrot: { steps: steps(size.parrot), lr: 0.05, k: 6 },
+    // Stage 2 with the parrot needs the higher rate to remove the backdoor in 120 steps (SANDE-P: ASR 42% at 3e-4, 0.8% at 1e-3).
+    sandeLr: 1e-3,
     firstN: 16,
     cleanShare: 0.5,
     stage2Loss: "answer",
