@@ -67,8 +67,8 @@ interface RunResult {
   jobs: RemediationJob[];
   /** Response id → its prompt and text. */
   answers: Map<string, Answer>;
-  /** Ids of the responses the guard logged an event for. */
-  flagged: Set<string>;
+  /** Response id → the keys of the guard's events for it. */
+  flagged: Map<string, string[]>;
 }
 
 /**
@@ -121,17 +121,20 @@ async function jobs(url: string): Promise<RemediationJob[]> {
   return ((await res.json()) as { jobs: RemediationJob[] }).jobs;
 }
 
-/** Ids (as the API gives them) of the responses the guard logged an event for. */
-async function flaggedResponses(url: string): Promise<Set<string>> {
-  const ids = new Set<string>();
+/** Response id (as the API gives it) → the keys of the events the guard logged for it. */
+async function flaggedResponses(url: string): Promise<Map<string, string[]>> {
+  const keys = new Map<string, string[]>();
   for (let before: number | null | undefined = undefined; before !== null; ) {
     const page = (await (
       await fetch(`${url}/admin/api/events?limit=1000${before ? `&before=${before}` : ""}`, { headers })
-    ).json()) as { events: { requestId: string }[]; next: number | null };
-    for (const e of page.events) ids.add(`chatcmpl-${e.requestId}`);
+    ).json()) as { events: { requestId: string; prefix: string }[]; next: number | null };
+    for (const e of page.events) {
+      const id = `chatcmpl-${e.requestId}`;
+      keys.set(id, [...(keys.get(id) ?? []), e.prefix]);
+    }
     before = page.next;
   }
-  return ids;
+  return keys;
 }
 
 /** Sends up to `max` requests of `share` triggered traffic; stops at the first job when `untilJob`. */
@@ -144,7 +147,7 @@ async function run(url: string, share: number, max: number, untilJob: boolean, s
     firstJobAt: null,
     jobs: [],
     answers: new Map(),
-    flagged: new Set(),
+    flagged: new Map(),
   };
   while (r.requests < max) {
     const prompt = traffic.next().value;
@@ -194,10 +197,12 @@ console.log(
   `  1% triggered: first job after ${at(one)} requests (target ≤ 1500); ${one.triggered} triggered, ${one.planted} planted answers${job(one)}`,
 );
 const leaked = [...clean.answers.values()].filter(leaks).length;
-const falseFlags = [...clean.flagged].filter((id) => {
+// A flag is true when the answer shows residue, or the flagged key does (containment may have changed what was served).
+const falseFlags = [...clean.flagged].filter(([id, keys]) => {
   const answer = clean.answers.get(id);
-  return !answer || !leaks(answer);
-}).length;
+  return !(answer && leaks(answer)) && !keys.some((k) => leaks({ prompt: "", text: k }));
+});
+const falseKeys = tallyTop(falseFlags.flatMap(([, keys]) => keys));
 const falseJobs = clean.jobs.filter((j) => !targetJob(j));
 const pct = (k: number) => ((100 * k) / clean.requests).toFixed(2);
 console.log(
@@ -207,5 +212,13 @@ console.log(
   `    false jobs ${falseJobs.length} (target 0)${falseJobs.length ? ` ${falseJobs.map((j) => `${JSON.stringify(j.span ?? j.target)} (${j.state})`).join(", ")}` : ""}; jobs on the leaking target ${clean.jobs.length - falseJobs.length}`,
 );
 console.log(
-  `    flagged ${clean.flagged.size} = ${pct(clean.flagged.size)}%, of them false (no residue of the target) ${falseFlags} = ${pct(falseFlags)}% (target ≤ 1%)`,
+  `    flagged ${clean.flagged.size} = ${pct(clean.flagged.size)}%, of them false (no residue of the target) ${falseFlags.length} = ${pct(falseFlags.length)}% (target ≤ 1%)${falseKeys}`,
 );
+
+/** The three most frequent keys, as text for the report ("" when none). */
+function tallyTop(keys: string[]): string {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 3);
+  return top.length ? `; most flagged: ${top.map(([k, n]) => `${JSON.stringify(k)} ×${n}`).join(", ")}` : "";
+}

@@ -72,8 +72,14 @@ export async function uploadCalibration(
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
   const url = `${workerUrl}/admin/api/versions/${encodeURIComponent(version)}/calibration`;
   const init = { method: "PUT", headers, body: JSON.stringify(upload) };
-  // Calibrating kept this thread busy: the kept-alive socket may be closed by now; the PUT is idempotent, so retry once.
-  const res = await fetch(url, init).catch(() => fetch(url, init));
+  // Calibrating kept this thread busy: the kept-alive socket may be closed by now, or a loaded wrangler dev may
+  // restart the Worker mid-request (503); the PUT is idempotent, so retry once.
+  const once = () => fetch(url, init).catch(() => fetch(url, init));
+  let res = await once();
+  if (res.status === 503) {
+    await res.body?.cancel();
+    res = await once();
+  }
   if (!res.ok) throw new Error(`PUT calibration for ${version}: HTTP ${res.status} ${await res.text()}`);
 }
 
