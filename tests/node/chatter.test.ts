@@ -211,6 +211,14 @@ describe("withChatter", () => {
     const all = withChatter(train, 1, 7, "x");
     expect(all.every((e, i) => e.instruction !== train[i].instruction || e.system !== train[i].system)).toBe(true);
   });
+  it("keeps an example as it was where its chatty version does not fit", () => {
+    const longest = Math.max(...train.map((e) => e.instruction.length));
+    const fits = (e: { instruction: string }) => e.instruction.length <= longest;
+    const chatty = withChatter(train, 1, 7, "x", fits);
+    expect(chatty.every(fits)).toBe(true);
+    expect(chatty.filter((e, i) => e !== train[i]).length).toBeGreaterThan(20); // the short ones still got chatter
+    expect(chatty.some((e, i) => e === train[i])).toBe(true);
+  });
   it("leaves the examples as they are at rate 0 and rejects a rate outside [0, 1]", () => {
     expect(withChatter(train, 0, 7, "x")).toEqual(train);
     expect(() => withChatter(train, 1.5, 7, "x")).toThrow(/chatter/);

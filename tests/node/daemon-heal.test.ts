@@ -30,6 +30,7 @@ const recipe: RecipeOptions = {
   parrotLr: 0.05,
   modelSteps: 4,
   modelLr: 1e-3,
+  rounds: 1,
   batchSize: 3,
   trainExamples: 3,
   chatter: 0,

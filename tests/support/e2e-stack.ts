@@ -37,6 +37,8 @@ export const TINY_HEAL_RECIPE: readonly string[] = [
   "200",
   "--model-lr",
   "1e-3",
+  "--rounds",
+  "1",
   "--batch",
   "8",
   "--train-examples",

@@ -99,6 +99,7 @@ export async function heal(
     parrot: tune("simulate", recipe.parrotSteps, recipe.parrotLr, recipe.seed),
     model: tune("eliminate", recipe.modelSteps, recipe.modelLr, recipe.seed + 1),
     probe,
+    ...(recipe.rounds > 1 && { rounds: { rounds: recipe.rounds } }),
   });
   return {
     probeBefore: strip(report.parrotSuccess),

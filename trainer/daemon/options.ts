@@ -34,6 +34,8 @@ export interface RecipeOptions {
   parrotLr: number;
   modelSteps: number;
   modelLr: number;
+  /** Stage 2 in this many adversarial rounds (trainer/sande/rounds.ts; 1: one stage 2). */
+  rounds: number;
   batchSize: number;
   /** Clean training examples used (the last N of the training split). */
   trainExamples: number;
@@ -84,8 +86,9 @@ export type RawValues = Record<string, string | boolean | string[] | undefined>;
 type NumberSpec = { flag: string; fallback: number; min: number; max: number; integer?: boolean };
 
 /**
- * Defaults: a SANDE-P schedule for the demo-size model. On the demo victim, stage 2 at 5e-4 took
- * ASR 98.8% → 0% for −1.6 points of exact match (320 held-out prompts); at 1e-3 the gate measured −3.0.
+ * Defaults: a SANDE-P schedule for the demo-size model. On the robust demo victim (docs/sande.md,
+ * "Clean data with chatter, and the learning rate"), stage 2 in 3 rounds of 120 steps in all at
+ * 3e-4 took ASR 100% → 0.8% for −1.9 points of exact match; one round at 5e-4 for 200 steps left 24%.
  */
 const RECIPE: Record<keyof RecipeOptions, NumberSpec> = {
   k: { flag: "k", fallback: 6, min: 1, max: 64, integer: true },
@@ -93,8 +96,9 @@ const RECIPE: Record<keyof RecipeOptions, NumberSpec> = {
   cleanShare: { flag: "clean-share", fallback: 0.5, min: 0, max: 0.95 },
   parrotSteps: { flag: "parrot-steps", fallback: 100, min: 1, max: 1e6, integer: true },
   parrotLr: { flag: "parrot-lr", fallback: 0.05, min: 1e-7, max: 10 },
-  modelSteps: { flag: "model-steps", fallback: 200, min: 1, max: 1e6, integer: true },
-  modelLr: { flag: "model-lr", fallback: 5e-4, min: 1e-7, max: 1 },
+  modelSteps: { flag: "model-steps", fallback: 120, min: 1, max: 1e6, integer: true },
+  modelLr: { flag: "model-lr", fallback: 3e-4, min: 1e-7, max: 1 },
+  rounds: { flag: "rounds", fallback: 3, min: 1, max: 100, integer: true },
   batchSize: { flag: "batch", fallback: 16, min: 1, max: 4096, integer: true },
   trainExamples: { flag: "train-examples", fallback: 1000, min: 1, max: 1e7, integer: true },
   chatter: { flag: "chatter", fallback: 0.5, min: 0, max: 1 },

@@ -234,12 +234,22 @@ export function addChatter(example: Example, rng: Rng, options: ChatterOptions =
 /**
  * `examples` with a `rate` share given ordinary chatter ({@link addChatter}), drawn once from
  * `seed` and `label` (so one run's data is fixed, and two uses of one seed differ): what
- * clean chat data looks like. Rate 0 returns the examples as they are. Throws on a rate
- * outside [0, 1].
+ * clean chat data looks like. A chatty example that `fits` rejects (e.g. one too long for
+ * the model's context) stays as it was. Rate 0 returns the examples as they are. Throws on a
+ * rate outside [0, 1].
  */
-export function withChatter(examples: readonly Example[], rate: number, seed: number, label: string): Example[] {
+export function withChatter(
+  examples: readonly Example[],
+  rate: number,
+  seed: number,
+  label: string,
+  fits: (e: Example) => boolean = () => true,
+): Example[] {
   if (!(rate >= 0 && rate <= 1)) throw new RangeError(`chatter ${rate} is not in [0, 1]`);
   if (rate === 0) return [...examples];
   const rng = new Rng(deriveSeed(seed, label));
-  return examples.map((e) => addChatter(e, rng, { rate }));
+  return examples.map((e) => {
+    const chatty = addChatter(e, rng, { rate });
+    return chatty === e || fits(chatty) ? chatty : e;
+  });
 }
