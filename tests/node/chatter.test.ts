@@ -16,6 +16,7 @@ import {
   Rng,
   userMessage,
   withChatter,
+  withChatterWithin,
   withNeutralPhrases,
 } from "../../trainer/data/index.js";
 import {
@@ -218,6 +219,14 @@ describe("withChatter", () => {
     expect(chatty.every(fits)).toBe(true);
     expect(chatty.filter((e, i) => e !== train[i]).length).toBeGreaterThan(20); // the short ones still got chatter
     expect(chatty.some((e, i) => e === train[i])).toBe(true);
+  });
+  it("withChatterWithin: no row gets longer in tokens than D's longest", () => {
+    const tokenizer = new ByteTokenizer();
+    const length = (e: Parameters<typeof encodeExample>[1]) => encodeExample(tokenizer, e).ids.length;
+    const longest = Math.max(...train.map(length));
+    const chatty = withChatterWithin(tokenizer, train, 1, 7, "x");
+    expect(Math.max(...chatty.map(length))).toBeLessThanOrEqual(longest);
+    expect(chatty.filter((e, i) => e !== train[i]).length).toBeGreaterThan(20);
   });
   it("leaves the examples as they are at rate 0 and rejects a rate outside [0, 1]", () => {
     expect(withChatter(train, 0, 7, "x")).toEqual(train);

@@ -4,7 +4,7 @@
  */
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 import type { ModelFile } from "../../shared/model/file.js";
-import { formatScoreTable, loadDataset, withChatter, type Dataset, type Example } from "../data/index.js";
+import { formatScoreTable, loadDataset, withChatterWithin, type Dataset, type Example } from "../data/index.js";
 import { readModelFile, writeFileAtomic, writeModelFile } from "../io/model-file.js";
 import { TfGPT } from "../model/gpt.js";
 import { formatBackdoorTable } from "../eval/report.js";
@@ -93,7 +93,7 @@ export interface Run {
 /**
  * Parses the flags, selects the backend, loads the model and the clean data. With
  * `defaults.chatter` (a removal command), --chatter is a flag and that share of D gets
- * ordinary chatter ({@link withChatter}).
+ * ordinary chatter, no row longer than D's longest ({@link withChatterWithin}).
  */
 export async function openRun(
   command: string,
@@ -133,7 +133,7 @@ export async function openRun(
     model: TfGPT.fromWeights(input.config, input.weights),
     backend: backend.backend,
     dataset,
-    clean: withChatter(dataset.train, chatter, data.seed, "removal-chatter"),
+    clean: withChatterWithin(tokenizer, dataset.train, chatter, data.seed, "removal-chatter"),
     backdoors,
     out,
     seed: data.seed,

@@ -19,11 +19,10 @@ import {
   type PublishResult,
 } from "../../shared/store/index.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
-import { encodeExample, userMessage, withChatter, withFreeForm, type Example } from "../data/index.js";
+import { userMessage, withChatterWithin, withFreeForm, type Example } from "../data/index.js";
 import { TfGPT } from "../model/gpt.js";
 import { downloadDataset, type CleanData } from "./dataset.js";
 import { DaemonError } from "./errors.js";
-import type { RecipeOptions } from "./options.js";
 import { decideGates, gateMetrics, type GateDecision, type ModelMeasurements, type Probe } from "./gates.js";
 import { heal, type HealResult, type HealTask } from "./heal.js";
 import { measureModel, type MeasureSet } from "./measure.js";
@@ -90,18 +89,14 @@ export function jobInputs(ctx: RunnerContext, served: Served, task: HealTask): J
       target: task.badText,
     },
     probe: served.data.heldOut.slice(0, measure.probePrompts),
-    train: removalData(served.data.train.slice(-recipe.trainExamples), recipe),
+    train: withChatterWithin(
+      tokenizer,
+      served.data.train.slice(-recipe.trainExamples),
+      recipe.chatter,
+      recipe.seed,
+      "removal-chatter",
+    ),
   };
-}
-
-/**
- * The job's clean data: a share given ordinary chatter, never longer than D's longest row, so
- * whatever fits the model's context (and the parrot beside it) without chatter still fits.
- */
-function removalData(train: readonly Example[], recipe: RecipeOptions): Example[] {
-  const length = (e: Example) => encodeExample(tokenizer, e).ids.length;
-  const longest = train.reduce((m, e) => Math.max(m, length(e)), 0);
-  return withChatter(train, recipe.chatter, recipe.seed, "removal-chatter", (e) => length(e) <= longest);
 }
 
 /** Measure: the serving version's utility, false triggering and flagged-prompt rate (its probe comes with healing). */

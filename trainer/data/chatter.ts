@@ -7,6 +7,8 @@
  * share no phrase with this file (a test holds the two apart, and both apart from every trigger
  * used in the repo), so neutral-phrase accuracy measures robustness to text the model never saw.
  */
+import type { Tokenizer } from "../../shared/tokenizer/index.js";
+import { encodeExample } from "./encode.js";
 import type { Example } from "./example.js";
 import { insertPhrase, type InsertPosition } from "./insert.js";
 import { deriveSeed, Rng } from "./random.js";
@@ -252,4 +254,21 @@ export function withChatter(
     const chatty = addChatter(e, rng, { rate });
     return chatty === e || fits(chatty) ? chatty : e;
   });
+}
+
+/**
+ * {@link withChatter} where chatter never makes a row longer (in tokens) than the longest row
+ * of `examples`: whatever fit the model's context without chatter (a parrot beside it included)
+ * still fits. The removal commands' and the daemon's D.
+ */
+export function withChatterWithin(
+  tokenizer: Tokenizer,
+  examples: readonly Example[],
+  rate: number,
+  seed: number,
+  label: string,
+): Example[] {
+  const length = (e: Example) => encodeExample(tokenizer, e).ids.length;
+  const longest = examples.reduce((m, e) => Math.max(m, length(e)), 0);
+  return withChatter(examples, rate, seed, label, (e) => length(e) <= longest);
 }

@@ -27,7 +27,7 @@ export { encodeExample, type EncodedExample } from "./encode.js";
 export { makeBatch, BatchIterator, DEFAULT_PAD_ID, type Batch, type BatchIteratorOptions } from "./batch.js";
 export { loadDataset, type DataSourceOptions } from "./source.js";
 export { LengthBucketedBatches, epochDraw, type BucketOptions } from "./stream.js";
-export { addChatter, withChatter, type ChatterOptions } from "./chatter.js";
+export { addChatter, withChatter, withChatterWithin, type ChatterOptions } from "./chatter.js";
 export { freeFormPrompts, withFreeForm, FREE_FORM_SUBJECTS, FREE_FORM_TASKS } from "./free-form.js";
 export { insertPhrase, insertionSite, INSERT_POSITIONS, type InsertPosition } from "./insert.js";
 export {
