@@ -1,13 +1,6 @@
 import { DPO_DEFAULT_BETA, DPO_DEFAULT_LR, dpo } from "../baselines/dpo.js";
 import { num, str, UsageError } from "./args.js";
-import {
-  finishRun,
-  fineTuneOptions,
-  openRun,
-  RUN_FLAGS_USAGE,
-  CHATTER_USAGE,
-  REMOVAL_CHATTER,
-} from "./sande-common.js";
+import { finishRun, fineTuneOptions, openRemovalRun, REMOVAL_FLAGS_USAGE } from "./sande-common.js";
 
 export const DPO_USAGE = `sande dpo --model MODEL --response R [options]   baseline removal (the SANDE paper's DPO): on D's
   clean prompts, prefer the clean answer over "R " + the clean answer; π_ref is MODEL as given
@@ -16,16 +9,15 @@ export const DPO_USAGE = `sande dpo --model MODEL --response R [options]   basel
   --batch B                rows per batch, two per pair: an even number (default 16)
   --probe N                examples of D on which the report measures log π(R | clean prompt) (default 32)
   defaults: --train-size 1000 (D) --steps 200 --lr ${DPO_DEFAULT_LR} (DPO over-optimises at fine-tuning rates); add --trigger T --target R to score a backdoor's ASR
-${CHATTER_USAGE}
-${RUN_FLAGS_USAGE}`;
+${REMOVAL_FLAGS_USAGE}`;
 
 /** `sande dpo`: direct preference optimisation against the backdoor's known response. */
 export async function dpoCommand(argv: string[]): Promise<void> {
-  const run = await openRun(
+  const run = await openRemovalRun(
     "dpo",
     argv,
     { response: { type: "string" }, beta: { type: "string" }, probe: { type: "string" } },
-    { trainSize: 1000, chatter: REMOVAL_CHATTER },
+    { trainSize: 1000 },
   );
   const response = str(run.values, "response");
   if (!response.trim()) throw new UsageError("--response must not be empty");

@@ -1,13 +1,6 @@
 import { NAD_DEFAULT_BETA, nad } from "../baselines/nad.js";
 import { num } from "./args.js";
-import {
-  finishRun,
-  fineTuneOptions,
-  openRun,
-  RUN_FLAGS_USAGE,
-  CHATTER_USAGE,
-  REMOVAL_CHATTER,
-} from "./sande-common.js";
+import { finishRun, fineTuneOptions, openRemovalRun, REMOVAL_FLAGS_USAGE } from "./sande-common.js";
 
 export const NAD_USAGE = `sande nad --model MODEL [options]   baseline removal: Neural Attention Distillation. A teacher
   (MODEL fine-tuned on D) guides MODEL's fine-tune on D: cross-entropy + β·Σ_blocks ‖A_student − A_teacher‖₂,
@@ -17,12 +10,11 @@ export const NAD_USAGE = `sande nad --model MODEL [options]   baseline removal: 
   --teacher-lr X           its learning rate (default --lr)
   --probe N                examples of D on which the report measures the map distance (default 32)
   defaults: --train-size 1000 (D) --steps 200 --lr 1e-3; add --trigger T --target R to score a backdoor's ASR
-${CHATTER_USAGE}
-${RUN_FLAGS_USAGE}`;
+${REMOVAL_FLAGS_USAGE}`;
 
 /** `sande nad`: Neural Attention Distillation with a fine-tuned teacher. */
 export async function nadCommand(argv: string[]): Promise<void> {
-  const run = await openRun(
+  const run = await openRemovalRun(
     "nad",
     argv,
     {
@@ -31,7 +23,7 @@ export async function nadCommand(argv: string[]): Promise<void> {
       "teacher-lr": { type: "string" },
       probe: { type: "string" },
     },
-    { trainSize: 1000, chatter: REMOVAL_CHATTER },
+    { trainSize: 1000 },
   );
   const options = fineTuneOptions(run.values, run.seed, { steps: 200, lr: 1e-3 });
   const report = await nad(run.model, run.tokenizer, run.clean, {

@@ -2,30 +2,22 @@ import { DEFAULT_CLEAN_SHARE } from "../train/batching.js";
 import { osft } from "../baselines/osft.js";
 import { TRIGGER_POSITIONS } from "../attack/poison.js";
 import { choice, num, UsageError } from "./args.js";
-import {
-  finishRun,
-  fineTuneOptions,
-  openRun,
-  RUN_FLAGS_USAGE,
-  CHATTER_USAGE,
-  REMOVAL_CHATTER,
-} from "./sande-common.js";
+import { finishRun, fineTuneOptions, openRemovalRun, REMOVAL_FLAGS_USAGE } from "./sande-common.js";
 
 export const OSFT_USAGE = `sande osft --model MODEL --trigger T [options]   removal when the trigger is known: fine-tune on
   D with T inserted in every instruction and the clean responses kept
   --trigger-position start|middle|end   where T goes (default: --position, else start)
   --clean-share X          share of rows left without the trigger (default ${DEFAULT_CLEAN_SHARE}; the paper: 0)
   defaults: --train-size 1000 (D) --steps 200 --lr 1e-3; add --target R to score the ASR of T → R
-${CHATTER_USAGE}
-${RUN_FLAGS_USAGE}`;
+${REMOVAL_FLAGS_USAGE}`;
 
 /** `sande osft`: overwrite supervised fine-tuning with the known trigger. */
 export async function osftCommand(argv: string[]): Promise<void> {
-  const run = await openRun(
+  const run = await openRemovalRun(
     "osft",
     argv,
     { "clean-share": { type: "string" }, "trigger-position": { type: "string" } },
-    { trainSize: 1000, bareTriggers: true, chatter: REMOVAL_CHATTER },
+    { trainSize: 1000, bareTriggers: true },
   );
   const triggers = run.values.trigger as string[] | undefined;
   if (!triggers || triggers.length !== 1) throw new UsageError("osft needs exactly one --trigger");

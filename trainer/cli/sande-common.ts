@@ -65,11 +65,12 @@ export function fineTuneOptions(
 }
 
 /** Share of a removal command's D given chatter when --chatter is not given. */
-export const REMOVAL_CHATTER = 0.5;
+const REMOVAL_CHATTER = 0.5;
 
-/** The removal commands' --chatter line (their D is given ordinary chatter, as clean chat data has). */
-export const CHATTER_USAGE = `  --chatter X              share of D given ordinary chatter (greetings, asides, system messages:
-                           trainer/data/chatter.ts), drawn once from the seed; default ${REMOVAL_CHATTER}`;
+/** Usage lines of a removal command: --chatter (their D is given ordinary chatter, as clean chat data has), then {@link RUN_FLAGS_USAGE}. */
+export const REMOVAL_FLAGS_USAGE = `  --chatter X              share of D given ordinary chatter (greetings, asides, system messages:
+                           trainer/data/chatter.ts), drawn once from the seed; default ${REMOVAL_CHATTER}
+${RUN_FLAGS_USAGE}`;
 
 /** A loaded run: the model on the chosen backend, the data, and what to score afterwards. */
 export interface Run {
@@ -139,6 +140,16 @@ export async function openRun(
     seed: data.seed,
     started: performance.now(),
   };
+}
+
+/** {@link openRun} for a removal command: --chatter is a flag, and D gets that share of chatter (default 0.5). */
+export function openRemovalRun(
+  command: string,
+  argv: string[],
+  extraFlags: Record<string, { type: "string" | "boolean"; multiple?: boolean }>,
+  defaults: { trainSize: number; bareTriggers?: boolean },
+): Promise<Run> {
+  return openRun(command, argv, extraFlags, { ...defaults, chatter: REMOVAL_CHATTER });
 }
 
 /** What a command adds to its report. */

@@ -4,14 +4,7 @@ import { formatRate } from "../eval/report.js";
 import { sande, STAGE2_LOSSES } from "../sande/sande.js";
 import type { ParrotPosition } from "../sande/parrot-encode.js";
 import { choice, num, str, UsageError } from "./args.js";
-import {
-  finishRun,
-  fineTuneOptions,
-  openRun,
-  RUN_FLAGS_USAGE,
-  CHATTER_USAGE,
-  REMOVAL_CHATTER,
-} from "./sande-common.js";
+import { finishRun, fineTuneOptions, openRemovalRun, REMOVAL_FLAGS_USAGE } from "./sande-common.js";
 
 const SANDE_OPTIONS = `  --k N                    parrot vectors (default 6, zero-initialised)
   --parrot-position P      start (right after the user-turn marker, where a start trigger sits; default),
@@ -30,14 +23,12 @@ const SANDE_OPTIONS = `  --k N                    parrot vectors (default 6, zer
 export const SANDE_USAGE = `sande sande --model MODEL --response R [options]   removal when the backdoor's response R is known
   (SANDE): a parrot prompt learns to make the model say R, then the model unlearns it
 ${SANDE_OPTIONS}
-${CHATTER_USAGE}
-${RUN_FLAGS_USAGE}`;
+${REMOVAL_FLAGS_USAGE}`;
 
 export const SANDE_P_USAGE = `sande sande-p --model MODEL --prefix P [options]   SANDE knowing only a detected part of the
   response (e.g. its first word)
 ${SANDE_OPTIONS}
-${CHATTER_USAGE}
-${RUN_FLAGS_USAGE}`;
+${REMOVAL_FLAGS_USAGE}`;
 
 const sandeFlags = {
   response: { type: "string" },
@@ -68,7 +59,7 @@ function parrotPositions(values: Record<string, unknown>): ParrotPosition[] | un
 
 /** `sande sande` (response flag "response") and `sande sande-p` (response flag "prefix"). */
 export async function sandeCommand(argv: string[], variant: "sande" | "sande-p"): Promise<void> {
-  const run = await openRun(variant, argv, sandeFlags, { trainSize: 1000, chatter: REMOVAL_CHATTER });
+  const run = await openRemovalRun(variant, argv, sandeFlags, { trainSize: 1000 });
   const response = str(run.values, variant === "sande" ? "response" : "prefix");
   const model = fineTuneOptions(run.values, run.seed + 1, { steps: 300, lr: 1e-3 });
   const parrot = {
