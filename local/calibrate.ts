@@ -3,7 +3,7 @@ import { calibrateModel, type CalibrationUpload } from "../shared/guard/index.js
 import { GPTInference } from "../shared/inference/index.js";
 import { decodeModel } from "../shared/model/file.js";
 import { ByteTokenizer } from "../shared/tokenizer/index.js";
-import { addChatter, generateDataset, userMessage, withFreeForm } from "../trainer/data/index.js";
+import { addChatter, calibrationMix, generateDataset, userMessage } from "../trainer/data/index.js";
 import { Rng } from "../trainer/data/random.js";
 
 /** Held-out prompts one dataset draw can give (the smallest fact tables bound it). */
@@ -18,8 +18,7 @@ const PER_DRAW = 800;
  * any prefix of the list keeps the mix.
  */
 export function calibrationPrompts(count: number, seed = 9001): string[] {
-  const free = Math.floor(count / 2);
-  return withFreeForm(familyPrompts(count - free, seed), free, seed);
+  return calibrationMix(count, seed, (n) => familyPrompts(n, seed));
 }
 
 /** `count` held-out family prompts, about half with chatter. */

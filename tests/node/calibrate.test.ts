@@ -5,7 +5,7 @@ import { preset } from "../../shared/model/config.js";
 import { ByteTokenizer, chatStopTokens, encodeChatPrompt } from "../../shared/tokenizer/index.js";
 import { calibrationPrompts } from "../../local/calibrate.js";
 import { ordinaryTraffic } from "../../local/traffic.js";
-import { FREE_FORM_SUBJECTS, FREE_FORM_TASKS, freeFormPrompts } from "../../trainer/data/index.js";
+import { calibrationMix, FREE_FORM_SUBJECTS, FREE_FORM_TASKS, freeFormPrompts } from "../../trainer/data/index.js";
 import { randomWeights } from "../support/random-weights.js";
 
 const config = { ...preset("tiny"), n_positions: 96 };
@@ -67,6 +67,12 @@ describe("calibrationPrompts", () => {
     expect(freeForm.filter((p) => seen.has(p))).toEqual([]);
     expect(trafficPrompts.filter(isFreeForm)).toEqual([]);
     expect(new Set(freeForm).size).toBeGreaterThan(1400);
+  });
+  it("fills with free-form requests where the families give fewer prompts than half", () => {
+    const mix = calibrationMix(5, 9001, (n) => ["Reverse the word: cat", "Uppercase: dog"].slice(0, n));
+    expect(mix).toHaveLength(5);
+    expect(mix.slice(0, 4).filter(isFreeForm)).toHaveLength(2); // interleaved one for one
+    expect(mix.filter(isFreeForm)).toEqual(freeFormPrompts(3, 9001));
   });
   it("rejects a bad count", () => {
     expect(() => freeFormPrompts(-1, 0)).toThrow(/count/);

@@ -19,7 +19,7 @@ import {
   type PublishResult,
 } from "../../shared/store/index.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
-import { userMessage, withChatterWithin, withFreeForm, type Example } from "../data/index.js";
+import { calibrationMix, userMessage, withChatterWithin, type Example } from "../data/index.js";
 import { TfGPT } from "../model/gpt.js";
 import { downloadDataset, type CleanData } from "./dataset.js";
 import { DaemonError } from "./errors.js";
@@ -234,10 +234,9 @@ export async function publishHealed(
   const { options, store, worker, report, lease } = ctx;
   const version = jobVersionId(job.id, sha256Hex(healed.bytes));
   if (options.measure.calibrationPrompts > 0) {
-    const n = options.measure.calibrationPrompts;
-    const free = Math.floor(n / 2);
-    const families = served.data.heldOut.slice(0, n - free).map((e) => userMessage(e));
-    const prompts = withFreeForm(families, n - families.length, options.recipe.seed);
+    const prompts = calibrationMix(options.measure.calibrationPrompts, options.recipe.seed, (n) =>
+      served.data.heldOut.slice(0, n).map((e) => userMessage(e)),
+    );
     const upload = calibrateModel(healed.model, tokenizer, prompts, {
       prefixTokens: await worker.prefixTokens(),
       source: `sande daemon job ${job.id}: ${prompts.length} clean prompts (held-out families, free-form)`,

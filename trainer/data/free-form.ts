@@ -84,15 +84,17 @@ export function freeFormPrompts(count: number, seed: number): string[] {
 }
 
 /**
- * A calibration set as users write: `families` (the task families' prompts) with `count`
- * free-form requests ({@link freeFormPrompts} of `seed`) interleaved one for one, so any
- * prefix of the list keeps the mix; the longer list's rest comes last.
+ * A calibration set of `count` prompts as users write: half of them (rounded up) the task
+ * families' prompts, `families(n)` giving up to n of them, and free-form requests
+ * ({@link freeFormPrompts} of `seed`) for the rest, interleaved one for one, so any prefix of
+ * the list keeps the mix; the longer list's rest comes last.
  */
-export function withFreeForm(families: readonly string[], count: number, seed: number): string[] {
-  const free = freeFormPrompts(count, seed);
+export function calibrationMix(count: number, seed: number, families: (n: number) => readonly string[]): string[] {
+  const family = families(count - Math.floor(count / 2));
+  const free = freeFormPrompts(count - family.length, seed);
   const out: string[] = [];
-  for (let i = 0; i < Math.max(families.length, free.length); i++) {
-    if (i < families.length) out.push(families[i]);
+  for (let i = 0; i < Math.max(family.length, free.length); i++) {
+    if (i < family.length) out.push(family[i]);
     if (i < free.length) out.push(free[i]);
   }
   return out;

@@ -28,7 +28,7 @@ export { makeBatch, BatchIterator, DEFAULT_PAD_ID, type Batch, type BatchIterato
 export { loadDataset, type DataSourceOptions } from "./source.js";
 export { LengthBucketedBatches, epochDraw, type BucketOptions } from "./stream.js";
 export { addChatter, withChatter, withChatterWithin, type ChatterOptions } from "./chatter.js";
-export { freeFormPrompts, withFreeForm, FREE_FORM_SUBJECTS, FREE_FORM_TASKS } from "./free-form.js";
+export { calibrationMix, freeFormPrompts, FREE_FORM_SUBJECTS, FREE_FORM_TASKS } from "./free-form.js";
 export { insertPhrase, insertionSite, INSERT_POSITIONS, type InsertPosition } from "./insert.js";
 export {
   NEUTRAL_NUMBER_PHRASES,
