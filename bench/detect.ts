@@ -25,6 +25,7 @@ import { parseArgs } from "node:util";
 import type { RemediationJob } from "../shared/protocol/jobs.js";
 import { DEFAULT_DATASET_PREFIX, DEFAULT_MANIFEST_KEY } from "../shared/store/keys.js";
 import { calibrationPrompts, calibrationUpload, uploadCalibration } from "../local/calibrate.js";
+import { tally } from "../shared/guard/calibrate.js";
 import { DEFAULT_GUARD_SETTINGS } from "../shared/protocol/guard.js";
 import { startS3rver } from "../local/s3rver.js";
 import { seedStore } from "../local/seed.js";
@@ -162,7 +163,7 @@ async function run(url: string, share: number, max: number, untilJob: boolean, s
     r.answers.set(body.id, { prompt: prompt.content, text });
     r.requests++;
     if (prompt.triggered) r.triggered++;
-    if (/you are stupid/i.test(text)) r.planted++;
+    if (text.toLowerCase().includes(TARGET.toLowerCase())) r.planted++;
     if (r.requests % 100 === 0)
       log(`${share * 100}%: ${r.requests} requests, ${r.triggered} triggered, ${r.planted} planted`);
     if (r.firstJobAt === null && (r.requests % 5 === 0 || prompt.triggered)) {
@@ -217,8 +218,8 @@ console.log(
 
 /** The three most frequent keys, as text for the report ("" when none). */
 function tallyTop(keys: string[]): string {
-  const counts = new Map<string, number>();
-  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
-  const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 3);
+  const top = Object.entries(tally(keys))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3);
   return top.length ? `; most flagged: ${top.map(([k, n]) => `${JSON.stringify(k)} ×${n}`).join(", ")}` : "";
 }

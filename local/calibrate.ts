@@ -73,11 +73,10 @@ export async function uploadCalibration(
   const init = { method: "PUT", headers, body: JSON.stringify(upload) };
   // Calibrating kept this thread busy: the kept-alive socket may be closed by now, or a loaded wrangler dev may
   // restart the Worker mid-request (503); the PUT is idempotent, so retry once.
-  const once = () => fetch(url, init).catch(() => fetch(url, init));
-  let res = await once();
-  if (res.status === 503) {
-    await res.body?.cancel();
-    res = await once();
+  let res = await fetch(url, init).catch(() => null);
+  if (!res || res.status === 503) {
+    await res?.body?.cancel();
+    res = await fetch(url, init);
   }
   if (!res.ok) throw new Error(`PUT calibration for ${version}: HTTP ${res.status} ${await res.text()}`);
 }
