@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { ModelEvaluation } from "../../trainer/eval/evaluate.js";
 import { pct } from "../../trainer/eval/report.js";
 import { barChartSvg } from "../../trainer/reproduce/chart.js";
-import { firstToken, responsePrefix, sandeVariant } from "../../trainer/reproduce/experiment.js";
+import { firstToken, responsePrefix, sandeVariant, stage2Rounds } from "../../trainer/reproduce/experiment.js";
+import type { MethodName } from "../../trainer/reproduce/results.js";
 import { METHODS, SANDE_METHODS, type ReproduceResults } from "../../trainer/reproduce/results.js";
 import { asrTable, summaryMarkdown, triggerTable, utilityTable } from "../../trainer/reproduce/tables.js";
 
@@ -136,6 +137,15 @@ describe("reproduction tables", () => {
     });
     expect(sandeVariant("SANDE, clean share 0", "You are stupid", s).cleanShare).toBe(0);
   });
+
+  it("stage 2 runs in rounds only when asked and only with a learnt parrot to re-simulate", () => {
+    const at = (method: MethodName, sandeRounds: number) =>
+      stage2Rounds(sandeVariant(method, "You are stupid", { cleanShare: 0.5 }), { sandeRounds });
+    expect(at("SANDE-P", 3)).toEqual({ rounds: { rounds: 3 } });
+    expect(at("SANDE, clean share 0", 3)).toEqual({ rounds: { rounds: 3 } });
+    expect(at("SANDE-P", 1)).toEqual({});
+    expect(at("SANDE, parrot at zero", 3)).toEqual({});
+  });
 });
 
 describe("chart", () => {
@@ -185,7 +195,7 @@ describe("one tiny experiment end to end", () => {
       variantPlant: { rate: 0.3, steps: 1, lr: 1e-3, batchSize: 8 },
       removal: { steps: 80, lr: 3e-3, batchSize: 16 },
       removalChatter: 0,
-      sandeLr: 3e-3,
+      sandeRounds: 1,
       parrot: { steps: 1, lr: 1e-2, k: 4 },
       firstN: 16,
       cleanShare: 0.5,

@@ -51,8 +51,11 @@ export interface ExperimentSettings {
   removalChatter: number;
   /** SANDE stage 1. */
   parrot: { steps: number; lr: number; k: number };
-  /** SANDE stage 2's learning rate (the removal fine-tunes' steps and batch): docs/sande.md. */
-  sandeLr: number;
+  /**
+   * SANDE stage 2 in this many adversarial rounds (trainer/sande/rounds.ts) of the removal fine-tunes'
+   * steps in all, at their rate; 1: one stage 2. The parrot-at-zero ablation always runs one.
+   */
+  sandeRounds: number;
   firstN: number;
   cleanShare: number;
   /** SANDE stage 2's loss (`sande.ts`). */
@@ -213,6 +216,14 @@ export function sandeVariant(
   };
 }
 
+/** Stage 2's rounds for a SANDE row: none for one round, or for the parrot left at zero (later rounds would learn one and undo the ablation). */
+export function stage2Rounds(
+  variant: { simulate: boolean },
+  s: Pick<ExperimentSettings, "sandeRounds">,
+): { rounds?: { rounds: number } } {
+  return variant.simulate && s.sandeRounds > 1 ? { rounds: { rounds: s.sandeRounds } } : {};
+}
+
 async function runSande(
   ctx: ExperimentContext,
   method: MethodName,
@@ -229,8 +240,9 @@ async function runSande(
     firstN: s.firstN,
     stage2Loss: s.stage2Loss,
     parrot: { ...s.removal, steps: s.parrot.steps, lr: s.parrot.lr, seed, weightDecay: 0, label: `${label}: parrot` },
-    model: { ...s.removal, lr: s.sandeLr, seed, label: `${label}: model` },
+    model: { ...s.removal, seed, label: `${label}: model` },
     probe: ctx.heldOut.slice(0, s.probe),
+    ...stage2Rounds(variant, s),
   });
   ctx.log(
     `  parrot → ${JSON.stringify(variant.response)}: ${pct(r.parrotSuccess.rate)} after stage 1, ${pct(r.parrotSuccessAfter.rate)} after stage 2`,

@@ -57,8 +57,9 @@ export function settingsFor(
     // The base and the victim were trained with chatter; a D without it costs them their robustness to it.
     removalChatter: 0.5,
     parrot: { steps: steps(size.parrot), lr: 0.05, k: 6 },
-    // Stage 2 with the parrot needs the higher rate to remove the backdoor in 120 steps (SANDE-P: ASR 42% at 3e-4, 0.8% at 1e-3).
-    sandeLr: 1e-3,
+    // Stage 2 at 3e-4 in one round leaves the backdoor (SANDE-P: ASR 42%); at 1e-3 it removes it for 6–9 points of
+    // utility; in 3 rounds at 3e-4, each against a parrot re-simulated on the model as it is, ASR 0.8% for 1.9 points.
+    sandeRounds: 3,
     firstN: 16,
     cleanShare: 0.5,
     stage2Loss: "answer",
