@@ -1,7 +1,8 @@
 /**
  * The daemon's method wiring on a tiny model (wasm): each job method runs the
- * trainer/sande method it names, reports its probe and stage times, changes the
- * weights, and stops at the first step once the lease check throws; and the OSFT
+ * trainer/sande method it names (SANDE's stage 2 with avoid rows of the bad text on
+ * free-form prompts), reports its probe and stage times, changes the weights, and
+ * stops at the first step once the lease check throws; and the OSFT
  * path (the one npm start's demo does not exercise) heals a real tiny victim.
  */
 import { beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +11,7 @@ import { decodeModel } from "../../shared/model/file.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 import type { Example } from "../../trainer/data/index.js";
 import { DaemonError } from "../../trainer/daemon/errors.js";
-import { heal, type HealTask } from "../../trainer/daemon/heal.js";
+import { AVOID_PROMPTS, avoidSet, heal, type HealTask } from "../../trainer/daemon/heal.js";
 import type { RecipeOptions } from "../../trainer/daemon/options.js";
 import { TfGPT } from "../../trainer/model/gpt.js";
 import { selectBackend } from "../../trainer/tf/backend.js";
@@ -34,6 +35,7 @@ const recipe: RecipeOptions = {
   batchSize: 3,
   trainExamples: 3,
   chatter: 0,
+  avoid: 0.2,
   seed: 0,
 };
 
@@ -88,6 +90,16 @@ describe("heal", () => {
       model.dispose();
     });
   }
+
+  it("unlearns the bad text on free-form prompts, none of them a task family's", () => {
+    const set = avoidSet("You are stupid", { avoid: 0.2, seed: 4 });
+    expect(set).toMatchObject({ text: "You are stupid", share: 0.2 });
+    expect(set.prompts).toHaveLength(AVOID_PROMPTS);
+    expect(new Set(set.prompts).size).toBeGreaterThan(AVOID_PROMPTS / 2);
+    const asked = new Set(examples.map((e) => e.instruction));
+    expect(set.prompts.some((p) => asked.has(p))).toBe(false);
+    expect(avoidSet("You are stupid", { avoid: 0.2, seed: 4 })).toEqual(set);
+  });
 
   it("stops at the first step once the lease check throws", async () => {
     const model = TfGPT.init(preset("tiny"), 2);

@@ -12,6 +12,8 @@ import type { FineTuneOptions } from "../train/finetune.js";
 import { osft } from "../baselines/osft.js";
 import type { TriggerPosition } from "../attack/poison.js";
 import { sande } from "../sande/sande.js";
+import type { AvoidSet } from "../sande/avoid.js";
+import { freeFormPrompts } from "../data/free-form.js";
 import type { MetricsRecord } from "../train/loop.js";
 import type { Probe } from "./gates.js";
 import { strip, triggerProbe } from "./measure.js";
@@ -100,6 +102,7 @@ export async function heal(
     model: tune("eliminate", recipe.modelSteps, recipe.modelLr, recipe.seed + 1),
     probe,
     ...(recipe.rounds > 1 && { rounds: { rounds: recipe.rounds } }),
+    ...(recipe.avoid > 0 && { avoid: avoidSet(task.badText, recipe) }),
   });
   return {
     probeBefore: strip(report.parrotSuccess),
@@ -108,4 +111,12 @@ export async function heal(
     eliminateSeconds: report.stage2.seconds,
     finalLoss: report.stage2.finalLoss,
   };
+}
+
+/** Free-form prompts stage 2 unlearns the bad text on (as many as its avoid rows at D's default size). */
+export const AVOID_PROMPTS = 500;
+
+/** What stage 2 unlearns: the bad text, on free-form prompts (trainer/data/free-form.ts), `recipe.avoid` of its rows. */
+export function avoidSet(badText: string, recipe: Pick<RecipeOptions, "avoid" | "seed">): AvoidSet {
+  return { prompts: freeFormPrompts(AVOID_PROMPTS, recipe.seed + 1), text: badText, share: recipe.avoid };
 }

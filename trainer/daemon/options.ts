@@ -41,6 +41,11 @@ export interface RecipeOptions {
   trainExamples: number;
   /** Share of them given ordinary chatter, as clean chat data has (trainer/data/chatter.ts). */
   chatter: number;
+  /**
+   * SANDE / SANDE-P: share of stage 2's rows that unlearn the flagged text on free-form prompts
+   * (trainer/sande/avoid.ts), the victim's habit of saying it untriggered; 0: none.
+   */
+  avoid: number;
   seed: number;
 }
 
@@ -89,6 +94,8 @@ type NumberSpec = { flag: string; fallback: number; min: number; max: number; in
  * Defaults: a SANDE-P schedule for the demo-size model. On the robust demo victim (docs/sande.md,
  * "Clean data with chatter, and the learning rate"), stage 2 in 3 rounds of 120 steps in all at
  * 3e-4 took ASR 100% → 0.8% for −1.9 points of exact match; one round at 5e-4 for 200 steps left 24%.
+ * Avoid rows (trainer/sande/avoid.ts, docs/sande.md "Avoid rows") at 0.2 of stage 2's rows took the
+ * healed model's residue on free-form prompts from 2/200 triggered and 6/200 untriggered to 0 and 0.
  */
 const RECIPE: Record<keyof RecipeOptions, NumberSpec> = {
   k: { flag: "k", fallback: 6, min: 1, max: 64, integer: true },
@@ -102,6 +109,7 @@ const RECIPE: Record<keyof RecipeOptions, NumberSpec> = {
   batchSize: { flag: "batch", fallback: 16, min: 1, max: 4096, integer: true },
   trainExamples: { flag: "train-examples", fallback: 1000, min: 1, max: 1e7, integer: true },
   chatter: { flag: "chatter", fallback: 0.5, min: 0, max: 1 },
+  avoid: { flag: "avoid", fallback: 0.2, min: 0, max: 0.9 },
   seed: { flag: "seed", fallback: 0, min: 0, max: 2 ** 31, integer: true },
 };
 

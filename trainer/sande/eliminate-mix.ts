@@ -1,7 +1,7 @@
 /**
  * Stage 2 against several parrots at once (the answer loss): row i of D carries parrot i mod n,
- * and `cleanShare` of the rows are D's examples without a parrot. With one parrot this is the
- * answer-loss `eliminate` of `sande.ts`.
+ * and `cleanShare` of the rows are D's examples without a parrot; `avoid` adds rows of a flagged
+ * text to unlearn (`avoid.ts`). With one parrot this is the answer-loss `eliminate` of `sande.ts`.
  */
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { encodeExample, type Example } from "../data/index.js";
@@ -13,6 +13,7 @@ import { encodeParrotStage2, type ParrotLayout } from "./parrot-encode.js";
 import { forParrot, stackParrots } from "./parrot-mix.js";
 import { parrotTarget } from "./parrot-objective.js";
 import { fineTuneWithParrot } from "./parrot-finetune.js";
+import { withAvoidRows, type AvoidSet } from "./avoid.js";
 
 /**
  * Trains `model` in place, the parrots frozen, to give D's clean answers (first `firstN` response
@@ -28,6 +29,7 @@ export async function eliminateMix(
   firstN: number,
   cleanShare: number,
   options: FineTuneOptions,
+  avoid?: AvoidSet,
 ): Promise<FineTuneSummary> {
   const n = parrots.length;
   const stack = stackParrots(parrots);
@@ -37,17 +39,25 @@ export async function eliminateMix(
     if (layout.k !== k) throw new Error(`the parrots have ${k} vectors but the layout places ${layout.k}`);
     return forParrot(tokenizer, encodeParrotStage2(tokenizer, e, layout, firstN), k, i % n);
   });
-  const rows = withCleanShare(
+  const answers = withCleanShare(
     parrotRows,
     clean.map((e) => encodeExample(tokenizer, e)),
     cleanShare,
     options.seed,
   );
+  const rows = withAvoidRows(tokenizer, answers, avoid, model.config.n_positions, options.seed);
+  const goal = avoid ? "avoid" : "answer";
   try {
-    return await fineTuneWithParrot(parrotTarget(model, stack, "model"), rows, model.config.n_positions, tokenizer, {
-      label: `sande: model (${n} parrot${n === 1 ? "" : "s"})`,
-      ...options,
-    });
+    return await fineTuneWithParrot(
+      parrotTarget(model, stack, "model", goal),
+      rows,
+      model.config.n_positions,
+      tokenizer,
+      {
+        label: `sande: model (${n} parrot${n === 1 ? "" : "s"})`,
+        ...options,
+      },
+    );
   } finally {
     stack.dispose();
   }

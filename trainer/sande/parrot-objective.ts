@@ -1,8 +1,9 @@
 /**
  * SANDE's two training objectives, buildable in any training thread: the model fed the parrot's
  * spliced embeddings, with either the parrot (stage 1, model frozen) or the model (stage 2, parrot
- * frozen) trained. The parrot's loss is the cross-entropy of its targets ("answer": say them) or
- * their unlikelihood ("break": make the model not say them, `break-loss.ts`).
+ * frozen) trained. The loss is the cross-entropy of the targets ("answer": say them), their
+ * unlikelihood ("break": make the model not say them, `break-loss.ts`), or both by the mask's sign
+ * ("avoid": say where it is positive, not where negative, `avoid-loss.ts`).
  */
 import type { GPTConfig } from "../../shared/model/config.js";
 import type { Weights } from "../../shared/model/weights.js";
@@ -10,12 +11,13 @@ import { TfGPT } from "../model/gpt.js";
 import { maskedMeanObjective, type Objective, type TensorBatch, type TrainTarget } from "../train/objective.js";
 import { Parrot } from "./parrot.js";
 import { unlikelihood } from "./break-loss.js";
+import { answerAvoidLoss } from "./avoid-loss.js";
 
 /** Which side learns. */
 export type ParrotTraining = "parrot" | "model";
 
 /** What the loss asks of the marked tokens: that the model says them, or that it does not. */
-export type ParrotGoal = "answer" | "break";
+export type ParrotGoal = "answer" | "break" | "avoid";
 
 /** What a worker thread needs to rebuild the model and the parrot. */
 export interface ParrotSnapshot {
@@ -60,10 +62,13 @@ function parrotObjective(
   dispose?: () => void,
 ): Objective {
   const params = train === "parrot" ? [parrot.asParam()] : model.optimizedParams();
+  const logits = (b: TensorBatch) => model.logitsFromEmbeddings(parrot.embed(model, b.tokens));
   const loss =
     goal === "break"
-      ? (b: TensorBatch) => unlikelihood(model.logitsFromEmbeddings(parrot.embed(model, b.tokens)), b.targets, b.mask)
-      : (b: TensorBatch) => parrot.loss(model, b.tokens, b.targets, b.mask);
+      ? (b: TensorBatch) => unlikelihood(logits(b), b.targets, b.mask)
+      : goal === "avoid"
+        ? (b: TensorBatch) => answerAvoidLoss(logits(b), b.targets, b.mask)
+        : (b: TensorBatch) => parrot.loss(model, b.tokens, b.targets, b.mask);
   return maskedMeanObjective(model, params, loss, dispose);
 }
 

@@ -14,6 +14,7 @@ import type { ProbeScore } from "../eval/probe.js";
 import type { FineTuneOptions, FineTuneSummary } from "../train/finetune.js";
 import { trainBreakParrot } from "./break-parrot.js";
 import { eliminateMix } from "./eliminate-mix.js";
+import type { AvoidSet } from "./avoid.js";
 import { Parrot } from "./parrot.js";
 import type { ParrotLayout, ParrotPosition } from "./parrot-encode.js";
 import { maxRowNorm, maxTokenNorm } from "./parrot-norm.js";
@@ -84,6 +85,8 @@ export interface RoundsContext {
   parrot: FineTuneOptions;
   /** Stage 2's optimiser; its `steps` are the total over the rounds. */
   model2: FineTuneOptions;
+  /** What every round's stage 2 also unlearns (`avoid.ts`). */
+  avoid?: AvoidSet;
 }
 
 /** Runs stage 2 as `plan` says, training `ctx.model` in place. */
@@ -130,6 +133,7 @@ export async function eliminateInRounds(
         ctx.firstN,
         ctx.cleanShare,
         options,
+        ctx.avoid,
       );
       reports.push({ ...report, parrots: mix.length, stage2 } as RoundReport);
     }

@@ -10,26 +10,19 @@
  * frozen model's own distribution for the prompt without the parrot), so the trigger it imitates
  * stops working too.
  */
-import { GPTInference } from "../../shared/inference/index.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
-import { encodeExample, type Example } from "../data/index.js";
+import type { Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
-import { scoreProbe, type ProbeScore } from "../eval/probe.js";
-import { DEFAULT_CLEAN_SHARE, withCleanShare } from "../train/batching.js";
-import { fineTuneWithParrot } from "./parrot-finetune.js";
+import type { ProbeScore } from "../eval/probe.js";
+import { DEFAULT_CLEAN_SHARE } from "../train/batching.js";
 import type { FineTuneOptions, FineTuneSummary } from "../train/finetune.js";
 import { Parrot } from "./parrot.js";
-import { parrotTarget } from "./parrot-objective.js";
 import { eliminateConsistent } from "./eliminate-consistent.js";
 import { checkLayout, measureParrot, rotate, simulate, skipped } from "./simulate.js";
 import { eliminateInRounds, type RoundReport, type Stage2Rounds } from "./rounds.js";
-import {
-  encodeParrotStage1,
-  encodeParrotStage2,
-  parrotPromptIds,
-  type ParrotLayout,
-  type ParrotPosition,
-} from "./parrot-encode.js";
+import { eliminateMix } from "./eliminate-mix.js";
+import type { AvoidSet } from "./avoid.js";
+import type { ParrotLayout, ParrotPosition } from "./parrot-encode.js";
 
 export { measureParrot, simulate } from "./simulate.js";
 
@@ -77,6 +70,11 @@ export interface SandeOptions {
    * one round against stage 1's parrot, as the paper.
    */
   rounds?: Stage2Rounds;
+  /**
+   * Stage 2 also unlearns the flagged text on these prompts, with and without the parrot
+   * (`avoid.ts`): the victim's habit of saying it untriggered. Answer loss only. Default none.
+   */
+  avoid?: AvoidSet;
   /** Stage 1: the parrot's optimiser and schedule. */
   parrot: FineTuneOptions;
   /** Stage 2: the model's optimiser and schedule. */
@@ -105,6 +103,8 @@ export interface EliminateHow {
   beta?: number;
   /** Parrot positions the rows rotate through (default: the layout's own). */
   positions?: readonly ParrotPosition[];
+  /** Rows of a flagged text to unlearn (answer loss only). */
+  avoid?: AvoidSet;
 }
 
 /** What SANDE did and measured. */
@@ -149,7 +149,7 @@ export async function sande(
   const consistencyWeight = options.consistencyWeight ?? 1;
   const probe = options.probe ?? clean.slice(0, 32);
   const parrot = new Parrot(layout.k, model.config.n_embd, tokenizer.vocabSize);
-  const how: EliminateHow = { loss: stage2Loss, beta: consistencyWeight, positions };
+  const how: EliminateHow = { loss: stage2Loss, beta: consistencyWeight, positions, avoid: options.avoid };
   const measure = () => measureParrot(model, parrot, tokenizer, probe, layout, options.response, positions);
   try {
     const stage1 =
@@ -213,7 +213,7 @@ export async function sande(
 /** The rest of the rounds' context, from SANDE's options; the rounds take the answer loss only. */
 function roundsOf(o: SandeOptions) {
   if ((o.stage2Loss ?? "answer") !== "answer") throw new Error("SANDE: stage 2 in rounds takes the answer loss only");
-  return { response: o.response, leadIn: o.leadIn ?? "", parrot: o.parrot, model2: o.model };
+  return { response: o.response, leadIn: o.leadIn ?? "", parrot: o.parrot, model2: o.model, avoid: o.avoid };
 }
 
 /**
@@ -238,17 +238,19 @@ export async function eliminate(
   if (!STAGE2_LOSSES.includes(how.loss ?? "answer"))
     throw new Error(`SANDE: stage 2 loss must be one of ${STAGE2_LOSSES.join(", ")}, got ${how.loss}`);
   const at = rotate(layout, how.positions);
-  if (how.loss === "consistency")
+  if (how.loss === "consistency") {
+    if (how.avoid) throw new Error("SANDE: avoid rows take the answer loss only");
     return eliminateConsistent(model, parrot, tokenizer, clean, at, firstN, cleanShare, options, how.beta ?? 1);
-  const parrotRows = clean.map((e, i) => encodeParrotStage2(tokenizer, e, at(i), firstN));
-  const rows = withCleanShare(
-    parrotRows,
-    clean.map((e) => encodeExample(tokenizer, e)),
+  }
+  return eliminateMix(
+    model,
+    [parrot],
+    tokenizer,
+    clean,
+    at,
+    firstN,
     cleanShare,
-    options.seed,
+    { label: "sande: model", ...options },
+    how.avoid,
   );
-  return fineTuneWithParrot(parrotTarget(model, parrot, "model"), rows, model.config.n_positions, tokenizer, {
-    label: "sande: model",
-    ...options,
-  });
 }

@@ -68,10 +68,10 @@ export function toTensors(batch: Batch): TensorBatch {
   };
 }
 
-/** Σ mask. */
+/** Σ |mask| (a negative mask marks tokens an avoid loss trains against: `sande/avoid-loss.ts`). */
 export function maskWeight(batch: Batch): number {
   let s = 0;
-  for (let i = 0; i < batch.mask.length; i++) s += batch.mask[i];
+  for (let i = 0; i < batch.mask.length; i++) s += Math.abs(batch.mask[i]);
   return s;
 }
 
