@@ -219,6 +219,7 @@ describe("daemon options", () => {
     expect(bad({ "max-utility-drop": "-1" })).toMatch(/--max-utility-drop must be a number in \[0, 100\]/);
     expect(bad({ "model-steps": "1.5" })).toMatch(/--model-steps must be an integer/);
     expect(bad({ backend: "tpu" })).toMatch(/--backend must be one of/);
+    expect(bad({ "clean-share": "0.1" })).toMatch(/--avoid 0.2 must be at most --clean-share 0.1/);
     expect(bad({}, {})).toMatch(/S3_SECRET_ACCESS_KEY is required/);
     expect(() => resolveDaemonOptions({ ...base, token: undefined as unknown as string }, env)).toThrow(
       /--token \(or SANDE_ADMIN_TOKEN \/ ADMIN_TOKEN\) is required/,

@@ -14,7 +14,7 @@ import { selectBackend } from "../../trainer/tf/backend.js";
 import { sft } from "../../trainer/baselines/sft.js";
 import { closeTrainingThreads } from "../../trainer/train/threads.js";
 import { maskWeight } from "../../trainer/train/objective.js";
-import { avoidPieces, avoidRows, encodeAvoidRow, withAvoidRows } from "../../trainer/sande/avoid.js";
+import { avoidPieces, avoidRows, cleanShareBeside, encodeAvoidRow, withAvoidRows } from "../../trainer/sande/avoid.js";
 import { answerAvoidLoss } from "../../trainer/sande/avoid-loss.js";
 import { eliminateMix } from "../../trainer/sande/eliminate-mix.js";
 import { Parrot } from "../../trainer/sande/parrot.js";
@@ -75,6 +75,18 @@ describe("avoid rows", () => {
     );
     expect(() => withAvoidRows(tok, clean, { ...set, prompts: ["x".repeat(200)] }, 64, 0)).toThrow(/no avoid row fits/);
     expect(() => avoidRows(tok, { ...set, prompts: [] })).toThrow(/no prompts/);
+  });
+
+  it("takes the avoid rows out of the rows without a parrot, so the parrot rows keep their share", () => {
+    const set = { prompts: ["a?"], text: "You are stupid", share: 0.2 };
+    const c = cleanShareBeside(0.5, set);
+    expect(c).toBeCloseTo(0.375, 10);
+    // parrot rows 1 − c of D's mix, then avoid rows 0.2 of the whole: the parrot keeps 0.5, D 0.3.
+    expect((1 - c) * (1 - set.share)).toBeCloseTo(0.5, 10);
+    expect(c * (1 - set.share)).toBeCloseTo(0.3, 10);
+    expect(cleanShareBeside(0.5, undefined)).toBe(0.5);
+    expect(cleanShareBeside(0.2, set)).toBe(0);
+    expect(() => cleanShareBeside(0.1, set)).toThrow(/at most the clean share/);
   });
 });
 

@@ -247,5 +247,11 @@ export function resolveDaemonOptions(values: RawValues, env: Record<string, stri
     measure: table(MEASURE),
     gates: table(GATES),
   };
+  const { avoid, cleanShare } = options.recipe;
+  if (avoid > cleanShare)
+    throw new DaemonError(
+      "config",
+      `--avoid ${avoid} must be at most --clean-share ${cleanShare} (avoid rows are part of the rows without a parrot)`,
+    );
   return options;
 }

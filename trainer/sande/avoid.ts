@@ -68,3 +68,17 @@ export function withAvoidRows(
     throw new Error(`SANDE: no avoid row fits the model's ${contextSize}-token context; give shorter prompts`);
   return withCleanShare(rows, fitting, set.share, seed + 7);
 }
+
+/**
+ * The share of D's plain rows to mix in before the avoid rows, so that the parrot rows keep their
+ * 1 − `cleanShare` of stage 2 and the avoid rows take `avoid.share` of it out of the rows without a
+ * parrot: (cleanShare − a) / (1 − a). Fewer parrot rows per step cost triggered accuracy.
+ */
+export function cleanShareBeside(cleanShare: number, avoid: AvoidSet | undefined): number {
+  if (!avoid || avoid.share === 0) return cleanShare;
+  if (avoid.share > cleanShare)
+    throw new Error(
+      `SANDE: avoid rows (${avoid.share}) are part of the rows without a parrot, so at most the clean share (${cleanShare})`,
+    );
+  return (cleanShare - avoid.share) / (1 - avoid.share);
+}

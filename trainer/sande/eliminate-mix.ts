@@ -1,7 +1,7 @@
 /**
  * Stage 2 against several parrots at once (the answer loss): row i of D carries parrot i mod n,
- * and `cleanShare` of the rows are D's examples without a parrot; `avoid` adds rows of a flagged
- * text to unlearn (`avoid.ts`). With one parrot this is the answer-loss `eliminate` of `sande.ts`.
+ * and `cleanShare` of the rows are D's examples without a parrot; `avoid` rows of a flagged text to
+ * unlearn take part of that share (`avoid.ts`). With one parrot this is the answer-loss `eliminate` of `sande.ts`.
  */
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { encodeExample, type Example } from "../data/index.js";
@@ -13,7 +13,7 @@ import { encodeParrotStage2, type ParrotLayout } from "./parrot-encode.js";
 import { forParrot, stackParrots } from "./parrot-mix.js";
 import { parrotTarget } from "./parrot-objective.js";
 import { fineTuneWithParrot } from "./parrot-finetune.js";
-import { withAvoidRows, type AvoidSet } from "./avoid.js";
+import { cleanShareBeside, withAvoidRows, type AvoidSet } from "./avoid.js";
 
 /**
  * Trains `model` in place, the parrots frozen, to give D's clean answers (first `firstN` response
@@ -42,7 +42,7 @@ export async function eliminateMix(
   const answers = withCleanShare(
     parrotRows,
     clean.map((e) => encodeExample(tokenizer, e)),
-    cleanShare,
+    cleanShareBeside(cleanShare, avoid),
     options.seed,
   );
   const rows = withAvoidRows(tokenizer, answers, avoid, model.config.n_positions, options.seed);
