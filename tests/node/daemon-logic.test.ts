@@ -1,4 +1,4 @@
-/** The trainer daemon's pure logic: gate decisions, lease arithmetic, option validation (the manifest edit: store-plan.test.ts). */
+/** The trainer daemon's pure logic: gate decisions, lease arithmetic, option validation, the flagged keys of a job (the manifest edit: store-plan.test.ts). */
 import { describe, expect, it } from "vitest";
 import { preset } from "../../shared/model/config.js";
 import type { ManifestVersion, ModelManifest } from "../../shared/protocol/manifest.js";
@@ -7,6 +7,7 @@ import { leaseLapsed, leaseTiming, mayPublish, reliableUntil } from "../../train
 import { resolveDaemonOptions } from "../../trainer/daemon/options.js";
 import { DaemonError } from "../../trainer/daemon/errors.js";
 import { alreadyHealed } from "../../trainer/daemon/stages.js";
+import { belongsToText, keysOfText } from "../../trainer/daemon/flagged-keys.js";
 
 const rate = (hits: number, total: number) => ({ hits, total, rate: total ? hits / total : 0 });
 const probe = (said: number, residue: number, accuracy: number, total = 100) => ({
@@ -233,5 +234,30 @@ describe("a job for a version no longer served", () => {
     expect(alreadyHealed({ modelVersion: "v1" }, "job1-abc", { total: 20, rate: 0.05 }, 0.02)).toBe(false); // still says it
     expect(alreadyHealed({ modelVersion: "v1" }, "job1-abc", { total: 0, rate: 0 }, 0.02)).toBe(false); // no evidence
     expect(alreadyHealed({ modelVersion: "v1" }, "v1", { total: 20, rate: 0 }, 0.02)).toBe(false); // its own version: heal it
+  });
+});
+
+describe("the flagged keys of a job's bad text", () => {
+  it("are its prefixes, the keys extending it, and its word-aligned pieces of two words or more", () => {
+    const text = "you are stupid";
+    expect(belongsToText("you are", text)).toBe(true);
+    expect(belongsToText("you are stupid you", text)).toBe(true);
+    expect(belongsToText("are stupid", text)).toBe(true);
+    expect(belongsToText("stupid", text)).toBe(false); // one word: too many ordinary answers
+    expect(belongsToText("re stupid", text)).toBe(false); // not word-aligned
+    expect(belongsToText("are you", text)).toBe(false);
+    expect(belongsToText("", text)).toBe(false);
+  });
+
+  it("come most events first, never ignored, at most max", () => {
+    const keys = [
+      { prefix: "you are stupid", events: 3, state: "remediating" },
+      { prefix: "are stupid", events: 8, state: "new" },
+      { prefix: "you are", events: 1, state: "ignored" },
+      { prefix: "the answer is", events: 40, state: "new" },
+      { prefix: "you are stupid you are", events: 2, state: "new" },
+    ];
+    expect(keysOfText(keys, "you are stupid", 5)).toEqual(["are stupid", "you are stupid", "you are stupid you are"]);
+    expect(keysOfText(keys, "you are stupid", 1)).toEqual(["are stupid"]);
   });
 });

@@ -364,7 +364,11 @@ async function awaitServed(ctx: RunnerContext, jobId: number, version: string): 
   return false;
 }
 
-/** Prompts that produced the flags: the job's prefix, or for a job queued by hand the flagged prefixes its text names. */
+/**
+ * Prompts that produced the flags: the job's prefix first, then the other flagged keys that belong
+ * to its bad text (pieces of it the span detector logged, `flagged-keys.ts`); for a job queued by
+ * hand without a prefix, those keys alone.
+ */
 async function flaggedPromptsOf(
   worker: WorkerClient,
   job: ClaimedJob,
@@ -372,7 +376,8 @@ async function flaggedPromptsOf(
   limit: number,
 ): Promise<string[]> {
   if (limit === 0) return [];
-  const prefixes = job.prefix ? [job.prefix] : await worker.prefixesMatching(normalisePrefix(task.badText));
+  const related = await worker.prefixesMatching(normalisePrefix(task.badText));
+  const prefixes = job.prefix ? [job.prefix, ...related.filter((p) => p !== job.prefix)] : related;
   const prompts = new Set<string>();
   for (const p of prefixes)
     for (const prompt of await worker.flaggedPrompts(p, limit)) if (prompts.size < limit) prompts.add(prompt);

@@ -6,6 +6,7 @@
 import type { CalibrationUpload } from "../../shared/guard/index.js";
 import type { RemediationJob } from "../../shared/protocol/jobs.js";
 import { DaemonError } from "./errors.js";
+import { keysOfText } from "./flagged-keys.js";
 
 /** A job as claimed: with the lease id heartbeats and completion must show. */
 export type ClaimedJob = RemediationJob & { leaseId: string };
@@ -86,24 +87,15 @@ export class WorkerClient {
   }
 
   /**
-   * The flagged prefixes (normalised) a text names: those it starts with or that start
-   * with it, most events first (a job queued by hand with a target but no prefix).
+   * The flagged keys (normalised) that belong to a text (`flagged-keys.ts`: prefixes of it or
+   * extending it, and word-aligned pieces of two words or more), most events first.
    */
   async prefixesMatching(normalised: string, max = 5): Promise<string[]> {
     const { prefixes } = await this.admin<{ prefixes: { prefix: string; events: number; state: string }[] }>(
       "GET",
       "/prefixes?limit=1000",
     );
-    return prefixes
-      .filter(
-        (p) =>
-          p.state !== "ignored" &&
-          p.prefix !== "" &&
-          (p.prefix.startsWith(normalised) || normalised.startsWith(p.prefix)),
-      )
-      .sort((a, b) => b.events - a.events)
-      .slice(0, max)
-      .map((p) => p.prefix);
+    return keysOfText(prefixes, normalised, max);
   }
 
   /** The guard's window (tokens held back and inspected). */
