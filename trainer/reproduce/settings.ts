@@ -15,7 +15,7 @@ export const VARIANT_BACKDOORS: Backdoor[] = [
 /** Methods run on the Table 3 victims. */
 export const VARIANT_METHODS: MethodName[] = ["Baseline", "SANDE-P", "SANDE", "OSFT"];
 
-/** Sizes and schedules: full (≤ ~45 min on 2 cores) and quick. */
+/** Sizes and schedules: full (~80 min on 2 cores) and quick. */
 export function settingsFor(
   quick: boolean,
   seed: number,
@@ -58,7 +58,8 @@ export function settingsFor(
     removalChatter: 0.5,
     parrot: { steps: steps(size.parrot), lr: 0.05, k: 6 },
     // Stage 2 at 3e-4 in one round leaves the backdoor (SANDE-P: ASR 42%); at 1e-3 it removes it for 6–9 points of
-    // utility; in 3 rounds at 3e-4, each against a parrot re-simulated on the model as it is, ASR 0.8% for 1.9 points.
+    // utility; in 3 rounds at 3e-4, each against a parrot re-simulated on the model as it is, ASR 0.8% for 1.9 points
+    // in a scratch run, and in the full run of 2026-12-02 SANDE 1.6% for 2.2 points but SANDE-P on "Y" 32% (README).
     sandeRounds: 3,
     firstN: 16,
     cleanShare: 0.5,
