@@ -71,8 +71,8 @@ export interface SandeOptions {
    */
   rounds?: Stage2Rounds;
   /**
-   * Stage 2 also unlearns the flagged text on these prompts, with and without the parrot
-   * (`avoid.ts`): the victim's habit of saying it untriggered. Answer loss only. Default none.
+   * Stage 2 also unlearns the flagged text on these prompts, without the parrot, in part of the
+   * clean share (`avoid.ts`): the victim's habit of saying it untriggered. Answer loss only. Default none.
    */
   avoid?: AvoidSet;
   /** Stage 1: the parrot's optimiser and schedule. */
