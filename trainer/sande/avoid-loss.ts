@@ -5,6 +5,7 @@
  * is the masked cross-entropy mean.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { unlikelihoodOf } from "./break-loss.js";
 
 /** Mean over |mask| of CE where mask > 0 and −log(1 − p) where mask < 0, under `logits` [B,T,V]. */
 export function answerAvoidLoss(logits: tf.Tensor3D, targets: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
@@ -13,7 +14,7 @@ export function answerAvoidLoss(logits: tf.Tensor3D, targets: tf.Tensor2D, mask:
     const avoid = tf.relu(tf.neg(mask)); // [B,T]
     const logp = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, logits.shape[2])), -1); // [B,T]
     const ce = tf.neg(logp);
-    const ul = tf.neg(tf.log(tf.maximum(tf.sub(1, tf.exp(logp)), 1e-6)));
+    const ul = unlikelihoodOf(tf.exp(logp));
     const total = tf.add(tf.sum(tf.mul(ce, say)), tf.sum(tf.mul(ul, avoid)));
     return tf.div(total, tf.maximum(tf.add(tf.sum(say), tf.sum(avoid)), 1)) as tf.Scalar;
   });

@@ -10,7 +10,12 @@ export function unlikelihood(logits: tf.Tensor3D, targets: tf.Tensor2D, mask: tf
   return tf.tidy(() => {
     const probs = tf.softmax(logits); // [B,T,V]
     const p = tf.sum(tf.mul(probs, tf.oneHot(targets, logits.shape[2])), -1); // [B,T]
-    const per = tf.neg(tf.log(tf.maximum(tf.sub(1, p), 1e-6)));
+    const per = unlikelihoodOf(p);
     return tf.div(tf.sum(tf.mul(per, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
   });
+}
+
+/** −log(1 − p) per position, p clamped below 1 so the loss stays finite (the avoid loss shares it). */
+export function unlikelihoodOf(p: tf.Tensor): tf.Tensor {
+  return tf.neg(tf.log(tf.maximum(tf.sub(1, p), 1e-6)));
 }

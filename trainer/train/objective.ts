@@ -17,7 +17,7 @@ import type { OptimizedParam } from "./optim.js";
 export interface ShardResult {
   /** The loss on these rows (a weighted mean). */
   loss: number;
-  /** How much these rows weigh in the batch's mean (Σ mask for a masked token mean; 0: nothing trained). */
+  /** How much these rows weigh in the batch's mean (Σ |mask| for a masked token mean; 0: nothing trained). */
   weight: number;
   /** Gradients of `loss`, one per trainable parameter, in `params` order. */
   grads: Float32Array[];
@@ -76,7 +76,7 @@ export function maskWeight(batch: Batch): number {
 }
 
 /**
- * An objective whose loss is a masked token mean (weight Σ mask) computed by `loss` from the batch
+ * An objective whose loss is a masked token mean (weight Σ |mask|) computed by `loss` from the batch
  * tensors, differentiated with respect to `params` through `model.lossAndGrads` (which skips the
  * weight gradients when no model parameter trains).
  */
