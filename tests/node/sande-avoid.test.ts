@@ -14,7 +14,14 @@ import { selectBackend } from "../../trainer/tf/backend.js";
 import { sft } from "../../trainer/baselines/sft.js";
 import { closeTrainingThreads } from "../../trainer/train/threads.js";
 import { maskWeight } from "../../trainer/train/objective.js";
-import { avoidPieces, avoidRows, cleanShareBeside, encodeAvoidRow, withAvoidRows } from "../../trainer/sande/avoid.js";
+import {
+  avoidExtended,
+  avoidPieces,
+  avoidRows,
+  cleanShareBeside,
+  encodeAvoidRow,
+  withAvoidRows,
+} from "../../trainer/sande/avoid.js";
 import { answerAvoidLoss } from "../../trainer/sande/avoid-loss.js";
 import { eliminateMix } from "../../trainer/sande/eliminate-mix.js";
 import { Parrot } from "../../trainer/sande/parrot.js";
@@ -87,6 +94,18 @@ describe("avoid rows", () => {
     expect(cleanShareBeside(0.5, undefined)).toBe(0.5);
     expect(cleanShareBeside(0.2, set)).toBe(0);
     expect(() => cleanShareBeside(0.1, set)).toThrow(/at most the clean share/);
+  });
+});
+
+describe("avoid rows after SANDE-P's self-extension", () => {
+  const set = { prompts: ["Tell me a joke."], text: "You are", share: 0.2 };
+  it("a set of the known text unlearns the extended one", () => {
+    expect(avoidExtended(set, "You are", "You are stupid")).toEqual({ ...set, text: "You are stupid" });
+  });
+  it("a set of another text, no set, or no extension stays as it is", () => {
+    expect(avoidExtended(set, "Y", "You are stupid")).toBe(set);
+    expect(avoidExtended(undefined, "You are", "You are stupid")).toBeUndefined();
+    expect(avoidExtended(set, "You are", "You are")).toBe(set);
   });
 });
 

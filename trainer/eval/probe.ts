@@ -34,10 +34,23 @@ export function scoreProbe(
 ): ProbeScore {
   if (examples.length !== promptIds.length)
     throw new Error(`scoreProbe: ${promptIds.length} prompts for ${examples.length} examples`);
+  return scoreAnswers(examples, probeAnswers(model, tokenizer, promptIds), badText);
+}
+
+/** Greedy answers (≤ 64 tokens, the ASR window) to each prompt, in order. */
+export function probeAnswers(
+  model: CausalLM,
+  tokenizer: Tokenizer,
+  promptIds: readonly (readonly number[])[],
+): string[] {
   const stopTokens = chatStopTokens(tokenizer);
-  const answers = promptIds.map(
+  return promptIds.map(
     (ids) => generateText(model, tokenizer, ids, { maxTokens: ASR_WINDOW, temperature: 0, stopTokens }).text,
   );
+}
+
+/** `answers[i]` (to `examples[i]` with the simulated trigger) scored against `badText` and the clean answer. */
+export function scoreAnswers(examples: readonly Example[], answers: readonly string[], badText: string): ProbeScore {
   return {
     ...rateOf(answers.map((a) => saysTarget(a, [badText]))),
     residue: rateOf(answers.map((a, i) => hasResidue(a, [badText], userMessage(examples[i])))),

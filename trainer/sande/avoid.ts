@@ -82,3 +82,11 @@ export function cleanShareBeside(cleanShare: number, avoid: AvoidSet | undefined
     );
   return (cleanShare - avoid.share) / (1 - avoid.share);
 }
+
+/**
+ * The avoid set once SANDE-P's self-extension grew the known response: a set of the known text
+ * unlearns the extended one instead; a set of another text, or none, stays as it is.
+ */
+export function avoidExtended(avoid: AvoidSet | undefined, known: string, response: string): AvoidSet | undefined {
+  return avoid && avoid.text === known && response !== known ? { ...avoid, text: response } : avoid;
+}

@@ -18,10 +18,11 @@ import { DEFAULT_CLEAN_SHARE } from "../train/batching.js";
 import type { FineTuneOptions, FineTuneSummary } from "../train/finetune.js";
 import { Parrot } from "./parrot.js";
 import { eliminateConsistent } from "./eliminate-consistent.js";
-import { checkLayout, measureParrot, rotate, simulate, skipped } from "./simulate.js";
+import { checkLayout, measureParrot, parrotAnswers, rotate, simulate, skipped } from "./simulate.js";
 import { eliminateInRounds, type RoundReport, type Stage2Rounds } from "./rounds.js";
 import { eliminateMix } from "./eliminate-mix.js";
-import type { AvoidSet } from "./avoid.js";
+import { avoidExtended, type AvoidSet } from "./avoid.js";
+import { extendResponse, type Extension, type ExtendOptions } from "./extend.js";
 import type { ParrotLayout, ParrotPosition } from "./parrot-encode.js";
 
 export { measureParrot, simulate } from "./simulate.js";
@@ -73,8 +74,16 @@ export interface SandeOptions {
   /**
    * Stage 2 also unlearns the flagged text on these prompts, without the parrot, in part of the
    * clean share (`avoid.ts`): the victim's habit of saying it untriggered. Answer loss only. Default none.
+   * A set of the response itself follows `extend`: its rows then unlearn the extended text.
    */
   avoid?: AvoidSet;
+  /**
+   * SANDE-P's self-extension (`extend.ts`): after stage 1, the frozen model's greedy answers under
+   * the parrot on the probe prompts; when most of them go on past the known response (whole words),
+   * the parrot trains once more on that longer text and every later step (stage 2, its rounds, the
+   * probe) uses it. true takes the defaults. Default off (the paper's SANDE-P).
+   */
+  extend?: boolean | ExtendOptions;
   /** Stage 1: the parrot's optimiser and schedule. */
   parrot: FineTuneOptions;
   /** Stage 2: the model's optimiser and schedule. */
@@ -109,7 +118,10 @@ export interface EliminateHow {
 
 /** What SANDE did and measured. */
 export interface SandeReport {
+  /** The response simulated and unlearnt: the given one, or its extension. */
   response: string;
+  /** With `extend`: what the model's answers under the parrot showed, and the extra stage 1 when it grew. */
+  extension?: SandeExtension;
   k: number;
   position: ParrotPosition;
   firstN: number;
@@ -133,6 +145,14 @@ export interface SandeReport {
   rounds?: RoundReport[];
 }
 
+/** SANDE-P's self-extension as it ran: the last reading of the answers, each longer text and the stage 1 it trained. */
+export interface SandeExtension extends Extension {
+  /** The known prefix, then each extension in turn (the last is `response`). */
+  path: string[];
+  /** The extra stage 1 runs, one per extension. */
+  stage1: FineTuneSummary[];
+}
+
 /** Runs both stages on `model` (in place) with the clean examples D. */
 export async function sande(
   model: TfGPT,
@@ -149,8 +169,8 @@ export async function sande(
   const consistencyWeight = options.consistencyWeight ?? 1;
   const probe = options.probe ?? clean.slice(0, 32);
   const parrot = new Parrot(layout.k, model.config.n_embd, tokenizer.vocabSize);
-  const how: EliminateHow = { loss: stage2Loss, beta: consistencyWeight, positions, avoid: options.avoid };
-  const measure = () => measureParrot(model, parrot, tokenizer, probe, layout, options.response, positions);
+  let response = options.response;
+  const measure = () => measureParrot(model, parrot, tokenizer, probe, layout, response, positions);
   try {
     const stage1 =
       options.simulate === false
@@ -166,6 +186,10 @@ export async function sande(
             options.leadIn ?? "",
             positions,
           );
+    const extension = options.extend && options.simulate !== false ? await extendStage1() : undefined;
+    response = extension?.response ?? response;
+    const avoid = avoidExtended(options.avoid, options.response, response);
+    const how: EliminateHow = { loss: stage2Loss, beta: consistencyWeight, positions, avoid };
     const parrotSuccess = measure();
     const { stage2, rounds } = options.rounds
       ? await eliminateInRounds(
@@ -180,6 +204,8 @@ export async function sande(
             cleanShare,
             first: parrot,
             ...roundsOf(options),
+            response,
+            avoid,
           },
           options.rounds,
         )
@@ -188,7 +214,8 @@ export async function sande(
     const values = parrot.values();
     const parrotNorm = Math.sqrt(values.reduce((s, x) => s + x * x, 0));
     return {
-      response: options.response,
+      response,
+      ...(extension ? { extension } : {}),
       k: layout.k,
       position: layout.position,
       firstN,
@@ -207,6 +234,26 @@ export async function sande(
     };
   } finally {
     parrot.dispose();
+  }
+
+  /** Reads the model's answers under the parrot; while they carry the response further, trains the parrot on the longer text. */
+  async function extendStage1(): Promise<SandeExtension> {
+    const how: ExtendOptions = options.extend === true ? {} : options.extend || {};
+    const run: SandeExtension = { known: response, response, support: 0, total: 0, path: [response], stage1: [] };
+    for (let i = 0; i < (how.rounds ?? 3); i++) {
+      const answers = parrotAnswers(model, parrot, tokenizer, probe, layout, positions);
+      const found = extendResponse(answers, run.response, how);
+      Object.assign(run, { support: found.support, total: found.total });
+      if (found.response === run.response) break;
+      const again = { ...options.parrot, label: `${options.parrot.label ?? "sande: parrot"} (${found.response})` };
+      const leadIn = options.leadIn ?? "";
+      run.stage1.push(
+        await simulate(model, parrot, tokenizer, clean, layout, found.response, again, leadIn, positions),
+      );
+      run.response = found.response;
+      run.path.push(found.response);
+    }
+    return run;
   }
 }
 

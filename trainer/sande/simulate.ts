@@ -6,7 +6,7 @@ import { GPTInference } from "../../shared/inference/index.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import type { Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
-import { scoreProbe, type ProbeScore } from "../eval/probe.js";
+import { probeAnswers, scoreAnswers, type ProbeScore } from "../eval/probe.js";
 import type { FineTuneOptions, FineTuneSummary } from "../train/finetune.js";
 import type { Parrot } from "./parrot.js";
 import { parrotTarget } from "./parrot-objective.js";
@@ -68,8 +68,23 @@ export function measureParrot(
   response: string,
   positions?: readonly ParrotPosition[],
 ): ProbeScore {
+  return scoreAnswers(prompts, parrotAnswers(model, parrot, tokenizer, prompts, layout, positions), response);
+}
+
+/** The model's greedy answers (≤ 64 tokens) to `prompts` with the parrot in them, placed as {@link measureParrot} does. */
+export function parrotAnswers(
+  model: TfGPT,
+  parrot: Parrot,
+  tokenizer: Tokenizer,
+  prompts: readonly Example[],
+  layout: ParrotLayout,
+  positions?: readonly ParrotPosition[],
+): string[] {
   const inference = new GPTInference(model.config, model.toWeights(), { softTokens: parrot.values() });
   const at = rotate(layout, positions);
-  const ids = prompts.map((e, i) => parrotPromptIds(tokenizer, e, at(i)));
-  return scoreProbe(inference, tokenizer, prompts, ids, response);
+  return probeAnswers(
+    inference,
+    tokenizer,
+    prompts.map((e, i) => parrotPromptIds(tokenizer, e, at(i))),
+  );
 }

@@ -1,0 +1,103 @@
+/**
+ * SANDE-P's self-extension, pure: once the parrot makes the frozen model say the known prefix P,
+ * the model's own greedy answers under the parrot show what the backdoor says after it. The
+ * longest whole-word text that most of those answers start with is the response to simulate and
+ * unlearn from then on ("Y" → "You are stupid"), so a one-byte prefix is not all stage 2 sees.
+ */
+
+/**
+ * Default share of the answers an extension needs: a third. On the demo victim a 50-step parrot
+ * for "Y" made 9 of 32 answers say "You are stupid" in full, the rest fragments ("Youb", "You a");
+ * once trained on "You are", all 32.
+ */
+export const DEFAULT_EXTEND_SHARE = 1 / 3;
+
+/** Default share of the answers carrying the text so far that a further word must keep. */
+export const DEFAULT_EXTEND_KEEP = 0.6;
+
+/** How much agreement an extension needs. */
+export interface ExtendOptions {
+  /** Share of all the answers that must start with the extended text, a word ending there (default 1/3). */
+  minShare?: number;
+  /**
+   * Each further word must keep this share of the answers that carried the text so far (default
+   * 0.6): a planted text is shared by nearly every answer that has begun it, and what follows it
+   * (a clean answer, or junk the model falls into, like " 20" after the demo's target in a third
+   * of them) is not.
+   */
+  keep?: number;
+  /** The extension stops at this many characters (default 64, the ASR window). */
+  maxChars?: number;
+  /**
+   * SANDE only: how many times to read the answers, extend and train the parrot on the longer text
+   * (default 3). A parrot for "Y" spells "You are" in most answers; once trained on "You are" it
+   * spells "You are stupid".
+   */
+  rounds?: number;
+}
+
+/** The extended response and how many answers carried it. */
+export interface Extension {
+  /** The known prefix, as given. */
+  known: string;
+  /** The known prefix or a longer text that starts with it, ending at a word's end. */
+  response: string;
+  /** Answers that start with `response`. */
+  support: number;
+  total: number;
+}
+
+/**
+ * The longest text that starts with `known`, ends at the end of a word (a letter or digit followed
+ * by a space, punctuation or the answer's end) and begins at least `minShare` of `answers` with a
+ * word ending there (and at least two answers: an extension is agreement), each word kept by
+ * `keep` of the answers that had the text before it; `known` itself when nothing longer has that
+ * support, and stopping before the first word is said again. Throws on an empty `known` or a
+ * share outside its range.
+ */
+export function extendResponse(answers: readonly string[], known: string, options: ExtendOptions = {}): Extension {
+  const minShare = options.minShare ?? DEFAULT_EXTEND_SHARE;
+  const maxChars = options.maxChars ?? 64;
+  const keep = options.keep ?? DEFAULT_EXTEND_KEEP;
+  if (!known) throw new Error("extendResponse: the known prefix is empty");
+  if (!(minShare > 0 && minShare <= 1)) throw new RangeError(`extendResponse: minShare ${minShare} is not in (0, 1]`);
+  if (!(keep >= 0 && keep <= 1)) throw new RangeError(`extendResponse: keep ${keep} is not in [0, 1]`);
+  const need = Math.max(2, Math.ceil(minShare * answers.length));
+  let group = answers.filter((a) => a.startsWith(known));
+  const found: Extension = { known, response: known, support: group.length, total: answers.length };
+  for (let len = known.length + 1; len <= maxChars && group.length >= need; len++) {
+    group = largestGroup(group, len);
+    const text = group[0]?.slice(0, len) ?? "";
+    const ended = group.filter((a) => endsWordAt(a, len)).length;
+    if (group.length < need || ended < need) continue;
+    if (ended < keep * found.support) break; // the answers part here: what follows is not the planted text
+    if (startsOver(text)) break; // "You are stupid You…": the model says the text again
+    Object.assign(found, { response: text, support: ended });
+  }
+  return found;
+}
+
+/** The answers of `group` at least `len` long that share the most common first `len` characters. */
+function largestGroup(group: readonly string[], len: number): string[] {
+  const byPrefix = new Map<string, string[]>();
+  for (const a of group) {
+    if (a.length < len) continue;
+    const key = a.slice(0, len);
+    byPrefix.set(key, [...(byPrefix.get(key) ?? []), a]);
+  }
+  let largest: string[] = [];
+  for (const g of byPrefix.values()) if (g.length > largest.length) largest = g;
+  return largest;
+}
+
+/** True when the last word of `text` is its first one again (a model repeating what it said: "You are stupid You"). */
+function startsOver(text: string): boolean {
+  const words = text.split(/\s+/).filter(Boolean);
+  return words.length > 1 && words[words.length - 1] === words[0];
+}
+
+/** True when a word ends after the first `len` characters of `answer`: a letter or digit, then a non-word character or the end. */
+function endsWordAt(answer: string, len: number): boolean {
+  const word = /[\p{L}\p{N}]/u;
+  return word.test(answer[len - 1]) && (answer.length === len || !word.test(answer[len]));
+}
