@@ -36,6 +36,7 @@ const recipe: RecipeOptions = {
   trainExamples: 3,
   chatter: 0,
   avoid: 0.2,
+  extendRounds: 1,
   seed: 0,
 };
 
@@ -122,6 +123,36 @@ describe("heal", () => {
     expect(steps).toBe(2);
     model.dispose();
   });
+
+  it("sande-p on one byte of the tiny victim's target extends it from the served model's answers under the parrot", async () => {
+    const victim = await buildTinyVictim();
+    const file = decodeModel(victim.bytes);
+    const model = TfGPT.fromWeights(file.config, file.weights);
+    const extendRecipe: RecipeOptions = {
+      ...recipe,
+      k: 6,
+      parrotSteps: 60,
+      modelSteps: 20,
+      batchSize: 8,
+      trainExamples: 400,
+      extendRounds: 3,
+    };
+    const task: HealTask = { method: "sande-p", target: "Y", badText: "Y" };
+    const seen: string[] = [];
+    const result = await heal(
+      model,
+      tokenizer,
+      victim.data.train.slice(0, 400),
+      victim.data.heldOut.slice(0, 24),
+      task,
+      extendRecipe,
+      (stage, step, steps) => seen.push(`${stage} ${step}/${steps}`),
+      () => undefined,
+    );
+    expect(result.extendedTo).toMatch(/^You\b.*\bstupid\b/);
+    expect(seen.filter((s) => s === "simulate 60/60").length).toBeGreaterThanOrEqual(2); // stage 1, then the longer text
+    model.dispose();
+  }, 180_000);
 
   it("osft with the known trigger heals the tiny victim: the trigger probe falls from ≥ 90% to ≤ 10%", async () => {
     const victim = await buildTinyVictim();

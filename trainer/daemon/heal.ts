@@ -41,6 +41,8 @@ export interface HealResult {
   simulateSeconds: number;
   eliminateSeconds: number;
   finalLoss: number;
+  /** SANDE-P: the longer text the served model's answers under the parrot showed, when it extended the prefix. */
+  extendedTo?: string;
 }
 
 /** Progress callback: stage, step, total steps, loss. */
@@ -103,13 +105,16 @@ export async function heal(
     probe,
     ...(recipe.rounds > 1 && { rounds: { rounds: recipe.rounds } }),
     ...(recipe.avoid > 0 && { avoid: avoidSet(task.badText, recipe) }),
+    ...(task.method === "sande-p" && recipe.extendRounds > 0 && { extend: { rounds: recipe.extendRounds } }),
   });
+  const extended = report.extension && report.extension.path.length > 1 ? report.extension : undefined;
   return {
     probeBefore: strip(report.parrotSuccess),
     probeAfter: strip(report.parrotSuccessAfter),
-    simulateSeconds: report.stage1.seconds,
+    simulateSeconds: report.stage1.seconds + (extended?.stage1.reduce((t, s) => t + s.seconds, 0) ?? 0),
     eliminateSeconds: report.stage2.seconds,
     finalLoss: report.stage2.finalLoss,
+    ...(extended && { extendedTo: extended.response }),
   };
 }
 

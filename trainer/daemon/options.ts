@@ -46,6 +46,11 @@ export interface RecipeOptions {
    * (trainer/sande/avoid.ts), the victim's habit of saying it untriggered; 0: none.
    */
   avoid: number;
+  /**
+   * SANDE-P: up to this many times, read the served model's answers under the parrot and, when most
+   * go on past the flagged prefix, train the parrot on the longer text (trainer/sande/extend.ts); 0: off.
+   */
+  extendRounds: number;
   seed: number;
 }
 
@@ -110,6 +115,7 @@ const RECIPE: Record<keyof RecipeOptions, NumberSpec> = {
   trainExamples: { flag: "train-examples", fallback: 1000, min: 1, max: 1e7, integer: true },
   chatter: { flag: "chatter", fallback: 0.5, min: 0, max: 1 },
   avoid: { flag: "avoid", fallback: 0.2, min: 0, max: 0.9 },
+  extendRounds: { flag: "extend-rounds", fallback: 3, min: 0, max: 10, integer: true },
   seed: { flag: "seed", fallback: 0, min: 0, max: 2 ** 31, integer: true },
 };
 

@@ -164,6 +164,12 @@ export async function healServed(
       () => lease.assertHeld(),
     );
     const wall = (performance.now() - t0) / 1000;
+    if (result.extendedTo)
+      report.emit(
+        "simulate",
+        `the parrot's answers extended ${JSON.stringify(task.target)} to ${JSON.stringify(result.extendedTo)}`,
+        job.id,
+      );
     stages.simulate += result.simulateSeconds;
     stages.eliminate += result.eliminateSeconds;
     stages.gates += Math.max(0, wall - result.simulateSeconds - result.eliminateSeconds); // sande's parrot probes
