@@ -18,6 +18,8 @@ const SANDE_OPTIONS = `  --k N                    parrot vectors (default 6, zer
   --consistency-weight X   β of the consistency loss (default 1)
   --clean-share X          stage 2 rows without the parrot (default ${DEFAULT_CLEAN_SHARE}; the paper: 0)
   --probe N                held-out prompts for the parrot's success rate (default 32)
+  --extend-rounds N        SANDE-P: up to N times, read the model's answers under the parrot and train it on the
+                           longer text most of them go on to (trainer/sande/extend.ts; default 0, the paper's)
   defaults: --train-size 1000 (D); add --trigger T --target R to score a backdoor's ASR afterwards`;
 
 export const SANDE_USAGE = `sande sande --model MODEL --response R [options]   removal when the backdoor's response R is known
@@ -43,6 +45,7 @@ const sandeFlags = {
   "consistency-weight": { type: "string" },
   "clean-share": { type: "string" },
   probe: { type: "string" },
+  "extend-rounds": { type: "string" },
 } as const;
 
 /** `--parrot-positions start,end` as positions (undefined when not given: `--parrot-position` then applies). */
@@ -55,6 +58,11 @@ function parrotPositions(values: Record<string, unknown>): ParrotPosition[] | un
     if (!PARROT_POSITIONS.includes(p as ParrotPosition))
       throw new UsageError(`--parrot-positions: "${p}" is not one of ${PARROT_POSITIONS.join(", ")}`);
   return list as ParrotPosition[];
+}
+
+/** `--extend-rounds N` as SANDE's option (none for 0). */
+function extendOption(rounds: number): { extend?: { rounds: number } } {
+  return rounds > 0 ? { extend: { rounds } } : {};
 }
 
 /** `sande sande` (response flag "response") and `sande sande-p` (response flag "prefix"). */
@@ -78,10 +86,15 @@ export async function sandeCommand(argv: string[], variant: "sande" | "sande-p")
     stage2Loss: choice(run.values, "stage2-loss", STAGE2_LOSSES, "answer"),
     consistencyWeight: num(run.values, "consistency-weight", 1, { min: 0, max: 1000 }),
     cleanShare: num(run.values, "clean-share", DEFAULT_CLEAN_SHARE, { min: 0, max: 0.95 }),
+    ...extendOption(num(run.values, "extend-rounds", 0, { min: 0, max: 10, integer: true })),
     parrot,
     model,
     probe: run.dataset.heldOut.slice(0, num(run.values, "probe", 32, { min: 1, integer: true })),
   });
+  if (report.extension && report.extension.path.length > 1)
+    console.error(
+      `extended ${JSON.stringify(report.extension.known)} → ${JSON.stringify(report.response)} (${report.extension.support}/${report.extension.total} answers under the parrot)`,
+    );
   console.error(
     `parrot success after stage 1: ${formatRate(report.parrotSuccess)} (e.g. ${JSON.stringify(report.parrotSuccess.samples[0] ?? "")}); after stage 2: ${formatRate(report.parrotSuccessAfter)}`,
   );
