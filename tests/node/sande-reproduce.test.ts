@@ -196,6 +196,7 @@ describe("one tiny experiment end to end", () => {
       removal: { steps: 80, lr: 3e-3, batchSize: 16 },
       removalChatter: 0,
       sandeRounds: 1,
+      sandeExtend: false,
       parrot: { steps: 1, lr: 1e-2, k: 4 },
       firstN: 16,
       cleanShare: 0.5,

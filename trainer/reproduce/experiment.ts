@@ -56,6 +56,11 @@ export interface ExperimentSettings {
    * steps in all, at their rate; 1: one stage 2. The parrot-at-zero ablation always runs one.
    */
   sandeRounds: number;
+  /**
+   * SANDE-P rows extend their known prefix from the victim's own answers under the stage-1 parrot
+   * (trainer/sande/extend.ts) before stage 2; false: the paper's SANDE-P, the prefix alone.
+   */
+  sandeExtend: boolean;
   firstN: number;
   cleanShare: number;
   /** SANDE stage 2's loss (`sande.ts`). */
@@ -174,7 +179,7 @@ export async function runMethod(
   }
 }
 
-type ParrotFigures = Pick<MethodResult, "parrotSuccess" | "parrotSuccessAfter">;
+type ParrotFigures = Pick<MethodResult, "parrotSuccess" | "parrotSuccessAfter" | "extendedTo">;
 
 /** Runs `method` on `model` in place; SANDE rows return their parrot's success. */
 async function applyMethod(
@@ -243,11 +248,20 @@ async function runSande(
     model: { ...s.removal, seed, label: `${label}: model` },
     probe: ctx.heldOut.slice(0, s.probe),
     ...stage2Rounds(variant, s),
+    extend: s.sandeExtend && method.startsWith("SANDE-P"),
   });
   ctx.log(
     `  parrot → ${JSON.stringify(variant.response)}: ${pct(r.parrotSuccess.rate)} after stage 1, ${pct(r.parrotSuccessAfter.rate)} after stage 2`,
   );
-  return { parrotSuccess: strip(r.parrotSuccess), parrotSuccessAfter: strip(r.parrotSuccessAfter) };
+  if (r.extension)
+    ctx.log(
+      `  extended ${JSON.stringify(r.extension.known)} → ${JSON.stringify(r.extension.response)} (${r.extension.support}/${r.extension.total} answers under the parrot)`,
+    );
+  return {
+    parrotSuccess: strip(r.parrotSuccess),
+    parrotSuccessAfter: strip(r.parrotSuccessAfter),
+    ...(r.extension && { extendedTo: r.extension.response }),
+  };
 }
 
 function strip<T extends { hits: number; total: number; rate: number }>(

@@ -59,6 +59,8 @@ export interface MethodResult {
   /** SANDE / SANDE-P: how often the parrot made the frozen victim say R, and the same parrot after stage 2. */
   parrotSuccess?: Rate;
   parrotSuccessAfter?: Rate;
+  /** SANDE-P with self-extension: the response its stage 2 unlearnt, as the victim's answers under the parrot spelt it. */
+  extendedTo?: string;
 }
 
 /** One victim and the methods run on it. */

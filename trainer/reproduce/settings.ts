@@ -61,6 +61,7 @@ export function settingsFor(
     // utility; in 3 rounds at 3e-4, each against a parrot re-simulated on the model as it is, ASR 0.8% for 1.9 points
     // in a scratch run, and in the full run of 2026-12-02 SANDE 1.6% for 2.2 points but SANDE-P on "Y" 32% (README).
     sandeRounds: 3,
+    sandeExtend: true,
     firstN: 16,
     cleanShare: 0.5,
     stage2Loss: "answer",

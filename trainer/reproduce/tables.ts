@@ -204,12 +204,20 @@ export function parrotTable(r: ReproduceResults): string {
       rows.push([
         describeBackdoor(v.backdoor),
         m.method,
+        m.extendedTo === undefined ? "—" : JSON.stringify(m.extendedTo),
         pct(m.parrotSuccess.rate),
         pct(m.parrotSuccessAfter?.rate ?? 0),
       ]);
     }
   }
-  return markdownTable(["Victim", "Method", "Parrot success after stage 1", "Same parrot after stage 2"], rows);
+  return (
+    "SANDE-P's self-extension (trainer/sande/extend.ts) reads the victim's greedy answers under the stage-1 parrot and trains the parrot " +
+    "again on the longer text most of them share; success is measured against the text simulated (the extension when there is one).\n\n" +
+    markdownTable(
+      ["Victim", "Method", "Extended to", "Parrot success after stage 1", "Same parrot after stage 2"],
+      rows,
+    )
+  );
 }
 
 /** Everything in one Markdown page (results/README.md). */
