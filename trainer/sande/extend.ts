@@ -42,7 +42,7 @@ export interface Extension {
   known: string;
   /** The known prefix or a longer text that starts with it, ending at a word's end. */
   response: string;
-  /** Answers that start with `response`. */
+  /** Answers that start with `response` and end a word there (for `known` itself: all that start with it). */
   support: number;
   total: number;
 }
