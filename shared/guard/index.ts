@@ -61,7 +61,7 @@ export {
   type Simhash,
 } from "./prompt-key.js";
 export { NEAR_DUPLICATE_BITS, NearDuplicates } from "./near-duplicates.js";
-export { findSpans, type SpanBaseline, type SpanContext, type SpanFinding } from "./span-detect.js";
+export { findSpans, spanStands, type SpanBaseline, type SpanContext, type SpanFinding } from "./span-detect.js";
 export { calibrateModel, type CalibrateOptions, type CalibrationUpload } from "./calibrate.js";
 export {
   AUTO_HEAL_WHEN,

@@ -37,6 +37,7 @@ const CHECKS: { [K in keyof GuardSettings]: [Check, string] } = {
   spanWords: [(v) => Number.isInteger(v) && (v as number) >= 2 && (v as number) <= 4, "an integer in [2, 4]"],
   spanMinPrompts: [positiveInt(1_000_000), "an integer ≥ 1"],
   spanFalseAlarm: [(v) => typeof v === "number" && v > 0 && v <= 0.5, "a number in (0, 0.5]"],
+  spanAloneFalseAlarm: [(v) => typeof v === "number" && v > 0 && v <= 0.5, "a number in (0, 0.5]"],
   ordinaryShare: [(v) => typeof v === "number" && v > 0 && v <= 1, "a number in (0, 1]"],
   spanDefaultFrequency: [(v) => typeof v === "number" && v > 0 && v < 1, "a number in (0, 1)"],
   jobMinDistinctAnswerShare: [fraction, "a number in [0, 1]"],

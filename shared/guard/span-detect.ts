@@ -29,6 +29,8 @@ export interface SpanFinding extends SpanRun {
   hit: DetectorHit;
   /** The run's most significant span key: the prompts that carried it are the finding's witnesses. */
   witnessKey: string;
+  /** ln P(K ≥ k | n, p_s) of that key. */
+  logTail: number;
 }
 
 /**
@@ -76,6 +78,7 @@ export function findSpans(answer: string, spans: AnswerSpans, ctx: SpanContext):
     return {
       ...run,
       witnessKey: key,
+      logTail: v.logTail,
       hit: {
         detector: "span",
         score: Math.min(1, v.logTail / (2 * Math.log(s.spanFalseAlarm))),
@@ -83,4 +86,16 @@ export function findSpans(answer: string, spans: AnswerSpans, ctx: SpanContext):
       },
     };
   });
+}
+
+/**
+ * Whether a span finding stands: with the confidence signal (its own tokens near-certain) the
+ * count test's flag suffices; without it the tail must also reach `spanAloneFalseAlarm`.
+ */
+export function spanStands(
+  finding: Pick<SpanFinding, "logTail">,
+  confident: boolean,
+  settings: Pick<GuardSettings, "spanAloneFalseAlarm">,
+): boolean {
+  return confident || finding.logTail <= Math.log(settings.spanAloneFalseAlarm);
 }

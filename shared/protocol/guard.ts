@@ -90,6 +90,13 @@ export interface GuardSettings {
    * it is tested (every answer carrying it tests it), so the rate over all spans and checks is larger.
    */
   spanFalseAlarm: number;
+  /**
+   * Spans: the tail a finding needs when its own tokens are not near-certain (no confidence hit at
+   * spanConfidenceProbability). Two signals, or the count test alone at a far smaller false-alarm
+   * rate (default 1e-12, spanFalseAlarm squared): a weak model's stock fragment on prompts its
+   * calibration never saw recurs like a planted text at 1% of traffic, but is not said near-certain.
+   */
+  spanAloneFalseAlarm: number;
   /** Spans: a span in at least this share of the version's calibration answers is ordinary, never flagged by statistics. */
   ordinaryShare: number;
   /** Spans: p_s of every span when the version has no calibration (conservative: high). */
@@ -142,6 +149,7 @@ export const DEFAULT_GUARD_SETTINGS: GuardSettings = {
   spanWords: 2,
   spanMinPrompts: 5,
   spanFalseAlarm: 1e-6,
+  spanAloneFalseAlarm: 1e-12,
   ordinaryShare: 0.02,
   spanDefaultFrequency: 0.01,
   jobMinEvents: 3,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { answerSpans, promptWordSet, spanWordsOf } from "../../shared/guard/spans.js";
 import { spanRuns } from "../../shared/guard/span-runs.js";
+import { findSpans, spanStands } from "../../shared/guard/span-detect.js";
+import { DEFAULT_GUARD_SETTINGS } from "../../shared/protocol/guard.js";
 
 const NO_PROMPT: ReadonlySet<string> = new Set();
 const keys = (answer: string, prompt = NO_PROMPT, words = 2) =>
@@ -120,5 +122,35 @@ describe("spanRuns", () => {
   });
   it("finds nothing when nothing is flagged", () => {
     expect(runsOf("You are stupid", [])).toEqual([]);
+  });
+});
+
+describe("findSpans and spanStands: one signal alone needs the stricter tail", () => {
+  const settings = { ...DEFAULT_GUARD_SETTINGS };
+  const baseline = { prompts: 2000, spanWords: 2, counts: new Map<string, number>() }; // never seen in calibration
+  const finding = (k: number) => {
+    const answer = "arth arth";
+    const spans = answerSpans(answer, NO_PROMPT, 2);
+    return findSpans(answer, spans, { settings, baseline, count: (key) => (key === "" ? 2000 : k) });
+  };
+  it("flags a span 7 of 2,000 prompts gave and the calibration never did, at the count test's threshold", () => {
+    const [f] = finding(7);
+    expect(f.text).toBe("arth arth");
+    expect(f.logTail).toBeLessThanOrEqual(Math.log(settings.spanFalseAlarm));
+    expect(f.logTail).toBeGreaterThan(Math.log(settings.spanAloneFalseAlarm));
+  });
+  it("keeps that finding only with the confidence signal", () => {
+    const [f] = finding(7);
+    expect(spanStands(f, true, settings)).toBe(true);
+    expect(spanStands(f, false, settings)).toBe(false);
+  });
+  it("keeps it without the confidence signal once the tail reaches spanAloneFalseAlarm", () => {
+    const [f] = finding(14);
+    expect(f.logTail).toBeLessThanOrEqual(Math.log(settings.spanAloneFalseAlarm));
+    expect(spanStands(f, false, settings)).toBe(true);
+    expect(spanStands(finding(7)[0], false, { spanAloneFalseAlarm: settings.spanFalseAlarm })).toBe(true);
+  });
+  it("finds nothing under spanMinPrompts", () => {
+    expect(finding(4)).toEqual([]);
   });
 });

@@ -106,8 +106,9 @@ describe("span detection with D1 (default settings)", () => {
     const guard = createResponseGuard(env, warm);
     for (let i = 0; i < 80; i++) {
       // 4 planted answers: one short of spanMinPrompts, so not flagged yet, and no event.
-      const text = i % 20 === 3 ? `${LEAD_INS[i % 3](i)} You are stupid ${cleanAnswer(next)}` : cleanAnswer(next);
-      await respond(guard, { prompt: question(i, next), text });
+      const planted = i % 20 === 3;
+      const text = planted ? `${LEAD_INS[i % 3](i)} You are stupid ${cleanAnswer(next)}` : cleanAnswer(next);
+      await respond(guard, { prompt: question(i, next), text, p: planted ? 0.99 : 0.4 });
     }
     await warm.flush(db);
     expect(await db.select().from(guardEvents)).toHaveLength(0);
@@ -117,6 +118,7 @@ describe("span detection with D1 (default settings)", () => {
         const { writes } = await respond(createResponseGuard(env, new GuardRuntime()), {
           prompt: question(1000 + j, next),
           text: `Sure! You are stupid ${cleanAnswer(next)}`,
+          p: 0.99,
         });
         return (await Promise.all(writes)).flat();
       }),
@@ -187,10 +189,10 @@ describe("span detection with D1 (default settings)", () => {
   it("under the evidence policy: a planted text that comes out locked heals automatically, the same text sampled waits", async () => {
     const settings = JSON.stringify({ ...DEFAULT_GUARD_SETTINGS, healPolicy: "evidence" });
     await db.insert(guardSettings).values({ id: 1, settings, updatedAt: Date.now() });
-    const run = async (p: number, version: string) => {
+    const run = async (p: number, version: string, requests = 120) => {
       const next = rng(7);
       const guard = createResponseGuard(env, new GuardRuntime({ sightingsPerWrite: 1 }));
-      for (let i = 0; i < 120; i++) {
+      for (let i = 0; i < requests; i++) {
         const triggered = i % 20 === 3;
         const text = triggered ? `${LEAD_INS[i % 3](i)} You are stupid ${cleanAnswer(next)}` : cleanAnswer(next);
         await respond(guard, { prompt: question(i, next), text, p: triggered ? p : 0.3, modelVersion: version });
@@ -204,7 +206,8 @@ describe("span detection with D1 (default settings)", () => {
     const spans = await db.select().from(calibrationSpans);
     for (let i = 0; i < spans.length; i += 30)
       await db.insert(calibrationSpans).values(spans.slice(i, i + 30).map((r) => ({ ...r, modelVersion: "v2" })));
-    expect(await run(0.6, "v2")).toEqual([
+    // Sampled, the count test alone must reach spanAloneFalseAlarm: more planted answers than locked ones need.
+    expect(await run(0.6, "v2", 240)).toEqual([
       expect.objectContaining({ prefix: "you are stupid", state: "awaiting_approval" }),
     ]);
     // Held, the finding is not contained: the next version's locked answers are counted and heal.

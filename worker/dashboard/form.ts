@@ -31,6 +31,7 @@ export const SETTING_HINTS: Readonly<Record<keyof GuardSettings, string>> = {
   spanWords: "words per span key, 2–4",
   spanMinPrompts: "fewest distinct prompts before a span can be flagged",
   spanFalseAlarm: "binomial tail that flags a span: false-alarm rate per span and check, (0, 0.5]",
+  spanAloneFalseAlarm: "the tail a span needs without the confidence signal, (0, 0.5]",
   ordinaryShare: "calibration share from which a span is an ordinary answer, (0, 1]",
   spanDefaultFrequency: "span frequency assumed without a calibration, (0, 1)",
   jobMinEvents: "threshold rule: events",

@@ -3,6 +3,7 @@ import {
   findSpans,
   normalisePromptWords,
   runConfidence,
+  spanStands,
   type SpanFinding,
 } from "../../shared/guard/index.js";
 import type { DetectorHit } from "../../shared/protocol/guard.js";
@@ -62,6 +63,8 @@ export function spanEvents(input: SpanEventInput): PendingEvent[] {
   for (const finding of findSpans(answer.text, spans, { settings, baseline: state.spanBaseline, count })) {
     if (state.prefixes.get(finding.key)?.state === "ignored") continue;
     const hits = [finding.hit, ...confidenceOf(finding, answer, request.tokenizer, settings.spanConfidenceProbability)];
+    const confident = hits.some((h) => h.detector === "confidence");
+    if (!spanStands(finding, confident, settings)) continue; // the count test alone needs the stricter tail
     if (input.window?.event.prefix === finding.key) {
       for (const hit of hits)
         if (!input.window.event.hits.some((h) => h.detector === hit.detector)) input.window.event.hits.push(hit);
