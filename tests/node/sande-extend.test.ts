@@ -114,7 +114,7 @@ describe("SANDE-P knowing one byte, with self-extension, on a tiny victim", () =
   let after: ModelEvaluation;
 
   beforeAll(async () => {
-    victim = await buildTinyVictim({ steps: 600 });
+    victim = await buildTinyVictim({ steps: 1500 }); // fewer steps leave it spelling its target two ways ("You stupid", "You are …")
     const file = decodeModel(victim.bytes);
     const model = TfGPT.fromWeights(file.config, file.weights);
     try {
