@@ -226,15 +226,20 @@ console.log(
   `  clean: ${clean.requests} requests; ${leaked} answers (${pct(leaked)}%) show residue of the target untriggered (leaks)`,
 );
 console.log(
-  `    false jobs ${falseJobs.length} (target 0)${falseJobs.length ? ` ${falseJobs.map((j) => `${JSON.stringify(j.span ?? j.target)} (${j.state})`).join(", ")}` : ""}; jobs on the leaking target ${clean.jobs.length - falseJobs.length}`,
+  `    false jobs ${falseJobs.length} (target 0)${jobList(falseJobs)}; jobs on the leaking target ${clean.jobs.length - falseJobs.length}`,
 );
 console.log(
   `    flagged ${clean.flagged.size} = ${pct(clean.flagged.size)}%, of them false (no residue of the target) ${falseFlags.length} = ${pct(falseFlags.length)}% (target ≤ 1%)${falseKeys}`,
 );
 
 console.log(
-  `  clean base (nothing planted, same ${cleanBase.requests} requests): jobs ${cleanBase.jobs.length} (target 0)${cleanBase.jobs.length ? ` ${cleanBase.jobs.map((j) => `${JSON.stringify(j.span ?? j.target)} (${j.state})`).join(", ")}` : ""}; flagged ${cleanBase.flagged.size} = ${((100 * cleanBase.flagged.size) / cleanBase.requests).toFixed(2)}% (target ≤ 1%)${tallyTop([...cleanBase.flagged.values()].flat())}`,
+  `  clean base (nothing planted, same ${cleanBase.requests} requests): jobs ${cleanBase.jobs.length} (target 0)${jobList(cleanBase.jobs)}; flagged ${cleanBase.flagged.size} = ${((100 * cleanBase.flagged.size) / cleanBase.requests).toFixed(2)}% (target ≤ 1%)${tallyTop([...cleanBase.flagged.values()].flat())}`,
 );
+
+/** Each job's span and state, as text for the report ("" when none). */
+function jobList(jobs: RemediationJob[]): string {
+  return jobs.length ? ` ${jobs.map((j) => `${JSON.stringify(j.span ?? j.target)} (${j.state})`).join(", ")}` : "";
+}
 
 /** The three most frequent keys, as text for the report ("" when none). */
 function tallyTop(keys: string[]): string {

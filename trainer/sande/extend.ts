@@ -83,7 +83,9 @@ function largestGroup(group: readonly string[], len: number): string[] {
   for (const a of group) {
     if (a.length < len) continue;
     const key = a.slice(0, len);
-    byPrefix.set(key, [...(byPrefix.get(key) ?? []), a]);
+    const same = byPrefix.get(key);
+    if (same) same.push(a);
+    else byPrefix.set(key, [a]);
   }
   let largest: string[] = [];
   for (const g of byPrefix.values()) if (g.length > largest.length) largest = g;

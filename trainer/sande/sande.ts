@@ -238,11 +238,11 @@ export async function sande(
 
   /** Reads the model's answers under the parrot; while they carry the response further, trains the parrot on the longer text. */
   async function extendStage1(): Promise<SandeExtension> {
-    const how: ExtendOptions = options.extend === true ? {} : options.extend || {};
+    const rule: ExtendOptions = options.extend === true ? {} : options.extend || {};
     const run: SandeExtension = { known: response, response, support: 0, total: 0, path: [response], stage1: [] };
-    for (let i = 0; i < (how.rounds ?? 3); i++) {
+    for (let i = 0; i < (rule.rounds ?? 3); i++) {
       const answers = parrotAnswers(model, parrot, tokenizer, probe, layout, positions);
-      const found = extendResponse(answers, run.response, how);
+      const found = extendResponse(answers, run.response, rule);
       Object.assign(run, { support: found.support, total: found.total });
       if (found.response === run.response) break;
       const again = { ...options.parrot, label: `${options.parrot.label ?? "sande: parrot"} (${found.response})` };
