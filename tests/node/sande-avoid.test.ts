@@ -16,6 +16,7 @@ import { closeTrainingThreads } from "../../trainer/train/threads.js";
 import { maskWeight } from "../../trainer/train/objective.js";
 import {
   avoidExtended,
+  avoidable,
   avoidPieces,
   avoidRows,
   cleanShareBeside,
@@ -106,6 +107,15 @@ describe("avoid rows after SANDE-P's self-extension", () => {
     expect(avoidExtended(set, "Y", "You are stupid")).toBe(set);
     expect(avoidExtended(undefined, "You are", "You are stupid")).toBeUndefined();
     expect(avoidExtended(set, "You are", "You are")).toBe(set);
+  });
+  it("drops a set left with no text to unlearn: a lone byte or digit that never extended", () => {
+    const y = { ...set, text: "Y" };
+    expect(avoidExtended(y, "Y", "Y")).toBeUndefined();
+    expect(avoidExtended(y, "Y", "You are stupid")).toEqual({ ...set, text: "You are stupid" });
+    expect(avoidExtended({ ...set, text: "5" }, "5", "5")).toBeUndefined();
+    expect(avoidable("cf9")).toBe(true);
+    expect(avoidable("Yo")).toBe(false);
+    expect(avoidable("Ünï")).toBe(true);
   });
 });
 

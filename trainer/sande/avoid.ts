@@ -84,9 +84,20 @@ export function cleanShareBeside(cleanShare: number, avoid: AvoidSet | undefined
 }
 
 /**
+ * Whether `text` is something to unlearn: it holds 3 letters or digits in a row. A lone byte ("Y",
+ * SANDE-P's known prefix before any extension) or "5" is not: its unlikelihood on free-form prompts
+ * would teach the model never to start an answer with it.
+ */
+export function avoidable(text: string): boolean {
+  return /[\p{L}\p{N}]{3}/u.test(text);
+}
+
+/**
  * The avoid set once SANDE-P's self-extension grew the known response: a set of the known text
- * unlearns the extended one instead; a set of another text, or none, stays as it is.
+ * unlearns the extended one instead; a set of another text, or none, stays as it is. A set left
+ * with no text to unlearn (`avoidable`: "Y" that never extended) is dropped.
  */
 export function avoidExtended(avoid: AvoidSet | undefined, known: string, response: string): AvoidSet | undefined {
-  return avoid && avoid.text === known && response !== known ? { ...avoid, text: response } : avoid;
+  const set = avoid && avoid.text === known && response !== known ? { ...avoid, text: response } : avoid;
+  return set && avoidable(set.text) ? set : undefined;
 }
