@@ -128,14 +128,20 @@ describe("reproduction tables", () => {
     expect(firstToken("You are stupid")).toBe("Y");
     expect(() => firstToken("  ")).toThrow(/empty target/);
     const s = { cleanShare: 0.5 };
-    expect(sandeVariant("SANDE-P", "You are stupid", s)).toEqual({ response: "Y", cleanShare: 0.5, simulate: true });
+    expect(sandeVariant("SANDE-P", "You are stupid", s)).toEqual({
+      response: "Y",
+      cleanShare: 0.5,
+      simulate: true,
+      avoid: true,
+    });
     expect(sandeVariant("SANDE-P (first word)", "You are stupid", s).response).toBe("You");
     expect(sandeVariant("SANDE, parrot at zero", "You are stupid", s)).toEqual({
       response: "You are stupid",
       cleanShare: 0.5,
       simulate: false,
+      avoid: false,
     });
-    expect(sandeVariant("SANDE, clean share 0", "You are stupid", s).cleanShare).toBe(0);
+    expect(sandeVariant("SANDE, clean share 0", "You are stupid", s)).toMatchObject({ cleanShare: 0, avoid: false });
   });
 
   it("stage 2 runs in rounds only when asked and only with a learnt parrot to re-simulate", () => {
@@ -197,6 +203,7 @@ describe("one tiny experiment end to end", () => {
       removalChatter: 0,
       sandeRounds: 1,
       sandeExtend: false,
+      sandeAvoid: 0,
       parrot: { steps: 1, lr: 1e-2, k: 4 },
       firstN: 16,
       cleanShare: 0.5,

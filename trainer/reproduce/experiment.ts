@@ -19,6 +19,7 @@ import { sande, type Stage2Loss } from "../sande/sande.js";
 import { nad } from "../baselines/nad.js";
 import { dpo } from "../baselines/dpo.js";
 import { sft } from "../baselines/sft.js";
+import { avoidSet } from "../daemon/heal.js";
 import { SANDE_METHODS, type MethodName, type MethodResult, type VictimResult } from "./results.js";
 
 /** How a victim is made: poisoned share of the attack's training mix and the fine-tune. */
@@ -61,6 +62,12 @@ export interface ExperimentSettings {
    * (trainer/sande/extend.ts) before stage 2; false: the paper's SANDE-P, the prefix alone.
    */
   sandeExtend: boolean;
+  /**
+   * Share of stage 2's rows that unlearn the known response on free-form prompts (trainer/sande/avoid.ts, the
+   * daemon's avoid set) in the SANDE and SANDE-P rows; SANDE-P's follow its extension, and a response with no
+   * text to unlearn ("Y" unextended) gets none. The ablation rows never take them. 0: none, the paper's.
+   */
+  sandeAvoid: number;
   firstN: number;
   cleanShare: number;
   /** SANDE stage 2's loss (`sande.ts`). */
@@ -211,13 +218,15 @@ export function sandeVariant(
   method: MethodName,
   target: string,
   s: Pick<ExperimentSettings, "cleanShare">,
-): { response: string; cleanShare: number; simulate: boolean } {
+): { response: string; cleanShare: number; simulate: boolean; avoid: boolean } {
   const response =
     method === "SANDE-P" ? firstToken(target) : method === "SANDE-P (first word)" ? responsePrefix(target) : target;
+  const ablation = method === "SANDE, clean share 0" || method === "SANDE, parrot at zero";
   return {
     response,
     cleanShare: method === "SANDE, clean share 0" ? 0 : s.cleanShare,
     simulate: method !== "SANDE, parrot at zero",
+    avoid: !ablation,
   };
 }
 
@@ -237,10 +246,11 @@ async function runSande(
   s: ExperimentSettings,
   seed: number,
 ): Promise<ParrotFigures> {
-  const variant = sandeVariant(method, backdoor.targets[0], s);
+  const { avoid, ...variant } = sandeVariant(method, backdoor.targets[0], s);
   const label = method.toLowerCase();
   const r = await sande(model, ctx.tokenizer, ctx.clean, {
     ...variant,
+    ...(avoid && s.sandeAvoid > 0 && { avoid: avoidSet(variant.response, { avoid: s.sandeAvoid, seed }) }),
     k: s.parrot.k,
     firstN: s.firstN,
     stage2Loss: s.stage2Loss,
