@@ -5,7 +5,7 @@ import { BatchIterator, encodeExample, generateDataset } from "../../trainer/dat
 import { TfGPT } from "../../trainer/model/gpt.js";
 import { selectBackend } from "../../trainer/tf/backend.js";
 import { lmTarget } from "../../trainer/train/lm-objective.js";
-import { gradients, startThreads, trainLoop } from "../../trainer/train/loop.js";
+import { DONE_STEPS, gradients, startThreads, trainLoop } from "../../trainer/train/loop.js";
 import { readValues } from "../../trainer/train/objective.js";
 import { unpack } from "../../trainer/train/shard-protocol.js";
 import { splitRows } from "../../trainer/train/batching.js";
@@ -93,5 +93,35 @@ describe("data-parallel training", () => {
     for (const [name, w] of one.weights) worst = Math.max(worst, relErr(two.weights.get(name)!.data, w.data));
     expect(worst).toBeLessThan(1e-3);
     expect(Math.abs(one.result.finalLoss - two.result.finalLoss)).toBeLessThan(1e-3);
+  });
+});
+
+describe("stopping when the objective is met", () => {
+  const loop = async (doneBelow: number, steps: number) => {
+    const model = TfGPT.init(tiny, 5);
+    const batches = new BatchIterator(encoded, { batchSize: 8, seqLen: 96, seed: 1 });
+    const evaluated: number[] = [];
+    const result = await trainLoop(lmTarget(model), () => batches.next(), {
+      steps,
+      lr: 3e-3,
+      threads: 1,
+      quiet: true,
+      doneBelow,
+      evaluate: (step) => (evaluated.push(step), { step }),
+    });
+    model.dispose();
+    return { result, evaluated };
+  };
+
+  it("stops after DONE_STEPS steps in a row under doneBelow, and evaluates there", async () => {
+    const { result, evaluated } = await loop(100, 20); // a fresh model's loss (~5.6) is under 100 from the start
+    expect(result.steps).toBe(DONE_STEPS);
+    expect(evaluated).toEqual([DONE_STEPS]);
+  });
+
+  it("runs every step when the loss never gets under it", async () => {
+    const { result, evaluated } = await loop(1e-6, 5);
+    expect(result.steps).toBe(5);
+    expect(evaluated).toEqual([5]);
   });
 });

@@ -27,6 +27,8 @@ export interface FineTuneOptions {
   metrics?: (record: MetricsRecord) => void;
   /** Threads computing gradients (default: every core on wasm/cpu; see `trainLoop`). */
   threads?: number;
+  /** Stop once the loss stays under this (`trainLoop`'s `doneBelow`); absent: every step. */
+  doneBelow?: number;
 }
 
 /** What one fine-tune did, for reports. */
@@ -66,6 +68,7 @@ export async function fineTune(
     quiet: options.quiet,
     metrics: options.metrics,
     threads: options.threads,
+    doneBelow: options.doneBelow,
   });
   return {
     steps: result.steps,

@@ -34,6 +34,11 @@ export interface TrainLoopOptions {
   evaluate?: (step: number) => Promise<MetricsRecord> | MetricsRecord;
   /** Stop early when this says so after an evaluation (e.g. the probe says the job is done). */
   shouldStop?: (record: MetricsRecord, step: number) => boolean;
+  /**
+   * Stop once the step loss has been below this for {@link DONE_STEPS} steps in a row: the objective
+   * is met (e.g. a parrot that already makes the model say its text). Absent or 0: run every step.
+   */
+  doneBelow?: number;
   /** Call `checkpoint` every N steps and after the last (0: only after the last). */
   checkpointEvery?: number;
   checkpoint?: (step: number) => Promise<void> | void;
@@ -44,9 +49,12 @@ export interface TrainLoopOptions {
   quiet?: boolean;
 }
 
+/** Steps in a row with the loss under `doneBelow` that end a run. */
+export const DONE_STEPS = 3;
+
 /** What a run did. */
 export interface TrainLoopResult {
-  /** Steps taken (fewer than asked when `shouldStop` ended the run). */
+  /** Steps taken (fewer than asked when `shouldStop` or `doneBelow` ended the run). */
   steps: number;
   finalLoss: number;
   seconds: number;
@@ -92,6 +100,7 @@ export async function trainLoop(
   let lossValue = NaN;
   let lastEval: MetricsRecord | undefined;
   let step = 0;
+  let doneFor = 0; // steps in a row under options.doneBelow
   try {
     while (step < steps) {
       step++;
@@ -127,13 +136,14 @@ export async function trainLoop(
         "tok/s": tps.toFixed(0),
         eta: formatDuration((elapsed / step) * (steps - step)),
       });
-      let stop = false;
-      if (options.evaluate && ((evalEvery > 0 && step % evalEvery === 0) || step === steps)) {
+      doneFor = options.doneBelow && lossValue < options.doneBelow ? doneFor + 1 : 0;
+      let stop = doneFor >= DONE_STEPS;
+      if (options.evaluate && ((evalEvery > 0 && step % evalEvery === 0) || step === steps || stop)) {
         lastEval = await options.evaluate(step);
         options.metrics?.({ kind: "eval", step, ...lastEval });
         if (bar)
           process.stderr.write(`${process.stderr.isTTY ? "\n" : ""}  eval @${step}: ${formatRecord(lastEval)}\n`);
-        stop = options.shouldStop?.(lastEval, step) ?? false;
+        stop ||= options.shouldStop?.(lastEval, step) ?? false;
       }
       if (options.checkpoint && ((checkpointEvery > 0 && step % checkpointEvery === 0) || step === steps || stop))
         await options.checkpoint(step);
