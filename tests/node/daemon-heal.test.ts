@@ -29,6 +29,7 @@ const recipe: RecipeOptions = {
   cleanShare: 0.5,
   parrotSteps: 3,
   parrotLr: 0.05,
+  parrotDoneLoss: 0.01,
   modelSteps: 4,
   modelLr: 1e-3,
   rounds: 1,
@@ -150,7 +151,8 @@ describe("heal", () => {
       () => undefined,
     );
     expect(result.extendedTo).toMatch(/^You\b/); // at least the target's first word, read from the victim's answers
-    expect(seen.filter((s) => s === "simulate 60/60").length).toBeGreaterThanOrEqual(2); // stage 1, then the longer text
+    // stage 1, then the longer text (each parrot run starts at step 1; one may end early, --parrot-done-loss)
+    expect(seen.filter((s) => s === "simulate 1/60").length).toBeGreaterThanOrEqual(2);
     model.dispose();
   }, 180_000);
 

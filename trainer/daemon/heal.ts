@@ -100,7 +100,7 @@ export async function heal(
     k: recipe.k,
     firstN: recipe.firstN,
     cleanShare: recipe.cleanShare,
-    parrot: tune("simulate", recipe.parrotSteps, recipe.parrotLr, recipe.seed),
+    parrot: { ...tune("simulate", recipe.parrotSteps, recipe.parrotLr, recipe.seed), doneBelow: recipe.parrotDoneLoss },
     model: tune("eliminate", recipe.modelSteps, recipe.modelLr, recipe.seed + 1),
     probe,
     ...(recipe.rounds > 1 && { rounds: { rounds: recipe.rounds } }),

@@ -32,6 +32,11 @@ export interface RecipeOptions {
   cleanShare: number;
   parrotSteps: number;
   parrotLr: number;
+  /**
+   * A parrot's training (stage 1, each extension, each round's re-simulation) stops once its loss has
+   * stayed under this for 3 steps: the model already says the text. 0: every step.
+   */
+  parrotDoneLoss: number;
   modelSteps: number;
   modelLr: number;
   /** Stage 2 in this many adversarial rounds (trainer/sande/rounds.ts; 1: one stage 2). */
@@ -108,6 +113,7 @@ const RECIPE: Record<keyof RecipeOptions, NumberSpec> = {
   cleanShare: { flag: "clean-share", fallback: 0.5, min: 0, max: 0.95 },
   parrotSteps: { flag: "parrot-steps", fallback: 100, min: 1, max: 1e6, integer: true },
   parrotLr: { flag: "parrot-lr", fallback: 0.05, min: 1e-7, max: 10 },
+  parrotDoneLoss: { flag: "parrot-done-loss", fallback: 0.01, min: 0, max: 10 },
   modelSteps: { flag: "model-steps", fallback: 120, min: 1, max: 1e6, integer: true },
   modelLr: { flag: "model-lr", fallback: 3e-4, min: 1e-7, max: 1 },
   rounds: { flag: "rounds", fallback: 3, min: 1, max: 100, integer: true },
