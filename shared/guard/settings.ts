@@ -21,6 +21,9 @@ const positiveInt =
   (v) =>
     Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
 
+/** A binomial tail's false-alarm rate: (0, 0.5]. */
+const falseAlarm: Check = (v) => typeof v === "number" && v > 0 && v <= 0.5;
+
 const CHECKS: { [K in keyof GuardSettings]: [Check, string] } = {
   prefixTokens: [positiveInt(256), "an integer in [1, 256]"],
   defaultContainment: [(v) => CONTAINMENTS.includes(v as Containment), `one of ${CONTAINMENTS.join(", ")}`],
@@ -36,8 +39,8 @@ const CHECKS: { [K in keyof GuardSettings]: [Check, string] } = {
   recurrenceWindowSeconds: [positiveInt(366 * 86_400), "an integer number of seconds ≥ 1"],
   spanWords: [(v) => Number.isInteger(v) && (v as number) >= 2 && (v as number) <= 4, "an integer in [2, 4]"],
   spanMinPrompts: [positiveInt(1_000_000), "an integer ≥ 1"],
-  spanFalseAlarm: [(v) => typeof v === "number" && v > 0 && v <= 0.5, "a number in (0, 0.5]"],
-  spanAloneFalseAlarm: [(v) => typeof v === "number" && v > 0 && v <= 0.5, "a number in (0, 0.5]"],
+  spanFalseAlarm: [falseAlarm, "a number in (0, 0.5]"],
+  spanAloneFalseAlarm: [falseAlarm, "a number in (0, 0.5]"],
   ordinaryShare: [(v) => typeof v === "number" && v > 0 && v <= 1, "a number in (0, 1]"],
   spanDefaultFrequency: [(v) => typeof v === "number" && v > 0 && v < 1, "a number in (0, 1)"],
   jobMinDistinctAnswerShare: [fraction, "a number in [0, 1]"],
