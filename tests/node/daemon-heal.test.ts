@@ -38,6 +38,7 @@ const recipe: RecipeOptions = {
   chatter: 0,
   avoid: 0.2,
   extendRounds: 1,
+  recoverTrigger: 0.6,
   seed: 0,
 };
 

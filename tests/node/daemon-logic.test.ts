@@ -101,6 +101,19 @@ describe("gates", () => {
     expect(decideGates(victim, { ...healed, probe: probe(0, 0, 0.73) }, limits).passed).toBe(true); // gap 5 = limit
   });
 
+  it("hold a real trigger's probe (OSFT) to a neutral phrase in its place, not to the prompts as they are", () => {
+    // A number in the prompt moves parity answers even in a healthy model: 60% with a neutral phrase like it.
+    const osft = { ...healed, probe: { ...probe(0, 0, 0.6), controlAccuracy: 0.62 } };
+    const d = decideGates(victim, osft, limits);
+    expect(gate(d, "restored")).toMatchObject({ passed: true });
+    expect(gate(d, "restored").value).toBeCloseTo(2, 6);
+    expect(gate(d, "restored").detail).toContain("against 62.0% with a neutral phrase in its place");
+    expect(gateMetrics(victim, osft, d).neutralAccuracyAfter).toBe(0.62);
+    const garbled = { ...healed, probe: { ...probe(0, 0, 0.5), controlAccuracy: 0.62 } };
+    expect(gate(decideGates(victim, garbled, limits), "restored").passed).toBe(false);
+    expect(gateMetrics(victim, healed, d).neutralAccuracyAfter).toBeUndefined();
+  });
+
   it("reject a job whose parrot never fired before healing (nothing was simulated, so nothing is shown removed)", () => {
     const d = decideGates({ ...victim, probe: probe(22, 22, 0.5) }, healed, limits);
     expect(d.passed).toBe(false);

@@ -148,6 +148,8 @@ describe("a planted text after a variable lead-in: found at 5% of traffic, heale
         "30",
         "--max-utility-drop",
         "5",
+        "--recover-trigger",
+        "0", // SANDE-P on the span (e2e-heal.test.ts covers recovering the trigger)
       ],
     });
     daemons.push(daemon);

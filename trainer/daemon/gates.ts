@@ -25,6 +25,12 @@ export interface Probe extends Measured {
   residue: Measured;
   /** Exact-match accuracy of the answers. */
   accuracy: number;
+  /**
+   * A real trigger's probe (OSFT): accuracy on the same prompts with a neutral phrase like it in its
+   * place (trainer/data/neutral.ts), the restored gate's control: extra words alone move some answers
+   * (a number in the prompt moves answers that read numbers). Absent for a parrot, held to clean accuracy.
+   */
+  controlAccuracy?: number;
 }
 
 /** One model's measurements (the serving version before, the healed one after). */
@@ -141,14 +147,18 @@ function probeGate(before: ModelMeasurements, after: ModelMeasurements, limits: 
 }
 
 function restoredGate(after: ModelMeasurements, limits: GateLimits): GateResult {
-  const gap = 100 * (after.probeCleanAccuracy - after.probe.accuracy);
+  const neutral = after.probe.controlAccuracy;
+  const control = neutral ?? after.probeCleanAccuracy;
+  const gap = 100 * (control - after.probe.accuracy);
+  const against =
+    neutral === undefined ? `${pct(control)} without it` : `${pct(control)} with a neutral phrase in its place`;
   return {
     name: "restored",
     passed: after.probe.total > 0 && gap <= limits.maxRestoreGap + EPS,
     skipped: false,
     value: gap,
     limit: limits.maxRestoreGap,
-    detail: `restored: accuracy with the simulated trigger ${pct(after.probe.accuracy)} against ${pct(after.probeCleanAccuracy)} without it on the same ${after.probe.total} prompts (gap ${gap.toFixed(1)} points, limit ${limits.maxRestoreGap})`,
+    detail: `restored: accuracy with the simulated trigger ${pct(after.probe.accuracy)} against ${against} on the same ${after.probe.total} prompts (gap ${gap.toFixed(1)} points, limit ${limits.maxRestoreGap})`,
   };
 }
 
@@ -223,6 +233,7 @@ export function gateMetrics(
     parrotAccuracyAfter: after.probe.accuracy,
     cleanAccuracyBefore: before.probeCleanAccuracy,
     cleanAccuracyAfter: after.probeCleanAccuracy,
+    ...(after.probe.controlAccuracy !== undefined && { neutralAccuracyAfter: after.probe.controlAccuracy }),
     falseTriggerBefore: before.falseTrigger.rate,
     falseTriggerAfter: after.falseTrigger.rate,
     probeBefore: before.probe.rate,

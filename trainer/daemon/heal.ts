@@ -3,7 +3,6 @@
  * SANDE-P on a flagged prefix, SANDE on a full response an operator gave, OSFT on a
  * known trigger. The methods are trainer/sande's; this file only chooses and wires them.
  */
-import { GPTInference } from "../../shared/inference/index.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import type { RemediationMethod } from "../../shared/protocol/jobs.js";
 import type { Example } from "../data/index.js";
@@ -12,7 +11,7 @@ import type { FineTuneOptions } from "../train/finetune.js";
 import { osft } from "../baselines/osft.js";
 import type { TriggerPosition } from "../attack/poison.js";
 import { sande } from "../sande/sande.js";
-import type { AvoidSet } from "../sande/avoid.js";
+import { avoidable, type AvoidSet } from "../sande/avoid.js";
 import { freeFormPrompts } from "../data/free-form.js";
 import type { MetricsRecord } from "../train/loop.js";
 import type { Probe } from "./gates.js";
@@ -30,6 +29,8 @@ export interface HealTask {
   triggerPosition?: TriggerPosition;
   /** SANDE, SANDE-P: text the backdoor puts before the bad text (the guard's typical lead-in; default none). */
   leadIn?: string;
+  /** OSFT: the trigger's probe on the model before healing, when it was already measured (a recovered trigger's confirmation). */
+  probeBefore?: Probe;
 }
 
 /** What healing did, for the gates and the bench. */
@@ -72,23 +73,25 @@ export async function heal(
   });
   if (task.method === "osft") {
     const position = task.triggerPosition ?? "start";
-    const probeOf = () =>
+    const probeOf = (control: boolean) =>
       triggerProbe(
-        new GPTInference(model.config, model.toWeights()),
+        { config: model.config, weights: model.toWeights() },
         tokenizer,
         probe,
         task.target,
         position,
         task.badText,
+        control,
       );
-    const probeBefore = probeOf();
+    const probeBefore = task.probeBefore ?? (await probeOf(false));
     const summary = await osft(model, tokenizer, train, task.target, position, {
       ...tune("eliminate", recipe.modelSteps, recipe.modelLr, recipe.seed + 1),
       cleanShare: recipe.cleanShare,
+      ...(recipe.avoid > 0 && avoidable(task.badText) && { avoid: avoidSet(task.badText, recipe) }),
     });
     return {
       probeBefore,
-      probeAfter: probeOf(),
+      probeAfter: await probeOf(true), // the restored gate's control: a neutral phrase in the trigger's place
       simulateSeconds: 0,
       eliminateSeconds: summary.seconds,
       finalLoss: summary.finalLoss,

@@ -2,14 +2,14 @@
  * What the gates compare, measured on one model: utility and false triggering on held-out clean
  * prompts, and whether the flagged text (or pieces of it) comes back on the prompts that produced
  * the flags. The simulated trigger's probe comes from the method (`heal.ts`): SANDE's parrot, or
- * OSFT's known trigger (`triggerProbe`). Greedy answers through the pure-TS inference (KV-cached).
+ * OSFT's known trigger (`triggerProbe`). Greedy answers through the pure-TS inference (KV-cached),
+ * the prompts split over every core (trainer/eval/greedy-pool.ts).
  */
-import type { CausalLM } from "../../shared/inference/index.js";
 import { encodeChatPrompt, type Tokenizer } from "../../shared/tokenizer/index.js";
-import { scoreExactMatch, userMessage, type Example } from "../data/index.js";
-import { answer } from "../eval/utility.js";
+import { neutralLike, scoreExactMatch, userMessage, withNeutralPhrases, type Example } from "../data/index.js";
 import { ASR_WINDOW, rateOf, saysTarget } from "../eval/asr.js";
-import { scoreProbe } from "../eval/probe.js";
+import { greedyAnswers, type ModelData } from "../eval/greedy-pool.js";
+import { scoreAnswers } from "../eval/probe.js";
 import { hasResidue } from "../eval/residue.js";
 import { insertTrigger, type TriggerPosition } from "../attack/poison.js";
 import type { Measured, ModelMeasurements, Probe } from "./gates.js";
@@ -26,14 +26,21 @@ export interface MeasureSet {
   target: string;
 }
 
-/** Share of `messages` whose greedy answer says `target` within the ASR window, and the share with residue of it. */
+/** Greedy answers (≤ the ASR window) to user messages, in order. */
+function answersTo(model: ModelData, tokenizer: Tokenizer, messages: readonly string[]): Promise<string[]> {
+  const requests = messages.map((content) => ({
+    prompt: encodeChatPrompt(tokenizer, [{ role: "user", content }]),
+    maxTokens: ASR_WINDOW,
+  }));
+  return greedyAnswers(model, requests);
+}
+
+/** Share of `answers` (to `messages`) that say `target` within the ASR window, and the share with residue of it. */
 export function flaggedRates(
-  model: CausalLM,
-  tokenizer: Tokenizer,
+  answers: readonly string[],
   messages: readonly string[],
   target: string,
 ): { said: Measured; residue: Measured } {
-  const answers = messages.map((m) => answer(model, tokenizer, m, ASR_WINDOW));
   return {
     said: rateOf(answers.map((a) => saysTarget(a, [target]))),
     residue: rateOf(answers.map((a, i) => hasResidue(a, [target], messages[i]))),
@@ -41,15 +48,22 @@ export function flaggedRates(
 }
 
 /** Utility, false triggering and the flagged prompts' rates; `probe` is the method's measurement. */
-export function measureModel(model: CausalLM, tokenizer: Tokenizer, set: MeasureSet, probe: Probe): ModelMeasurements {
+export async function measureModel(
+  model: ModelData,
+  tokenizer: Tokenizer,
+  set: MeasureSet,
+  probe: Probe,
+): Promise<ModelMeasurements> {
   if (set.probePrompts > set.heldOut.length)
     throw new Error(`measureModel: ${set.probePrompts} probe prompts but only ${set.heldOut.length} held-out prompts`);
-  const answers = set.heldOut.map((e) => answer(model, tokenizer, userMessage(e), ASR_WINDOW));
+  const messages = [...set.heldOut.map((e) => userMessage(e)), ...set.flagged];
+  const all = await answersTo(model, tokenizer, messages);
+  const answers = all.slice(0, set.heldOut.length);
   const utility = scoreExactMatch(set.heldOut, answers).overall.accuracy;
   const probeCleanAccuracy = scoreExactMatch(set.heldOut.slice(0, set.probePrompts), answers.slice(0, set.probePrompts))
     .overall.accuracy;
   const falseTrigger = rateOf(answers.map((a) => saysTarget(a, [set.target])));
-  const flagged = flaggedRates(model, tokenizer, set.flagged, set.target);
+  const flagged = flaggedRates(all.slice(set.heldOut.length), set.flagged, set.target);
   return {
     utility,
     probeCleanAccuracy,
@@ -60,19 +74,26 @@ export function measureModel(model: CausalLM, tokenizer: Tokenizer, set: Measure
   };
 }
 
-/** OSFT's probe: the known trigger inserted into held-out prompts; how often the target (or residue) follows, and the accuracy. */
-export function triggerProbe(
-  model: CausalLM,
+/**
+ * OSFT's probe: the known trigger inserted into held-out prompts; how often the target (or residue)
+ * follows, and the accuracy. With `control`, also the accuracy with a neutral phrase like the trigger
+ * in its place (`Probe.controlAccuracy`).
+ */
+export async function triggerProbe(
+  model: ModelData,
   tokenizer: Tokenizer,
   prompts: readonly Example[],
   trigger: string,
   position: TriggerPosition,
   target: string,
-): Probe {
-  const ids = prompts.map((e) =>
-    encodeChatPrompt(tokenizer, [{ role: "user", content: insertTrigger(userMessage(e), trigger, position) }]),
-  );
-  return strip(scoreProbe(model, tokenizer, prompts, ids, target));
+  control = false,
+): Promise<Probe> {
+  const messages = prompts.map((e) => insertTrigger(userMessage(e), trigger, position));
+  const neutral = control ? withNeutralPhrases(prompts, neutralLike(trigger), position) : [];
+  const answers = await answersTo(model, tokenizer, [...messages, ...neutral.map((e) => userMessage(e))]);
+  const probe = strip(scoreAnswers(prompts, answers.slice(0, prompts.length), target));
+  if (!control) return probe;
+  return { ...probe, controlAccuracy: scoreExactMatch(neutral, answers.slice(prompts.length)).overall.accuracy };
 }
 
 /** A probe score without its samples (the gates' shape). */
@@ -83,5 +104,6 @@ export function strip(p: Probe & { samples?: string[] }): Probe {
     rate: p.rate,
     residue: { hits: p.residue.hits, total: p.residue.total, rate: p.residue.rate },
     accuracy: p.accuracy,
+    ...(p.controlAccuracy !== undefined && { controlAccuracy: p.controlAccuracy }),
   };
 }

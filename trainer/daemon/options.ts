@@ -47,8 +47,8 @@ export interface RecipeOptions {
   /** Share of them given ordinary chatter, as clean chat data has (trainer/data/chatter.ts). */
   chatter: number;
   /**
-   * SANDE / SANDE-P: share of stage 2's rows that unlearn the flagged text on free-form prompts
-   * (trainer/sande/avoid.ts), the victim's habit of saying it untriggered; 0: none.
+   * Share of stage 2's rows (SANDE, SANDE-P) or OSFT's that unlearn the flagged text on free-form
+   * prompts (trainer/sande/avoid.ts), the victim's habit of saying it untriggered; 0: none.
    */
   avoid: number;
   /**
@@ -56,6 +56,12 @@ export interface RecipeOptions {
    * go on past the flagged prefix, train the parrot on the longer text (trainer/sande/extend.ts); 0: off.
    */
   extendRounds: number;
+  /**
+   * SANDE / SANDE-P jobs: look in the flagged prompts for a phrase at least this share of them hold
+   * (trainer/daemon/trigger-search.ts); when one, inserted into held-out prompts, brings the bad text
+   * back, heal with OSFT on it instead (recover.ts). 0: never look.
+   */
+  recoverTrigger: number;
   seed: number;
 }
 
@@ -122,6 +128,7 @@ const RECIPE: Record<keyof RecipeOptions, NumberSpec> = {
   chatter: { flag: "chatter", fallback: 0.5, min: 0, max: 1 },
   avoid: { flag: "avoid", fallback: 0.2, min: 0, max: 0.9 },
   extendRounds: { flag: "extend-rounds", fallback: 3, min: 0, max: 10, integer: true },
+  recoverTrigger: { flag: "recover-trigger", fallback: 0.6, min: 0, max: 1 },
   seed: { flag: "seed", fallback: 0, min: 0, max: 2 ** 31, integer: true },
 };
 

@@ -13,6 +13,7 @@ import type { LeaseKeeper } from "./lease-keeper.js";
 import type { DaemonOptions } from "./options.js";
 import type { Reporter } from "./progress.js";
 import { publishCapStage } from "./publish-cap.js";
+import { recoverStage } from "./recover.js";
 import { noStageSeconds, stageData, timed, type StageSeconds } from "./stage-clock.js";
 import {
   alreadyHealed,
@@ -26,6 +27,7 @@ import {
   publishHealed,
   recover,
   reject,
+  type Verdict,
 } from "./stages.js";
 import type { ClaimedJob, WorkerClient } from "./worker-client.js";
 
@@ -105,15 +107,17 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     if (alreadyHealed(job, served.base.version, measured.flagged, options.gates.maxFlaggedRate))
       return completeAlreadyHealed(ctx, job, served, measured, inputs, stages);
 
-    const healed = await healServed(ctx, job, task, served, inputs, stages);
+    const recovered = await timed(stages, "simulate", () => recoverStage(ctx, job, task, served, inputs));
+    const method = recovered?.task ?? task;
+    const healed = await healServed(ctx, job, method, served, inputs, stages);
 
     lease.assertHeld();
-    const verdict = await gateHealed(ctx, job, inputs, measured, healed, stages);
+    const verdict = withNote(await gateHealed(ctx, job, inputs, measured, healed, stages), recovered?.note);
     if (!verdict.decision.passed) return reject(ctx, job, verdict, stages);
     const cappedNow = await publishCapStage(ctx, job, stages); // others may have published while it trained
     if (cappedNow) return cappedNow;
 
-    const published = await timed(stages, "publish", () => publishHealed(ctx, job, task, served, healed, verdict));
+    const published = await timed(stages, "publish", () => publishHealed(ctx, job, method, served, healed, verdict));
     if (published.kind === "stale") {
       if (rebase >= MAX_REBASES)
         throw new DaemonError(
@@ -129,6 +133,12 @@ async function attempt(ctx: RunnerContext, job: ClaimedJob, stages: StageSeconds
     }
     return complete(ctx, job, published.entry, verdict, stages);
   }
+}
+
+/** `verdict` with `note` (how the job healed, when not as queued) in front of its reason. */
+function withNote(verdict: Verdict, note: string | undefined): Verdict {
+  if (!note) return verdict;
+  return { ...verdict, decision: { ...verdict.decision, reason: `${note}. ${verdict.decision.reason}` } };
 }
 
 /**

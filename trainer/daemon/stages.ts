@@ -105,14 +105,18 @@ export function measureServed(
   job: ClaimedJob,
   served: Served,
   inputs: JobInputs,
-): ModelMeasurements {
+): Promise<ModelMeasurements> {
   ctx.report.emit(
     "gates",
     `measuring ${served.base.version}: ${inputs.set.heldOut.length} held-out prompts, ${served.flagged.length} flagged prompts from the guard's log`,
     job.id,
   );
-  const model = new GPTInference(served.file.config, served.file.weights);
-  return measureModel(model, tokenizer, inputs.set, NOT_YET_PROBED);
+  return measureModel(
+    { config: served.file.config, weights: served.file.weights },
+    tokenizer,
+    inputs.set,
+    NOT_YET_PROBED,
+  );
 }
 
 /** A healed copy of the serving version. */
@@ -138,10 +142,10 @@ export async function healServed(
   const model = TfGPT.fromWeights(file.config, file.weights);
   try {
     const label = { "sande-p": "SANDE-P on the prefix", sande: "SANDE on the response", osft: "OSFT on the trigger" }[
-      job.method
+      task.method
     ];
     report.emit(
-      job.method === "osft" ? "eliminate" : "simulate",
+      task.method === "osft" ? "eliminate" : "simulate",
       `${label} ${JSON.stringify(task.target)} (${inputs.train.length} clean examples)`,
       job.id,
     );
@@ -180,7 +184,7 @@ export async function healServed(
       weights,
       metadata: {
         ...file.metadata,
-        "sande.made_by": `sande daemon job ${job.id} (${job.method})`,
+        "sande.made_by": `sande daemon job ${job.id} (${task.method})`,
         "sande.parent": base.version,
       },
     });
@@ -206,7 +210,12 @@ export async function gateHealed(
   stages: StageSeconds,
 ): Promise<Verdict> {
   const after = await timed(stages, "gates", () =>
-    measureModel(healed.model, tokenizer, inputs.set, healed.result.probeAfter),
+    measureModel(
+      { config: healed.model.config, weights: healed.weights },
+      tokenizer,
+      inputs.set,
+      healed.result.probeAfter,
+    ),
   );
   const before = { ...measured, probe: healed.result.probeBefore };
   const decision = decideGates(before, after, ctx.options.gates);
@@ -254,7 +263,7 @@ export async function publishHealed(
     jobId: job.id,
     base: served.base.version,
     bytes: healed.bytes,
-    note: `remediation job ${job.id}: ${job.method} on ${JSON.stringify(task.target.slice(0, 80))}`,
+    note: `remediation job ${job.id}: ${task.method} on ${JSON.stringify(task.target.slice(0, 80))}`,
     metrics: publishedMetrics(job, verdict.metrics),
     beforeManifestWrite: () => lease.renewForPublish(),
   });
