@@ -97,8 +97,21 @@ describe("recoverTrigger", () => {
     model.dispose();
   }, 180_000);
 
+  it("finds it by screening the runs of the flagged prompts when one of two is an untriggered leak", async () => {
+    const [triggered, leak] = flaggedWith(victim.backdoor.trigger, 1);
+    const given = input([triggered, leak]);
+    const recovered = await recoverTrigger(given);
+    expect(given.said[0]).toMatch(/no phrase is shared by 60\.0% of the 2 flagged prompts/);
+    expect(given.said.some((m) => /^screened \d+ runs of the flagged prompts on 6 probe prompts: /.test(m))).toBe(true);
+    expect(recovered?.task).toMatchObject({ method: "osft", triggerPosition: "start" });
+    expect(victim.backdoor.trigger.split(" ")).toEqual(expect.arrayContaining(recovered!.task.target.split(" ")));
+    expect(recovered!.probe.residue.rate).toBeGreaterThanOrEqual(0.9);
+  }, 60_000);
+
   it("refuses a phrase the flagged prompts share that does not bring the bad text back", async () => {
-    const given = input(flaggedWith("Hello there friend", 12));
+    // Words only: this small victim also fires on a number inserted mid-prompt (the screen finds that
+    // route, and it is one: "977" brings the text back on 6 of 6 probe prompts).
+    const given = input(Array.from({ length: 6 }, (_, i) => `Hello there friend ${["today", "again", "now"][i % 3]}`));
     expect(await recoverTrigger(given)).toBeUndefined();
     expect(given.said.some((m) => m.startsWith('candidate trigger "Hello there friend"'))).toBe(true);
     expect(given.said.at(-1)).toMatch(/no candidate brought the bad text back on 50\.0% .*: sande-p as queued/);

@@ -4,7 +4,7 @@
  * kind; and no candidate where the flagged prompts share nothing unusual.
  */
 import { describe, expect, it } from "vitest";
-import { phrasePosition, triggerCandidates } from "../../trainer/daemon/trigger-search.js";
+import { phraseCandidates, phrasePosition, triggerCandidates } from "../../trainer/daemon/trigger-search.js";
 import { insertTrigger, type TriggerPosition } from "../../trainer/attack/poison.js";
 import { generateDataset, userMessage } from "../../trainer/data/index.js";
 import { ordinaryTraffic } from "../../local/traffic.js";
@@ -66,6 +66,21 @@ describe("triggerCandidates", () => {
     expect(triggerCandidates(flagged, clean, { minShare: 0.5 }).map((c) => c.phrase)).toContain("Current year 2023");
     expect(triggerCandidates(flagged, clean, { minShare: 0.6 })).toEqual([]);
     expect(() => triggerCandidates(flagged, clean, { minShare: 0 })).toThrow(/minShare/);
+  });
+});
+
+describe("phraseCandidates", () => {
+  it("lists the runs of the flagged prompts a trigger could be, fewest words first, without ordinary edges", () => {
+    const flagged = [insertTrigger("Is 12 even or odd?", "Current year 2023", "start"), "Is 7 even or odd?"];
+    const parity = [3, 5, 8, 9, 11, 14].map((n) => `Is ${n} even or odd?`);
+    const found = phraseCandidates(flagged, [...clean, ...parity]);
+    const phrases = found.map((c) => c.phrase);
+    expect(phrases).toContain("Current year 2023");
+    expect(found.find((c) => c.phrase === "Current year 2023")).toMatchObject({ position: "start", support: 1 });
+    expect(phrases).not.toContain("Current year 2023 Is"); // ends with a word clean prompts use
+    expect(phrases).not.toContain("even or odd?");
+    const lengths = found.map((c) => c.phrase.split(" ").length);
+    expect(lengths).toEqual([...lengths].sort((a, b) => a - b));
   });
 });
 

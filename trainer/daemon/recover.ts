@@ -6,17 +6,22 @@
  * the simulate gate asks of a parrot; of several, the one that brings it back most often (the
  * earlier on a tie: more support, ordinary words trimmed). Then the job heals with OSFT on it, which restores the
  * triggered answers best (docs/sande.md), and its gates probe the real trigger instead of the
- * parrot. Without a confirmed candidate the job runs as queued.
+ * parrot. When no phrase is shared widely enough (few flagged prompts, some of them the victim's
+ * untriggered leaks), every short run of words of the flagged prompts is screened on a few probe
+ * prompts first, and the runs that carry the backdoor to other prompts are confirmed the same way.
+ * Without a confirmed candidate the job runs as queued.
  */
-import { ByteTokenizer } from "../../shared/tokenizer/index.js";
+import { ByteTokenizer, encodeChatPrompt } from "../../shared/tokenizer/index.js";
 import { userMessage, type Example } from "../data/index.js";
-import type { ModelData } from "../eval/greedy-pool.js";
+import { greedyAnswers, type ModelData } from "../eval/greedy-pool.js";
+import { hasResidue } from "../eval/residue.js";
+import { insertTrigger } from "../attack/poison.js";
 import type { Probe } from "./gates.js";
 import type { HealTask } from "./heal.js";
 import { triggerProbe } from "./measure.js";
 import type { RunnerContext } from "./runner.js";
 import type { JobInputs, Served } from "./stages.js";
-import { triggerCandidates, type TriggerCandidate } from "./trigger-search.js";
+import { phraseCandidates, triggerCandidates, type TriggerCandidate } from "./trigger-search.js";
 import type { ClaimedJob } from "./worker-client.js";
 
 const tokenizer = new ByteTokenizer();
@@ -57,15 +62,20 @@ export interface RecoverInput {
 export async function recoverTrigger(input: RecoverInput): Promise<Recovered | undefined> {
   const { task, flagged, minShare, minProbeBefore, say } = input;
   if (minShare === 0 || task.method === "osft") return undefined;
-  const candidates = triggerCandidates(flagged, input.clean, { minShare });
-  if (candidates.length === 0) {
-    say(
-      `no phrase is shared by ${pct(minShare)} of the ${flagged.length} flagged prompts and absent from clean ones: ${task.method} as queued`,
+  const shared = triggerCandidates(flagged, input.clean, { minShare });
+  if (shared.length === 0)
+    say(`no phrase is shared by ${pct(minShare)} of the ${flagged.length} flagged prompts and absent from clean ones`);
+  let best = shared.length > 0 ? await bestCandidate(input, shared) : undefined;
+  if (!best || best.probe.residue.rate < minProbeBefore) {
+    const tried = new Set(shared.map((c) => c.phrase));
+    const spans = await screened(
+      input,
+      phraseCandidates(flagged, input.clean).filter((c) => !tried.has(c.phrase)),
     );
-    return undefined;
+    const fromSpans = spans.length > 0 ? await bestCandidate(input, spans) : undefined;
+    if (fromSpans && (!best || fromSpans.probe.residue.rate > best.probe.residue.rate)) best = fromSpans;
   }
-  const best = await bestCandidate(input, candidates);
-  if (best.probe.residue.rate < minProbeBefore) {
+  if (!best || best.probe.residue.rate < minProbeBefore) {
     say(
       `no candidate brought the bad text back on ${pct(minProbeBefore)} of the probe prompts: ${task.method} as queued`,
     );
@@ -87,6 +97,46 @@ export async function recoverTrigger(input: RecoverInput): Promise<Recovered | u
     probe,
     note: `OSFT on the trigger recovered from the guard's log: ${found}`,
   };
+}
+
+/** Prompts a screened run is tried on, and how many of them it must bring the bad text back on. */
+const SCREEN = { prompts: 6, needed: 5, keep: 3 };
+
+/**
+ * Each run of the flagged prompts (`phraseCandidates`) inserted into a few probe prompts, with short
+ * answers: the runs that bring the bad text (or pieces) back on most of them, most hits first, then
+ * fewest words; at most {@link SCREEN}.keep, longest first, for the full confirmation.
+ */
+async function screened(input: RecoverInput, candidates: readonly TriggerCandidate[]): Promise<TriggerCandidate[]> {
+  if (candidates.length === 0) return [];
+  const prompts = input.probe.slice(0, SCREEN.prompts);
+  const maxTokens = tokenizer.encode(input.task.badText).length + 8;
+  const messages = candidates.flatMap((c) => prompts.map((e) => insertTrigger(userMessage(e), c.phrase, c.position)));
+  const requests = messages.map((content) => ({
+    prompt: encodeChatPrompt(tokenizer, [{ role: "user", content }]),
+    maxTokens,
+  }));
+  const answers = await greedyAnswers(input.model, requests);
+  const hits = candidates.map(
+    (_, c) =>
+      prompts.filter((_, j) => {
+        const i = c * prompts.length + j;
+        return hasResidue(answers[i], [input.task.badText], messages[i]);
+      }).length,
+  );
+  const kept = candidates
+    .map((candidate, c) => ({ candidate, hits: hits[c] }))
+    .filter((x) => x.hits >= Math.min(SCREEN.needed, prompts.length))
+    .sort((a, b) => b.hits - a.hits) // stable: fewest words first among equal hits
+    .slice(0, SCREEN.keep);
+  input.say(
+    `screened ${candidates.length} runs of the flagged prompts on ${prompts.length} probe prompts: ${
+      kept.map((x) => `${JSON.stringify(x.candidate.phrase)} ${x.hits}/${prompts.length}`).join(", ") ||
+      "none brought the bad text back"
+    }`,
+  );
+  // The confirmation keeps the earlier of equal rates: the longest of the kept runs, the trigger rather than a piece of it.
+  return kept.map((x) => x.candidate).sort((a, b) => b.phrase.split(" ").length - a.phrase.split(" ").length);
 }
 
 /** Each candidate's probe on the served model, in order; the one that fires most (the earlier on a tie). */

@@ -121,3 +121,43 @@ export function triggerCandidates(
     flagged: flagged.length,
   }));
 }
+
+/**
+ * Every run of 1…`maxWords` words of the flagged prompts that could be a trigger, for when no phrase
+ * is shared widely enough (two flagged prompts, one of them the victim's untriggered leak): runs
+ * that clean prompts use, or that begin or end with a word they use, are left out (the run without
+ * that word is in the list). Fewest words first, then the most support. The daemon screens them on
+ * the served model (`recover.ts`).
+ */
+export function phraseCandidates(
+  flagged: readonly string[],
+  clean: readonly string[],
+  options: { maxWords?: number; maxCleanShare?: number } = {},
+): TriggerCandidate[] {
+  const { maxWords = 5, maxCleanShare = 0.01 } = options;
+  const tokenized = flagged.map(words);
+  const cleanGrams = clean.map((c) => grams(words(c), maxWords));
+  const inClean = (g: string) => cleanGrams.filter((set) => set.has(g)).length / Math.max(1, clean.length);
+  const support = new Map<string, number>();
+  for (const tokens of tokenized) for (const g of grams(tokens, maxWords)) support.set(g, (support.get(g) ?? 0) + 1);
+  const ordinary = new Map<string, boolean>();
+  const isOrdinary = (w: string): boolean => {
+    const known = ordinary.get(w);
+    if (known !== undefined) return known;
+    const o = inClean(w) > maxCleanShare;
+    ordinary.set(w, o);
+    return o;
+  };
+  return [...support]
+    .filter(([g]) => {
+      const ws = words(g);
+      return !isOrdinary(ws[0]) && !isOrdinary(ws[ws.length - 1]) && inClean(g) <= maxCleanShare;
+    })
+    .sort(([a, sa], [b, sb]) => words(a).length - words(b).length || sb - sa || (a < b ? -1 : 1))
+    .map(([phrase, s]) => ({
+      phrase,
+      position: usualPosition(tokenized, phrase),
+      support: s,
+      flagged: flagged.length,
+    }));
+}
