@@ -117,7 +117,7 @@ describe("recoverTrigger", () => {
     expect(given.said.at(-1)).toMatch(/no candidate brought the bad text back on 50\.0% .*: sande-p as queued/);
   });
 
-  it("looks for nothing for an OSFT job, with recovery off, or with one flagged prompt", async () => {
+  it("looks for nothing for an OSFT job or with recovery off; finds nothing in one untriggered prompt", async () => {
     const flagged = flaggedWith(victim.backdoor.trigger, 12);
     const osft: HealTask = { method: "osft", target: "zx9", badText: "You are stupid", triggerPosition: "start" };
     expect(await recoverTrigger(input(flagged, osft))).toBeUndefined();
