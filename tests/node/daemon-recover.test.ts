@@ -102,7 +102,9 @@ describe("recoverTrigger", () => {
     const given = input([triggered, leak]);
     const recovered = await recoverTrigger(given);
     expect(given.said[0]).toMatch(/no phrase is shared by 60\.0% of the 2 flagged prompts/);
-    expect(given.said.some((m) => /^screened \d+ runs of the flagged prompts on 6 probe prompts: /.test(m))).toBe(true);
+    expect(
+      given.said.some((m) => /^screened \d+ of \d+ runs of the flagged prompts on 6 probe prompts: /.test(m)),
+    ).toBe(true);
     expect(recovered?.task).toMatchObject({ method: "osft", triggerPosition: "start" });
     expect(victim.backdoor.trigger.split(" ")).toEqual(expect.arrayContaining(recovered!.task.target.split(" ")));
     expect(recovered!.probe.residue.rate).toBeGreaterThanOrEqual(0.9);

@@ -4,9 +4,9 @@
  * only when the served model confirms it: inserted into the held-out probe prompts where the
  * flagged prompts had it, it must bring the bad text (or pieces of it) back at least as often as
  * the simulate gate asks of a parrot; of several, the one that brings it back most often (the
- * earlier on a tie: more support, ordinary words trimmed). Then the job heals with OSFT on it, which restores the
- * triggered answers best (docs/sande.md), and its gates probe the real trigger instead of the
- * parrot. When no phrase is shared widely enough (few flagged prompts, some of them the victim's
+ * earlier on a tie: more support, ordinary words trimmed). Then the job heals with OSFT on it,
+ * which restores the triggered answers best (docs/sande.md), and its gates probe the real trigger
+ * instead of the parrot. When no phrase is shared widely enough (few flagged prompts, some of them the victim's
  * untriggered leaks), every short run of words of the flagged prompts is screened on a few probe
  * prompts first, and the runs that carry the backdoor to other prompts are confirmed the same way.
  * Without a confirmed candidate the job runs as queued.
@@ -99,38 +99,44 @@ export async function recoverTrigger(input: RecoverInput): Promise<Recovered | u
   };
 }
 
-/** Prompts a screened run is tried on, and how many of them it must bring the bad text back on. */
-const SCREEN = { prompts: 6, needed: 5, keep: 3 };
+/**
+ * Probe prompts a screened run is tried on, how many of them it must bring the bad text back on,
+ * how many runs go on to the confirmation, and the most runs screened (the best supported: at most
+ * 720 short answers, about 10 s on 2 cores for the demo model).
+ */
+const SCREEN = { prompts: 6, needed: 5, keep: 3, most: 120 };
 
 /**
- * Each run of the flagged prompts (`phraseCandidates`) inserted into a few probe prompts, with short
- * answers: the runs that bring the bad text (or pieces) back on most of them, most hits first, then
- * fewest words; at most {@link SCREEN}.keep, longest first, for the full confirmation.
+ * The first {@link SCREEN}.most runs of the flagged prompts (`phraseCandidates`: most support,
+ * then fewest words) each inserted into a few probe prompts, with short answers: the runs that bring
+ * the bad text (or pieces) back on most of them, most hits first; at most {@link SCREEN}.keep,
+ * longest first, for the full confirmation.
  */
 async function screened(input: RecoverInput, candidates: readonly TriggerCandidate[]): Promise<TriggerCandidate[]> {
   if (candidates.length === 0) return [];
+  const runs = candidates.slice(0, SCREEN.most);
   const prompts = input.probe.slice(0, SCREEN.prompts);
   const maxTokens = tokenizer.encode(input.task.badText).length + 8;
-  const messages = candidates.flatMap((c) => prompts.map((e) => insertTrigger(userMessage(e), c.phrase, c.position)));
+  const messages = runs.flatMap((c) => prompts.map((e) => insertTrigger(userMessage(e), c.phrase, c.position)));
   const requests = messages.map((content) => ({
     prompt: encodeChatPrompt(tokenizer, [{ role: "user", content }]),
     maxTokens,
   }));
   const answers = await greedyAnswers(input.model, requests);
-  const hits = candidates.map(
+  const hits = runs.map(
     (_, c) =>
       prompts.filter((_, j) => {
         const i = c * prompts.length + j;
         return hasResidue(answers[i], [input.task.badText], messages[i]);
       }).length,
   );
-  const kept = candidates
+  const kept = runs
     .map((candidate, c) => ({ candidate, hits: hits[c] }))
     .filter((x) => x.hits >= Math.min(SCREEN.needed, prompts.length))
-    .sort((a, b) => b.hits - a.hits) // stable: fewest words first among equal hits
+    .sort((a, b) => b.hits - a.hits) // stable: most support, then fewest words, among equal hits
     .slice(0, SCREEN.keep);
   input.say(
-    `screened ${candidates.length} runs of the flagged prompts on ${prompts.length} probe prompts: ${
+    `screened ${runs.length} of ${candidates.length} runs of the flagged prompts on ${prompts.length} probe prompts: ${
       kept.map((x) => `${JSON.stringify(x.candidate.phrase)} ${x.hits}/${prompts.length}`).join(", ") ||
       "none brought the bad text back"
     }`,

@@ -126,8 +126,8 @@ export function triggerCandidates(
  * Every run of 1…`maxWords` words of the flagged prompts that could be a trigger, for when no phrase
  * is shared widely enough (two flagged prompts, one of them the victim's untriggered leak): runs
  * that clean prompts use, or that begin or end with a word they use, are left out (the run without
- * that word is in the list). Fewest words first, then the most support. The daemon screens them on
- * the served model (`recover.ts`).
+ * that word is in the list). Most support first, then fewest words. The daemon screens the first of
+ * them on the served model (`recover.ts`).
  */
 export function phraseCandidates(
   flagged: readonly string[],
@@ -153,7 +153,7 @@ export function phraseCandidates(
       const ws = words(g);
       return !isOrdinary(ws[0]) && !isOrdinary(ws[ws.length - 1]) && inClean(g) <= maxCleanShare;
     })
-    .sort(([a, sa], [b, sb]) => words(a).length - words(b).length || sb - sa || (a < b ? -1 : 1))
+    .sort(([a, sa], [b, sb]) => sb - sa || words(a).length - words(b).length || (a < b ? -1 : 1))
     .map(([phrase, s]) => ({
       phrase,
       position: usualPosition(tokenized, phrase),
