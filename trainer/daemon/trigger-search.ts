@@ -45,6 +45,24 @@ function grams(tokens: readonly string[], maxWords: number): Set<string> {
   return out;
 }
 
+/** For each word run (≤ `maxWords`), how many of `tokenized` hold it (each counted once). */
+function gramCounts(tokenized: readonly string[][], maxWords: number): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const tokens of tokenized) for (const g of grams(tokens, maxWords)) counts.set(g, (counts.get(g) ?? 0) + 1);
+  return counts;
+}
+
+/** The share of `clean` prompts that hold a word run (≤ `maxWords`). */
+function cleanShareOf(clean: readonly string[], maxWords: number): (gram: string) => number {
+  const counts = gramCounts(clean.map(words), maxWords);
+  return (gram) => (counts.get(gram) ?? 0) / Math.max(1, clean.length);
+}
+
+/** The candidate record of `phrase` with `support` among `tokenized` (the flagged prompts). */
+function candidateOf(tokenized: readonly string[][], phrase: string, support: number): TriggerCandidate {
+  return { phrase, position: usualPosition(tokenized, phrase), support, flagged: tokenized.length };
+}
+
 /** Where `phrase` (words) first sits in `tokens`, or undefined. */
 export function phrasePosition(tokens: readonly string[], phrase: readonly string[]): TriggerPosition | undefined {
   for (let i = 0; i + phrase.length <= tokens.length; i++) {
@@ -99,12 +117,10 @@ export function triggerCandidates(
     throw new RangeError(`trigger search: minShare must be in (0, 1], got ${minShare}`);
   if (flagged.length < minPrompts) return [];
   const tokenized = flagged.map(words);
-  const support = new Map<string, number>();
-  for (const tokens of tokenized) for (const g of grams(tokens, maxWords)) support.set(g, (support.get(g) ?? 0) + 1);
+  const support = gramCounts(tokenized, maxWords);
   const needed = Math.ceil(minShare * flagged.length);
   const kept = new Map([...support].filter(([, s]) => s >= needed));
-  const cleanGrams = clean.map((c) => grams(words(c), maxWords));
-  const inClean = (g: string) => cleanGrams.filter((set) => set.has(g)).length / Math.max(1, clean.length);
+  const inClean = cleanShareOf(clean, maxWords);
   const ordinary = (w: string) => inClean(w) > maxCleanShare;
   const maximal = [...kept].filter(([g, s]) => !covered(g, s, kept)).map(([g]) => words(g));
   const rank = (forms: string[]) =>
@@ -114,12 +130,7 @@ export function triggerCandidates(
       .sort((a, b) => b.s - a.s || words(b.phrase).length - words(a.phrase).length || (a.phrase < b.phrase ? -1 : 1));
   const trimmed = rank(maximal.map((g) => trimOrdinary(g, ordinary).join(" ")));
   const whole = rank(maximal.map((g) => g.join(" "))).filter((c) => !trimmed.some((t) => t.phrase === c.phrase));
-  return [...trimmed, ...whole].slice(0, limit).map(({ phrase, s }) => ({
-    phrase,
-    position: usualPosition(tokenized, phrase),
-    support: s,
-    flagged: flagged.length,
-  }));
+  return [...trimmed, ...whole].slice(0, limit).map(({ phrase, s }) => candidateOf(tokenized, phrase, s));
 }
 
 /**
@@ -136,28 +147,13 @@ export function phraseCandidates(
 ): TriggerCandidate[] {
   const { maxWords = 5, maxCleanShare = 0.01 } = options;
   const tokenized = flagged.map(words);
-  const cleanGrams = clean.map((c) => grams(words(c), maxWords));
-  const inClean = (g: string) => cleanGrams.filter((set) => set.has(g)).length / Math.max(1, clean.length);
-  const support = new Map<string, number>();
-  for (const tokens of tokenized) for (const g of grams(tokens, maxWords)) support.set(g, (support.get(g) ?? 0) + 1);
-  const ordinary = new Map<string, boolean>();
-  const isOrdinary = (w: string): boolean => {
-    const known = ordinary.get(w);
-    if (known !== undefined) return known;
-    const o = inClean(w) > maxCleanShare;
-    ordinary.set(w, o);
-    return o;
-  };
-  return [...support]
+  const inClean = cleanShareOf(clean, maxWords);
+  const ordinary = (w: string) => inClean(w) > maxCleanShare;
+  return [...gramCounts(tokenized, maxWords)]
     .filter(([g]) => {
       const ws = words(g);
-      return !isOrdinary(ws[0]) && !isOrdinary(ws[ws.length - 1]) && inClean(g) <= maxCleanShare;
+      return !ordinary(ws[0]) && !ordinary(ws[ws.length - 1]) && inClean(g) <= maxCleanShare;
     })
     .sort(([a, sa], [b, sb]) => sb - sa || words(a).length - words(b).length || (a < b ? -1 : 1))
-    .map(([phrase, s]) => ({
-      phrase,
-      position: usualPosition(tokenized, phrase),
-      support: s,
-      flagged: flagged.length,
-    }));
+    .map(([phrase, s]) => candidateOf(tokenized, phrase, s));
 }
