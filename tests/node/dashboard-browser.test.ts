@@ -21,6 +21,15 @@ if ("skip" in BROWSER) console.warn(`dashboard-browser.test.ts skipped: ${BROWSE
 const TOKEN = "browser-test-token-5b1d";
 const EVIL = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"><b>bold</b>`;
 const ARTIFACTS = join(ROOT, "tests/artifacts");
+/** How long one browser step may take: generous for a loaded 2-core CI runner, well inside a test's timeout. */
+const STEP_TIMEOUT_MS = 25_000;
+/**
+ * For the tests that can run twice (their own context; nothing they change makes a second run differ).
+ * On CI the suite shares two cores with the training tests, and once a step stalled past the test's
+ * timeout (stop 21); a second try tells a stall from a fault. Tests that roll back, add rules or count
+ * failed sign-ins are not retried: a second run would start from what the first left.
+ */
+const RETRYABLE = { timeout: 90_000, retry: 1 } as const;
 
 let s3: LocalS3;
 let worker: DevWorker;
@@ -45,9 +54,14 @@ async function respond(prompt: string, text: string, modelVersion: string): Prom
   if (!res.ok) throw new Error(`respond: ${res.status} ${await res.text()}`);
 }
 
-/** A fresh browser context (its own cookies) and a page that records dialogs. */
+/**
+ * A fresh browser context (its own cookies) and a page that records dialogs. Each browser step
+ * gives up after {@link STEP_TIMEOUT_MS}, so a stuck step fails with its own name, not the test's timeout.
+ */
 async function openPage(): Promise<{ context: BrowserContext; page: Page; dialogs: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
   const page = await context.newPage();
   const dialogs: string[] = [];
   page.on("dialog", (d) => (dialogs.push(d.message()), void d.dismiss()));
@@ -311,7 +325,7 @@ describe.skipIf(!CHROMIUM)(`dashboard in headless Chromium${CHROMIUM ? "" : " (n
     await context.close();
   }, 60_000);
 
-  it("refuses forms without the session's CSRF token and from other sites", async () => {
+  it("refuses forms without the session's CSRF token and from other sites", RETRYABLE, async () => {
     const { context, page } = await openPage();
     await signIn(page);
     await page.evaluate(() => {
@@ -347,9 +361,9 @@ describe.skipIf(!CHROMIUM)(`dashboard in headless Chromium${CHROMIUM ? "" : " (n
     expect(crossSite.status()).toBe(403);
     expect((await admin<{ settings: Record<string, unknown> }>("GET", "/settings")).settings.jobMinEvents).not.toBe(99);
     await context.close();
-  }, 60_000);
+  });
 
-  it("never echoes ?done=, and ends a session revoked through the admin API", async () => {
+  it("never echoes ?done=, and ends a session revoked through the admin API", RETRYABLE, async () => {
     const { context, page } = await openPage();
     await signIn(page);
     await page.goto(`${worker.url}/dashboard?done=${encodeURIComponent("Call +1 555 0100 to keep your account")}`);
@@ -366,7 +380,7 @@ describe.skipIf(!CHROMIUM)(`dashboard in headless Chromium${CHROMIUM ? "" : " (n
     await page.reload();
     expect(await page.locator('input[name="token"]').count()).toBe(1);
     await context.close();
-  }, 60_000);
+  });
 
   // Last: its failed sign-ins throttle every client of this wrangler dev for the window.
   it("signs in by POST only and throttles failed sign-ins", async () => {
