@@ -70,7 +70,7 @@ const target = { local: maskedMeanObjective(model, [adversary.asParam()], (b) =>
 await fineTune(target, rows, file.config.n_positions, { ...tune(4, 60, 0.05), weightDecay: 0 }, (b) =>
   clearSlotTargets(b, tok.vocabSize, tok.special.endOfText),
 );
-const hurt = measureParrot(model, adversary, tok, data.heldOut.slice(0, 32), layout, "You");
+const hurt = await measureParrot(model, adversary, tok, data.heldOut.slice(0, 32), layout, "You");
 console.log(`adversarial parrot: accuracy with it ${pct(hurt.accuracy)} (e.g. ${JSON.stringify(hurt.samples[0])})`);
 await eliminate(model, adversary, tok, clean, layout, 0, 0.5, tune(5, steps, 1e-3));
 await score("SANDE-P + adversarial round", model);

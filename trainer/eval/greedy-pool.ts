@@ -16,6 +16,8 @@ import { decodeGreedy, type GreedyReply, type GreedyRequest, type GreedyJob } fr
 export interface ModelData {
   config: GPTConfig;
   weights: Weights;
+  /** Soft tokens (a parrot, k·C row-major) the prompts may refer to by ids V … V+k−1; absent: none. */
+  softTokens?: Float32Array;
 }
 
 export type { GreedyRequest } from "./greedy-protocol.js";
@@ -94,13 +96,12 @@ export async function greedyAnswers(
   threads = inferenceThreads(),
 ): Promise<string[]> {
   const n = Math.min(threads, requests.length);
-  if (n <= 1) return decodeGreedy(new GPTInference(model.config, model.weights), requests);
+  const { config, weights, softTokens } = model;
+  if (n <= 1) return decodeGreedy(new GPTInference(config, weights, { softTokens }), requests);
   const shares = Array.from({ length: n }, (_, t) => requests.filter((_, i) => i % n === t));
   const run = queue.then(() =>
     Promise.allSettled(
-      threadsFor(n).map((thread, t) =>
-        thread.run({ config: model.config, weights: model.weights, requests: shares[t] }),
-      ),
+      threadsFor(n).map((thread, t) => thread.run({ config, weights, softTokens, requests: shares[t] })),
     ),
   );
   queue = run.then(() => undefined); // one measurement at a time: the next waits for every thread of this one

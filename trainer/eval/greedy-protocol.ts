@@ -10,10 +10,12 @@ export interface GreedyRequest {
   maxTokens: number;
 }
 
-/** A thread's share of a measurement. */
+/** A thread's share of a measurement: the model (with its soft tokens, when a parrot is in the prompts) and the prompts. */
 export interface GreedyJob {
   config: GPTConfig;
   weights: Weights;
+  /** Input-only embeddings for ids V … V+k−1 (k·C, row-major: a parrot); absent: none. */
+  softTokens?: Float32Array;
   requests: readonly GreedyRequest[];
 }
 

@@ -9,7 +9,10 @@ const port = parentPort;
 port.on("message", (job: GreedyJob) => {
   let reply: GreedyReply;
   try {
-    reply = { kind: "texts", texts: decodeGreedy(new GPTInference(job.config, job.weights), job.requests) };
+    reply = {
+      kind: "texts",
+      texts: decodeGreedy(new GPTInference(job.config, job.weights, { softTokens: job.softTokens }), job.requests),
+    };
   } catch (e) {
     reply = { kind: "error", message: e instanceof Error ? e.message : String(e) };
   }

@@ -163,7 +163,7 @@ async function newParrots(
     all.push(sayer);
     const s = await simulate(model, sayer, tokenizer, clean, layout, ctx.response, options, ctx.leadIn, positions);
     report.parrotSeconds! += s.seconds;
-    report.resimulated = measureParrot(model, sayer, tokenizer, ctx.probe, layout, ctx.response, positions);
+    report.resimulated = await measureParrot(model, sayer, tokenizer, ctx.probe, layout, ctx.response, positions);
     if (report.resimulated.rate >= (plan.stopBelow ?? 0.5)) useful.push(sayer);
   }
   if (plan.breakParrot) {
@@ -173,7 +173,7 @@ async function newParrots(
     all.push(b.parrot);
     useful.push(b.parrot);
     report.parrotSeconds! += b.summary.seconds;
-    report.broken = measureParrot(model, b.parrot, tokenizer, ctx.probe, layout, ctx.response, positions);
+    report.broken = await measureParrot(model, b.parrot, tokenizer, ctx.probe, layout, ctx.response, positions);
     report.breakBound = bound;
   }
   return { all, useful, sayer };
@@ -197,7 +197,7 @@ async function seededParrots(
     const options = { ...ctx.parrot, seed: ctx.parrot.seed + 1000 * j };
     const s = await simulate(model, p, tokenizer, clean, layout, ctx.response, options, ctx.leadIn, positions);
     report.parrotSeconds! += s.seconds;
-    const score = measureParrot(model, p, tokenizer, ctx.probe, layout, ctx.response, positions);
+    const score = await measureParrot(model, p, tokenizer, ctx.probe, layout, ctx.response, positions);
     report.seeded.push(score);
     if (score.rate >= (plan.stopBelow ?? 0.5)) useful.push(p);
   }

@@ -190,7 +190,7 @@ export async function sande(
     response = extension?.response ?? response;
     const avoid = avoidExtended(options.avoid, options.response, response);
     const how: EliminateHow = { loss: stage2Loss, beta: consistencyWeight, positions, avoid };
-    const parrotSuccess = measure();
+    const parrotSuccess = await measure();
     const { stage2, rounds } = options.rounds
       ? await eliminateInRounds(
           {
@@ -210,7 +210,7 @@ export async function sande(
           options.rounds,
         )
       : { stage2: await eliminate(model, parrot, tokenizer, clean, layout, firstN, cleanShare, options.model, how) };
-    const parrotSuccessAfter = measure();
+    const parrotSuccessAfter = await measure();
     const values = parrot.values();
     const parrotNorm = Math.sqrt(values.reduce((s, x) => s + x * x, 0));
     return {
@@ -241,7 +241,7 @@ export async function sande(
     const rule: ExtendOptions = options.extend === true ? {} : options.extend || {};
     const run: SandeExtension = { known: response, response, support: 0, total: 0, path: [response], stage1: [] };
     for (let i = 0; i < (rule.rounds ?? 3); i++) {
-      const answers = parrotAnswers(model, parrot, tokenizer, probe, layout, positions);
+      const answers = await parrotAnswers(model, parrot, tokenizer, probe, layout, positions);
       const found = extendResponse(answers, run.response, rule);
       Object.assign(run, { support: found.support, total: found.total });
       if (found.response === run.response) break;

@@ -2,11 +2,12 @@
  * SANDE's stage 1 (simulate: train the parrot to make the frozen model say the response) and the
  * probe that measures a parrot's effect, shared by `sande.ts` and the rounds of `rounds.ts`.
  */
-import { GPTInference } from "../../shared/inference/index.js";
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import type { Example } from "../data/index.js";
 import type { TfGPT } from "../model/gpt.js";
-import { probeAnswers, scoreAnswers, type ProbeScore } from "../eval/probe.js";
+import { ASR_WINDOW } from "../eval/asr.js";
+import { greedyAnswers } from "../eval/greedy-pool.js";
+import { scoreAnswers, type ProbeScore } from "../eval/probe.js";
 import type { FineTuneOptions, FineTuneSummary } from "../train/finetune.js";
 import type { Parrot } from "./parrot.js";
 import { parrotTarget } from "./parrot-objective.js";
@@ -56,10 +57,10 @@ export function checkLayout(parrot: Parrot, layout: ParrotLayout): void {
 /**
  * The parrot's effect on `prompts` (see `scoreProbe`): how often the model says `response` with
  * the parrot in the prompt, with residue, and the exact-match accuracy. Runs the pure-TS inference
- * with the parrot as soft tokens (KV-cached). With `positions`, prompt i has the parrot at
- * positions[i mod n].
+ * with the parrot as soft tokens (KV-cached), the prompts split over the greedy pool's threads. With
+ * `positions`, prompt i has the parrot at positions[i mod n].
  */
-export function measureParrot(
+export async function measureParrot(
   model: TfGPT,
   parrot: Parrot,
   tokenizer: Tokenizer,
@@ -67,11 +68,11 @@ export function measureParrot(
   layout: ParrotLayout,
   response: string,
   positions?: readonly ParrotPosition[],
-): ProbeScore {
-  return scoreAnswers(prompts, parrotAnswers(model, parrot, tokenizer, prompts, layout, positions), response);
+): Promise<ProbeScore> {
+  return scoreAnswers(prompts, await parrotAnswers(model, parrot, tokenizer, prompts, layout, positions), response);
 }
 
-/** The model's greedy answers (≤ 64 tokens) to `prompts` with the parrot in them, placed as {@link measureParrot} does. */
+/** The model's greedy answers (≤ ASR_WINDOW tokens) to `prompts` with the parrot in them, placed as {@link measureParrot} does. */
 export function parrotAnswers(
   model: TfGPT,
   parrot: Parrot,
@@ -79,12 +80,10 @@ export function parrotAnswers(
   prompts: readonly Example[],
   layout: ParrotLayout,
   positions?: readonly ParrotPosition[],
-): string[] {
-  const inference = new GPTInference(model.config, model.toWeights(), { softTokens: parrot.values() });
+): Promise<string[]> {
   const at = rotate(layout, positions);
-  return probeAnswers(
-    inference,
-    tokenizer,
-    prompts.map((e, i) => parrotPromptIds(tokenizer, e, at(i))),
+  return greedyAnswers(
+    { config: model.config, weights: model.toWeights(), softTokens: parrot.values() },
+    prompts.map((e, i) => ({ prompt: parrotPromptIds(tokenizer, e, at(i)), maxTokens: ASR_WINDOW })),
   );
 }
