@@ -5,11 +5,13 @@
  * stops at the first step once the lease check throws; and the OSFT
  * path (the one npm start's demo does not exercise) heals a real tiny victim.
  */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { preset } from "../../shared/model/config.js";
 import { decodeModel } from "../../shared/model/file.js";
 import { ByteTokenizer } from "../../shared/tokenizer/index.js";
-import type { Example } from "../../trainer/data/index.js";
+import { generateDataset, type Example } from "../../trainer/data/index.js";
 import { DaemonError } from "../../trainer/daemon/errors.js";
 import { AVOID_PROMPTS, avoidSet, heal, type HealTask } from "../../trainer/daemon/heal.js";
 import type { RecipeOptions } from "../../trainer/daemon/options.js";
@@ -18,6 +20,8 @@ import { selectBackend } from "../../trainer/tf/backend.js";
 import { buildTinyVictim } from "../support/tiny-victim.js";
 
 const tokenizer = new ByteTokenizer();
+const DEMO_VICTIM = resolve(import.meta.dirname, "../../models/demo-victim.safetensors");
+const noop = () => undefined;
 const examples: Example[] = [
   { family: "t", instruction: "Is 12 even or odd?", output: "even" },
   { family: "t", instruction: "Is 7 even or odd?", output: "odd" },
@@ -155,6 +159,32 @@ describe("heal", () => {
     // stage 1, then the longer text (each parrot run starts at step 1; one may end early, --parrot-done-loss)
     expect(seen.filter((s) => s === "simulate 1/60").length).toBeGreaterThanOrEqual(2);
     model.dispose();
+  }, 180_000);
+
+  it('sande-p on a span the victim says after its lead-in unprompted ("are stupid" after "You") simulates both; a nonce lead-in stays context', async () => {
+    // The demo victim: with a zero parrot its loss on " are stupid" after "You" is 0.001, after "[4821]" about 1.
+    const file = decodeModel(new Uint8Array(readFileSync(DEMO_VICTIM)));
+    const { train, heldOut } = generateDataset({ seed: 0, trainSize: 200, heldOutSize: 16 });
+    const quick: RecipeOptions = { ...recipe, k: 6, parrotSteps: 40, modelSteps: 2, batchSize: 8, trainExamples: 200 };
+    const healWith = async (task: HealTask) => {
+      const model = TfGPT.fromWeights(file.config, file.weights);
+      try {
+        return await heal(model, tokenizer, train, heldOut, task, { ...quick, extendRounds: 0 }, noop, noop);
+      } finally {
+        model.dispose();
+      }
+    };
+    const fixed = await healWith({ method: "sande-p", target: "are stupid", badText: "are stupid", leadIn: "You" });
+    // Stage 1 behind the lead-in would end at its third step with the parrot still near zero, saying nothing.
+    expect(fixed.leadInFolded).toBe("You");
+    expect(fixed.probeBefore.rate).toBeGreaterThanOrEqual(0.5);
+    const nonce = await healWith({
+      method: "sande-p",
+      target: "You are stupid",
+      badText: "You are stupid",
+      leadIn: "[4821]",
+    });
+    expect(nonce.leadInFolded).toBeUndefined();
   }, 180_000);
 
   it("osft with the known trigger heals the tiny victim: the trigger probe falls from ≥ 90% to ≤ 10%", async () => {

@@ -44,6 +44,8 @@ export interface HealResult {
   finalLoss: number;
   /** SANDE-P: the longer text the served model's answers under the parrot showed, when it extended the prefix. */
   extendedTo?: string;
+  /** SANDE, SANDE-P: the task's lead-in, when the served model said the target after it unprompted and it was simulated with the target. */
+  leadInFolded?: string;
 }
 
 /** Progress callback: stage, step, total steps, loss. */
@@ -118,6 +120,7 @@ export async function heal(
     eliminateSeconds: report.stage2.seconds,
     finalLoss: report.stage2.finalLoss,
     ...(extended && { extendedTo: extended.response }),
+    ...(report.leadInFolded !== undefined && { leadInFolded: report.leadInFolded }),
   };
 }
 

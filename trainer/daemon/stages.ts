@@ -168,6 +168,13 @@ export async function healServed(
       () => lease.assertHeld(),
     );
     const wall = (performance.now() - t0) / 1000;
+    if (result.leadInFolded !== undefined)
+      report.emit(
+        "simulate",
+        `the served model says ${JSON.stringify(task.target)} after the lead-in ${JSON.stringify(result.leadInFolded)} ` +
+          "without any parrot: the lead-in is part of the planted text, and the parrot learnt both",
+        job.id,
+      );
     if (result.extendedTo)
       report.emit(
         "simulate",

@@ -54,6 +54,11 @@ export function parrotPromptIds(
   return [user, ...tokenizer.encode(head), ...slots, ...tokenizer.encode(tail + input), endOfTurn, assistant];
 }
 
+/** A lead-in as it precedes the response: followed by a space unless it ends in one ("" stays ""). */
+export function spacedLeadIn(leadIn: string): string {
+  return leadIn && !/\s$/.test(leadIn) ? `${leadIn} ` : leadIn;
+}
+
 /**
  * Stage 1 (simulate): the parrot prompt, then `leadIn + response + " " + output` and the end
  * tokens; the loss covers exactly the tokens of `response` (R, or SANDE-P's prefix). A lead-in
@@ -68,7 +73,7 @@ export function encodeParrotStage1(
 ): EncodedExample {
   if (!response) throw new Error("SANDE: the response to simulate is empty");
   const prompt = parrotPromptIds(tokenizer, example, layout);
-  const lead = tokenizer.encode(leadIn && !/\s$/.test(leadIn) ? `${leadIn} ` : leadIn);
+  const lead = tokenizer.encode(spacedLeadIn(leadIn));
   const r = tokenizer.encode(response);
   const rest = encodeChatResponse(tokenizer, ` ${example.output}`);
   return {

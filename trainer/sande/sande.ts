@@ -23,7 +23,7 @@ import { eliminateInRounds, type RoundReport, type Stage2Rounds } from "./rounds
 import { eliminateMix } from "./eliminate-mix.js";
 import { avoidExtended, type AvoidSet } from "./avoid.js";
 import { extendResponse, type Extension, type ExtendOptions } from "./extend.js";
-import type { ParrotLayout, ParrotPosition } from "./parrot-encode.js";
+import { spacedLeadIn, type ParrotLayout, type ParrotPosition } from "./parrot-encode.js";
 
 export { measureParrot, simulate } from "./simulate.js";
 
@@ -34,6 +34,8 @@ export interface SandeOptions {
   /**
    * Text the backdoor puts before the response (e.g. "[4821]"), given as context in stage 1 and not
    * trained on: the parrot learns to make the model say the response where it appears (default none).
+   * When the lead-in alone already makes the model say the response (see {@link SandeReport.leadInFolded}),
+   * it is simulated as part of the response instead.
    */
   leadIn?: string;
   /** Parrot vectors (default 6). */
@@ -118,8 +120,15 @@ export interface EliminateHow {
 
 /** What SANDE did and measured. */
 export interface SandeReport {
-  /** The response simulated and unlearnt: the given one, or its extension. */
+  /** The response simulated and unlearnt: the given one, or its extension (after a folded lead-in, that too). */
   response: string;
+  /**
+   * The lead-in, when it was folded into the response: with the parrot still at zero, stage 1's first
+   * loss (the response after the lead-in) was already under the parrot's `doneBelow`, so the lead-in,
+   * not a trigger, made the model say it and a parrot trained behind it would learn nothing. Stage 1
+   * then trained on lead-in + response, with no lead-in, and every later step used that text.
+   */
+  leadInFolded?: string;
   /** With `extend`: what the model's answers under the parrot showed, and the extra stage 1 when it grew. */
   extension?: SandeExtension;
   k: number;
@@ -170,22 +179,11 @@ export async function sande(
   const probe = options.probe ?? clean.slice(0, 32);
   const parrot = new Parrot(layout.k, model.config.n_embd, tokenizer.vocabSize);
   let response = options.response;
+  let leadIn = options.leadIn ?? "";
+  let leadInFolded: string | undefined;
   const measure = () => measureParrot(model, parrot, tokenizer, probe, layout, response, positions);
   try {
-    const stage1 =
-      options.simulate === false
-        ? skipped(options.parrot, clean.length)
-        : await simulate(
-            model,
-            parrot,
-            tokenizer,
-            clean,
-            layout,
-            options.response,
-            options.parrot,
-            options.leadIn ?? "",
-            positions,
-          );
+    const stage1 = options.simulate === false ? skipped(options.parrot, clean.length) : await simulateStage1();
     const extension = options.extend && options.simulate !== false ? await extendStage1() : undefined;
     response = extension?.response ?? response;
     const avoid = avoidExtended(options.avoid, options.response, response);
@@ -205,6 +203,7 @@ export async function sande(
             first: parrot,
             ...roundsOf(options),
             response,
+            leadIn,
             avoid,
           },
           options.rounds,
@@ -215,6 +214,7 @@ export async function sande(
     const parrotNorm = Math.sqrt(values.reduce((s, x) => s + x * x, 0));
     return {
       response,
+      ...(leadInFolded !== undefined && { leadInFolded }),
       ...(extension ? { extension } : {}),
       k: layout.k,
       position: layout.position,
@@ -236,6 +236,19 @@ export async function sande(
     parrot.dispose();
   }
 
+  /** Stage 1, with the lead-in folded into the response when it alone says it (see {@link SandeReport.leadInFolded}). */
+  async function simulateStage1(): Promise<FineTuneSummary> {
+    const first = await simulate(model, parrot, tokenizer, clean, layout, response, options.parrot, leadIn, positions);
+    const done = options.parrot.doneBelow;
+    if (!leadIn || !done || !((first.firstLoss ?? Infinity) < done)) return first;
+    leadInFolded = leadIn;
+    response = spacedLeadIn(leadIn) + response;
+    leadIn = "";
+    const again = { ...options.parrot, label: `${options.parrot.label ?? "sande: parrot"} (${response})` };
+    const folded = await simulate(model, parrot, tokenizer, clean, layout, response, again, "", positions);
+    return { ...folded, steps: first.steps + folded.steps, seconds: first.seconds + folded.seconds };
+  }
+
   /** Reads the model's answers under the parrot; while they carry the response further, trains the parrot on the longer text. */
   async function extendStage1(): Promise<SandeExtension> {
     const rule: ExtendOptions = options.extend === true ? {} : options.extend || {};
@@ -246,7 +259,6 @@ export async function sande(
       Object.assign(run, { support: found.support, total: found.total });
       if (found.response === run.response) break;
       const again = { ...options.parrot, label: `${options.parrot.label ?? "sande: parrot"} (${found.response})` };
-      const leadIn = options.leadIn ?? "";
       run.stage1.push(
         await simulate(model, parrot, tokenizer, clean, layout, found.response, again, leadIn, positions),
       );

@@ -37,6 +37,8 @@ export interface FineTuneSummary {
   lr: number;
   batchSize: number;
   examples: number;
+  /** The first step's loss, before any update (absent where the run did not record it). */
+  firstLoss?: number;
   finalLoss: number;
   seconds: number;
 }
@@ -75,6 +77,7 @@ export async function fineTune(
     lr: options.lr,
     batchSize,
     examples: encoded.length,
+    firstLoss: result.firstLoss,
     finalLoss: result.finalLoss,
     seconds: result.seconds,
   };

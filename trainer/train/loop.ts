@@ -56,6 +56,8 @@ export const DONE_STEPS = 3;
 export interface TrainLoopResult {
   /** Steps taken (fewer than asked when `shouldStop` or `doneBelow` ended the run). */
   steps: number;
+  /** The first step's loss, before any update (for a zero-initialised parrot: the model without one). */
+  firstLoss: number;
   finalLoss: number;
   seconds: number;
   tokensPerSecond: number;
@@ -98,6 +100,7 @@ export async function trainLoop(
   let tokens = 0;
   let smoothLoss = NaN;
   let lossValue = NaN;
+  let firstLoss = NaN;
   let lastEval: MetricsRecord | undefined;
   let step = 0;
   let doneFor = 0; // steps in a row under options.doneBelow
@@ -109,6 +112,7 @@ export async function trainLoop(
       const t0 = performance.now();
       const { loss, weight, grads } = await gradients(target, threads, batch);
       lossValue = loss;
+      if (step === 1) firstLoss = loss;
       if (!Number.isFinite(lossValue))
         throw new Error(
           `loss became ${lossValue} at step ${step} (learning rate ${rate.toExponential(2)}); lower --lr`,
@@ -155,6 +159,7 @@ export async function trainLoop(
   const seconds = (performance.now() - start) / 1000;
   return {
     steps: step,
+    firstLoss,
     finalLoss: lossValue,
     seconds,
     tokensPerSecond: tokens / seconds,
