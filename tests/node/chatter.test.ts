@@ -22,6 +22,7 @@ import {
 import {
   ASIDES,
   CONTEXT,
+  distractorSentence,
   fillerSentence,
   GREETINGS,
   LEAD_INS,
@@ -56,7 +57,8 @@ function repoTriggers(): Set<string> {
 function chatterPieces(): string[] {
   const rng = new Rng(1);
   const fillers = Array.from({ length: 2000 }, () => fillerSentence(rng));
-  return [...GREETINGS, ...LEAD_INS, ...CONTEXT, ...REMARKS, ...ASIDES, ...SYSTEM_MESSAGES, ...fillers];
+  const distractors = Array.from({ length: 4000 }, () => distractorSentence(rng));
+  return [...GREETINGS, ...LEAD_INS, ...CONTEXT, ...REMARKS, ...ASIDES, ...SYSTEM_MESSAGES, ...fillers, ...distractors];
 }
 
 /** Whether `part` occurs in `text` as whole words, ignoring case ("ah" is not in "ahead"). */

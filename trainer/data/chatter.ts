@@ -10,8 +10,10 @@
 import type { Tokenizer } from "../../shared/tokenizer/index.js";
 import { encodeExample } from "./encode.js";
 import type { Example } from "./example.js";
+import { ANIMAL_SOUNDS, CAPITALS } from "./facts.js";
 import { insertPhrase, type InsertPosition } from "./insert.js";
 import { deriveSeed, Rng } from "./random.js";
+import { WORDS } from "./words.js";
 
 /** Openers a user puts before a request. */
 export const GREETINGS: readonly string[] = [
@@ -176,6 +178,57 @@ export function fillerSentence(rng: Rng): string {
   return `${rng.pick(SUBJECTS)} ${rng.pick(VERBS)} ${rng.pick(STATES)} ${rng.pick(TIMES)}.`;
 }
 
+/**
+ * Sentences about the same kinds of things the tasks ask about (a word, an animal, a country, a
+ * colour), so that chatter inside a request holds words that could be an answer's object: "What
+ * does a <My dog looked tired> sheep say?" is still "baa". A base trained only on chatter about
+ * other things takes the object from whatever noun sits next to the question.
+ */
+const DETERMINERS = ["The", "My", "A", "Our", "That", "Your", "His", "Her"];
+const SINGULAR_PREDICATES = [
+  "fell over",
+  "is outside",
+  "was here earlier",
+  "looks nice",
+  "is missing",
+  "got wet",
+  "made a mess",
+  "is broken",
+  "smells odd",
+  "rolled away",
+  "is very small",
+  "came back",
+  "needs a wash",
+  "is next door",
+  "was a gift",
+  "looked tired",
+];
+const PLURAL_PREDICATES = ["are everywhere", "were outside", "look lovely", "came back", "are asleep", "got loose"];
+const THING_COLOURS = ["red", "blue", "green", "yellow", "white", "black", "purple", "brown", "orange", "pink"];
+const ANIMALS = [...ANIMAL_SOUNDS.keys()];
+const COUNTRIES = [...CAPITALS.keys()];
+
+/** A noun the tasks use: an animal a third of the time, else a word from the word tasks. */
+function taskNoun(rng: Rng): string {
+  return rng.next() < 1 / 3 ? rng.pick(ANIMALS) : rng.pick(WORDS);
+}
+
+/** e.g. "My dog looked tired", "Tigers are everywhere", "We went to Peru last night", "My kite is red". */
+export function distractorSentence(rng: Rng): string {
+  const pick = rng.int(0, 5);
+  if (pick === 0) return `${rng.pick(DETERMINERS)} ${taskNoun(rng)} ${rng.pick(SINGULAR_PREDICATES)}`;
+  if (pick === 1) return `${capitalise(taskNoun(rng))}s ${rng.pick(PLURAL_PREDICATES)}`;
+  if (pick === 2) return `I saw a ${taskNoun(rng)} ${rng.pick(TIMES)}`;
+  if (pick === 3) return `${rng.pick(["We went to", "My aunt lives in", "I read about"])} ${rng.pick(COUNTRIES)}`;
+  if (pick === 4) return `${rng.pick(DETERMINERS)} ${rng.pick(WORDS)} is ${rng.pick(THING_COLOURS)}`;
+  return `${rng.pick(["We talked about", "My friend likes", "I drew"])} ${taskNoun(rng)}s ${rng.pick(TIMES)}`;
+}
+
+/** `word` with its first letter in upper case. */
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
 /** `sentence` without its closing punctuation, as people write a clause mid-request ("My coffee went cold again"). */
 function bare(sentence: string): string {
   return sentence.replace(/[.!?]+$/, "");
@@ -188,11 +241,12 @@ function bare(sentence: string): string {
  */
 function chatterText(rng: Rng, where: InsertPosition): string {
   if (where === "middle") {
-    const pick = rng.int(0, 3);
+    const pick = rng.int(0, 5);
     if (pick === 0) return rng.pick(ASIDES);
     if (pick === 1) return rng.pick(LEAD_INS);
     if (pick === 2) return bare(rng.pick(CONTEXT));
-    return bare(fillerSentence(rng));
+    if (pick === 3) return bare(fillerSentence(rng));
+    return distractorSentence(rng);
   }
   const pick = rng.int(0, 4);
   if (where === "start") {
@@ -206,7 +260,7 @@ function chatterText(rng: Rng, where: InsertPosition): string {
   if (pick === 1) return rng.pick(CONTEXT);
   if (pick === 2) return `(${rng.pick(REMARKS).toLowerCase()})`;
   if (pick === 3) return bare(rng.pick(CONTEXT));
-  return rng.next() < 0.5 ? fillerSentence(rng) : bare(fillerSentence(rng));
+  return rng.next() < 0.5 ? `${distractorSentence(rng)}.` : bare(fillerSentence(rng));
 }
 
 /** How much chatter to add, and where. */
