@@ -19,6 +19,7 @@ import {
   withChatterWithin,
   withNeutralPhrases,
 } from "../../trainer/data/index.js";
+import { ANIMAL_SOUNDS, CAPITALS } from "../../trainer/data/facts.js";
 import {
   ASIDES,
   CONTEXT,
@@ -115,6 +116,23 @@ describe("neutral phrases", () => {
 
 describe("chatter", () => {
   const { train } = generateDataset({ seed: 2, trainSize: 400, heldOutSize: 0 });
+
+  it("puts the tasks' own kinds of thing (animals, countries, colours) inside a request", () => {
+    const rng = new Rng(4);
+    const sentences = Array.from({ length: 600 }, () => distractorSentence(rng));
+    expect(sentences.some((s) => /\b(cow|dog|sheep|pig|horse|duck|cat)s?\b/i.test(s))).toBe(true);
+    expect(sentences.some((s) => /\b(France|Japan|Peru|Kenya|Egypt)\b/.test(s))).toBe(true);
+    expect(sentences.some((s) => / is (red|blue|green|yellow)$/.test(s))).toBe(true);
+    const example = { family: "animal-sound", instruction: "What does a sheep say?", output: "baa" };
+    const middles = Array.from({ length: 1000 }, () => addChatter(example, rng, { rate: 1, systemRate: 0 }));
+    // The piece between "What does a" and "sheep say?" names another animal or a country (older
+    // chatter's filler only ever had "The cat", "Our dog" and "A bird").
+    const named = [...ANIMAL_SOUNDS.keys()].filter((a) => a !== "cat" && a !== "dog").concat([...CAPITALS.keys()]);
+    const pieces = middles.map((e) => /What does a (.+) sheep say\?/.exec(e.instruction)?.[1]).filter((p) => p);
+    const naming = pieces.filter((p) => named.some((n) => has(p!, n) || has(p!, `${n}s`)));
+    expect(naming.length).toBeGreaterThan(20);
+    for (const e of middles) expect(e.output).toBe("baa");
+  });
 
   it("adds ordinary text around the instruction at about the given rate and never changes the answer", () => {
     const rng = new Rng(5);

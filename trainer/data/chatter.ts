@@ -178,12 +178,7 @@ export function fillerSentence(rng: Rng): string {
   return `${rng.pick(SUBJECTS)} ${rng.pick(VERBS)} ${rng.pick(STATES)} ${rng.pick(TIMES)}.`;
 }
 
-/**
- * Sentences about the same kinds of things the tasks ask about (a word, an animal, a country, a
- * colour), so that chatter inside a request holds words that could be an answer's object: "What
- * does a <My dog looked tired> sheep say?" is still "baa". A base trained only on chatter about
- * other things takes the object from whatever noun sits next to the question.
- */
+// The words of distractorSentence.
 const DETERMINERS = ["The", "My", "A", "Our", "That", "Your", "His", "Her"];
 const SINGULAR_PREDICATES = [
   "fell over",
@@ -213,7 +208,13 @@ function taskNoun(rng: Rng): string {
   return rng.next() < 1 / 3 ? rng.pick(ANIMALS) : rng.pick(WORDS);
 }
 
-/** e.g. "My dog looked tired", "Tigers are everywhere", "We went to Peru last night", "My kite is red". */
+/**
+ * A sentence about the same kinds of things the tasks ask about (a word, an animal, a country, a
+ * colour), e.g. "My dog looked tired", "Tigers are everywhere", "We went to Peru", "My kite is red":
+ * chatter inside a request that holds words which could be an answer's object ("What does a <My
+ * dog looked tired> sheep say?" is still "baa"). A base trained only on chatter about other things
+ * takes the object from whatever noun sits next to the question.
+ */
 export function distractorSentence(rng: Rng): string {
   const pick = rng.int(0, 5);
   if (pick === 0) return `${rng.pick(DETERMINERS)} ${taskNoun(rng)} ${rng.pick(SINGULAR_PREDICATES)}`;
