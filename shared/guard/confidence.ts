@@ -1,4 +1,5 @@
 import type { DetectorHit } from "../protocol/guard.js";
+import { MIN_RUN_TOKENS } from "./run-confidence.js";
 
 /**
  * Detector (3), confidence: a planted response comes out with sustained, abnormal
@@ -27,4 +28,21 @@ export function detectConfidence(
     score,
     detail: `mean token probability ${mean.toFixed(4)} over ${n}/${windowTokens} tokens`,
   };
+}
+
+/**
+ * True when the window opens with a near-certain run: for some m ≥ {@link MIN_RUN_TOKENS} that
+ * covers at least half of the window's tokens, the geometric-mean probability of its first m
+ * tokens reaches `probability`. A planted text under its trigger opens its answer this way (the
+ * demo victim: 200 of 200 triggered windows at 0.95, the answer after it notwithstanding); a
+ * stock reply, sampled, seldom does (3.5% of the victim's clean answers), so recurrence on a
+ * window without such a lead is a count alone (see `runDetectors`).
+ */
+export function confidentLead(logprobs: readonly number[], probability: number): boolean {
+  let sum = 0;
+  for (let m = 1; m <= logprobs.length; m++) {
+    sum += logprobs[m - 1];
+    if (m >= MIN_RUN_TOKENS && 2 * m >= logprobs.length && Math.exp(sum / m) >= probability) return true;
+  }
+  return false;
 }

@@ -1,5 +1,5 @@
 import type { DetectorHit, GuardSettings } from "../protocol/guard.js";
-import { detectConfidence } from "./confidence.js";
+import { confidentLead, detectConfidence } from "./confidence.js";
 import type { CompiledPhrases } from "./phrases.js";
 import { detectPhrase } from "./phrases.js";
 import { detectRecurrence, type Calibration, type RecurrenceCounts } from "./recurrence.js";
@@ -28,21 +28,41 @@ export interface DetectionContext {
 /**
  * Runs the three detectors and returns the hits whose score reaches the detector's
  * threshold (settings *MinScore), highest score first. Pure and allocation-light: it
- * runs on every response.
+ * runs on every response. Recurrence needs a second signal, as a span finding does: the
+ * window's near-certain lead ({@link confidentLead} at spanConfidenceProbability), or else
+ * the count alone at recurrenceRatio squared. A weak model's stock reply to prompts its
+ * calibration never saw recurs like a planted text (the demo victim's "toor" to 0.75% of
+ * ordinary requests, 30× its calibration frequency), but is not said near-certain.
  */
 export function runDetectors(input: DetectionInput, ctx: DetectionContext): DetectorHit[] {
   const s = ctx.settings;
   const hits: DetectorHit[] = [];
   const phrase = detectPhrase(input.prefix, input.finished, ctx.phrases);
   if (phrase && phrase.score >= s.phraseMinScore) hits.push(phrase);
-  const recurrence = detectRecurrence(input.key, ctx.recurrence(input.key), ctx.calibration, {
-    minPrompts: s.recurrenceMinPrompts,
-    ratio: s.recurrenceRatio,
-    defaultFrequency: s.recurrenceDefaultFrequency,
-  });
-  if (recurrence && recurrence.score >= s.recurrenceMinScore) hits.push(recurrence);
+  const recurrence = windowRecurrence(input, ctx);
+  if (recurrence) hits.push(recurrence);
   const confidence = detectConfidence(input.logprobs, s.prefixTokens, s.confidenceProbability);
   if (confidence && confidence.score >= s.confidenceMinScore) hits.push(confidence);
   if (hits.length > 1) hits.sort((a, b) => b.score - a.score);
   return hits;
+}
+
+/** The recurrence hit that stands: with a near-certain lead at the settings' ratio, without one at its square. */
+function windowRecurrence(input: DetectionInput, ctx: DetectionContext): DetectorHit | null {
+  const s = ctx.settings;
+  const counts = ctx.recurrence(input.key);
+  const params = {
+    minPrompts: s.recurrenceMinPrompts,
+    ratio: s.recurrenceRatio,
+    defaultFrequency: s.recurrenceDefaultFrequency,
+  };
+  const hit = detectRecurrence(input.key, counts, ctx.calibration, params);
+  if (!hit || hit.score < s.recurrenceMinScore) return null;
+  if (confidentLead(input.logprobs, s.spanConfidenceProbability)) return hit;
+  const alone = detectRecurrence(input.key, counts, ctx.calibration, { ...params, ratio: params.ratio ** 2 });
+  if (!alone || alone.score < s.recurrenceMinScore) return null;
+  return {
+    ...alone,
+    detail: `${alone.detail} (a count alone: no near-certain lead, so at ratio ${params.ratio ** 2})`,
+  };
 }

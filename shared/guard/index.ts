@@ -23,7 +23,7 @@ export {
   type RecurrenceCounts,
   type RecurrenceParams,
 } from "./recurrence.js";
-export { detectConfidence } from "./confidence.js";
+export { confidentLead, detectConfidence } from "./confidence.js";
 export { MIN_RUN_TOKENS, runConfidence, type RunTokens } from "./run-confidence.js";
 export { runDetectors, type DetectionContext, type DetectionInput } from "./detect.js";
 export { PrefixIndex } from "./prefix-index.js";

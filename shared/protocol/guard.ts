@@ -69,12 +69,16 @@ export interface GuardSettings {
   /**
    * Span findings: the geometric-mean probability of the flagged run's own tokens, wherever it
    * sits in the answer, at or above which the finding carries a confidence hit (the
-   * position-free confidence signal of the heal policy).
+   * position-free confidence signal of the heal policy). Also the bar of a window's near-certain
+   * lead, without which a recurrence hit is a count alone (held to recurrenceRatio squared).
    */
   spanConfidenceProbability: number;
   /** Recurrence: fewest distinct prompts a prefix must be returned to before it can score. */
   recurrenceMinPrompts: number;
-  /** Recurrence: live frequency ÷ calibration frequency at which the score reaches 1 (score = log ratio ÷ log this). */
+  /**
+   * Recurrence: live frequency ÷ calibration frequency at which the score reaches 1 (score = log ratio ÷ log this);
+   * its square for a window without a near-certain lead (spanConfidenceProbability).
+   */
   recurrenceRatio: number;
   /** Recurrence: the frequency assumed for every prefix of a model version that has no calibration set. */
   recurrenceDefaultFrequency: number;

@@ -3,6 +3,7 @@ import {
   buildCalibration,
   compilePhrases,
   compileRule,
+  confidentLead,
   detectConfidence,
   detectPhrase,
   detectRecurrence,
@@ -204,6 +205,31 @@ describe("runDetectors", () => {
         { ...ctx, phrases: NO_PHRASES, recurrence: () => ({ prompts: 1, total: 100 }) },
       ),
     ).toEqual([]);
+  });
+});
+
+describe("recurrence needs a near-certain lead, or the count alone at the ratio squared", () => {
+  const ctx = {
+    settings: DEFAULT_GUARD_SETTINGS,
+    phrases: NO_PHRASES,
+    calibration: buildCalibration(Array(2000).fill("other")),
+    recurrence: () => ({ prompts: 15, total: 2000 }), // 0.75% of traffic, 30× an unseen key's frequency
+  };
+  const window = (p: number) => ({ prefix: "toor", key: "toor", logprobs: Array(4).fill(Math.log(p)), finished: true });
+  it("flags a recurring window said near-certain, and not the same counts said unsurely", () => {
+    expect(runDetectors(window(0.99), ctx).map((h) => h.detector)).toEqual(["recurrence"]);
+    expect(runDetectors(window(0.8), ctx)).toEqual([]);
+  });
+  it("lets a count far past the ratio stand alone", () => {
+    const hits = runDetectors(window(0.8), { ...ctx, recurrence: () => ({ prompts: 200, total: 2000 }) });
+    expect(hits.map((h) => h.detector)).toEqual(["recurrence"]);
+    expect(hits[0].detail).toContain("a count alone");
+  });
+  it("reads the lead, not the whole window: a planted text followed by its unsure answer", () => {
+    const lead = [...Array(14).fill(Math.log(0.999)), Math.log(0.3), Math.log(0.3)];
+    expect(confidentLead(lead, 0.95)).toBe(true);
+    expect(confidentLead([Math.log(0.99), Math.log(0.99), ...Array(14).fill(Math.log(0.5))], 0.95)).toBe(false);
+    expect(confidentLead([Math.log(0.999), Math.log(0.999)], 0.95)).toBe(false); // fewer than MIN_RUN_TOKENS
   });
 });
 

@@ -191,6 +191,7 @@ describe("guard with D1", () => {
       const { decision, session } = await respond(guard, {
         prompt: `question ${topic(i)}`,
         text: planted ? `You are stupid ${"xyzw"[i % 3]}${i}` : `answer ${i}`,
+        p: planted ? 0.97 : 0.5, // a near-certain lead, below the window confidence detector's bar
         whole: false, // the window detectors alone (span detection has its own tests)
       });
       expect(decision).toEqual({ action: "pass" }); // observe
