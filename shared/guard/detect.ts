@@ -50,19 +50,13 @@ export function runDetectors(input: DetectionInput, ctx: DetectionContext): Dete
 /** The recurrence hit that stands: with a near-certain lead at the settings' ratio, without one at its square. */
 function windowRecurrence(input: DetectionInput, ctx: DetectionContext): DetectorHit | null {
   const s = ctx.settings;
-  const counts = ctx.recurrence(input.key);
-  const params = {
+  const lead = confidentLead(input.logprobs, s.spanConfidenceProbability);
+  const ratio = lead ? s.recurrenceRatio : s.recurrenceRatio ** 2;
+  const hit = detectRecurrence(input.key, ctx.recurrence(input.key), ctx.calibration, {
     minPrompts: s.recurrenceMinPrompts,
-    ratio: s.recurrenceRatio,
+    ratio,
     defaultFrequency: s.recurrenceDefaultFrequency,
-  };
-  const hit = detectRecurrence(input.key, counts, ctx.calibration, params);
+  });
   if (!hit || hit.score < s.recurrenceMinScore) return null;
-  if (confidentLead(input.logprobs, s.spanConfidenceProbability)) return hit;
-  const alone = detectRecurrence(input.key, counts, ctx.calibration, { ...params, ratio: params.ratio ** 2 });
-  if (!alone || alone.score < s.recurrenceMinScore) return null;
-  return {
-    ...alone,
-    detail: `${alone.detail} (a count alone: no near-certain lead, so at ratio ${params.ratio ** 2})`,
-  };
+  return lead ? hit : { ...hit, detail: `${hit.detail} (a count alone: no near-certain lead, so at ratio ${ratio})` };
 }
