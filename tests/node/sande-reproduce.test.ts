@@ -146,9 +146,12 @@ describe("reproduction tables", () => {
 
   it("stage 2 runs in rounds only when asked and only with a learnt parrot to re-simulate", () => {
     const at = (method: MethodName, sandeRounds: number) =>
-      stage2Rounds(sandeVariant(method, "You are stupid", { cleanShare: 0.5 }), { sandeRounds });
-    expect(at("SANDE-P", 3)).toEqual({ rounds: { rounds: 3 } });
-    expect(at("SANDE, clean share 0", 3)).toEqual({ rounds: { rounds: 3 } });
+      stage2Rounds(sandeVariant(method, "You are stupid", { cleanShare: 0.5 }), {
+        sandeRounds,
+        sandeRoundDecay: 0.5,
+      });
+    expect(at("SANDE-P", 3)).toEqual({ rounds: { rounds: 3, lrDecay: 0.5 } });
+    expect(at("SANDE, clean share 0", 3)).toEqual({ rounds: { rounds: 3, lrDecay: 0.5 } });
     expect(at("SANDE-P", 1)).toEqual({});
     expect(at("SANDE, parrot at zero", 3)).toEqual({});
   });
@@ -202,6 +205,7 @@ describe("one tiny experiment end to end", () => {
       removal: { steps: 80, lr: 3e-3, batchSize: 16 },
       removalChatter: 0,
       sandeRounds: 1,
+      sandeRoundDecay: 1,
       sandeExtend: false,
       sandeAvoid: 0,
       parrot: { steps: 1, lr: 1e-2, k: 4 },

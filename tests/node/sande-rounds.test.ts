@@ -204,6 +204,24 @@ describe("adversarial stage 2 on a model that knows a few answers", () => {
     expect(rounds[1].broken?.total).toBe(examples.length);
   });
 
+  it("lowers each later round's peak rate by lrDecay, and refuses a decay outside (0, 1]", async () => {
+    const copy = TfGPT.fromWeights(tiny, model.toWeights());
+    const run = (lrDecay: number) =>
+      sande(copy, tok, examples, {
+        response: "No",
+        k: 3,
+        probe: examples,
+        rounds: { rounds: 3, stopBelow: 0, lrDecay },
+        parrot: { ...tune(8, 3, 0.05), weightDecay: 0 },
+        model: tune(9, 6, 1e-3),
+      });
+    const report = await run(0.5);
+    expect(report.rounds!.map((r) => r.stage2.lr)).toEqual([1e-3, 5e-4, 2.5e-4]);
+    await expect(run(0)).rejects.toThrow(/lrDecay must be in \(0, 1\], got 0/);
+    await expect(run(1.5)).rejects.toThrow(/lrDecay/);
+    copy.dispose();
+  });
+
   it("stops when the re-simulated parrot cannot make the model say the response", async () => {
     const report = await sande(model, tok, examples, {
       response: "No",

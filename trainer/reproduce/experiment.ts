@@ -57,6 +57,8 @@ export interface ExperimentSettings {
    * steps in all, at their rate; 1: one stage 2. The parrot-at-zero ablation always runs one.
    */
   sandeRounds: number;
+  /** Round r's stage-2 peak rate is the removal rate times this to the power r−1 (`Stage2Rounds.lrDecay`); 1: every round at it. */
+  sandeRoundDecay: number;
   /**
    * SANDE-P rows extend their known prefix from the victim's own answers under the stage-1 parrot
    * (trainer/sande/extend.ts) before stage 2; false: the paper's SANDE-P, the prefix alone.
@@ -233,9 +235,9 @@ export function sandeVariant(
 /** Stage 2's rounds for a SANDE row: none for one round, or for the parrot left at zero (later rounds would learn one and undo the ablation). */
 export function stage2Rounds(
   variant: { simulate: boolean },
-  s: Pick<ExperimentSettings, "sandeRounds">,
-): { rounds?: { rounds: number } } {
-  return variant.simulate && s.sandeRounds > 1 ? { rounds: { rounds: s.sandeRounds } } : {};
+  s: Pick<ExperimentSettings, "sandeRounds" | "sandeRoundDecay">,
+): { rounds?: { rounds: number; lrDecay: number } } {
+  return variant.simulate && s.sandeRounds > 1 ? { rounds: { rounds: s.sandeRounds, lrDecay: s.sandeRoundDecay } } : {};
 }
 
 async function runSande(

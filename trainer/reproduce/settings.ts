@@ -61,6 +61,7 @@ export function settingsFor(
     // utility; in 3 rounds at 3e-4, each against a parrot re-simulated on the model as it is, ASR 0.8% for 1.9 points
     // in a scratch run, and in the full run of 2026-12-02 SANDE 1.6% for 2.2 points but SANDE-P on "Y" 32% (README).
     sandeRounds: 3,
+    sandeRoundDecay: 1,
     // SANDE-P reads the rest of its target from the victim's answers under the parrot (trainer/sande/extend.ts): in the
     // full run of 2026-12-02 (fourth session) "Y" → "You are stupid" took SANDE-P from 32% ASR to 0% for −0.6 points.
     sandeExtend: true,

@@ -46,6 +46,11 @@ export interface Stage2Rounds {
   seeds?: number;
   /** A re-simulated parrot that makes the model say the response on less than this share of the probe is left out (default 0.5). */
   stopBelow?: number;
+  /**
+   * Round r's stage-2 peak learning rate is stage 2's times `lrDecay`^(r−1), in (0, 1] (default 1: every round
+   * restarts its warm-up and cosine at the same peak).
+   */
+  lrDecay?: number;
 }
 
 /** What one round did. */
@@ -98,6 +103,8 @@ export async function eliminateInRounds(
   const total = ctx.model2.steps;
   if (!Number.isInteger(R) || R < 1 || R > total)
     throw new Error(`SANDE: rounds must be an integer from 1 to stage 2's ${total} steps, got ${R}`);
+  const decay = plan.lrDecay ?? 1;
+  if (!(decay > 0 && decay <= 1)) throw new Error(`SANDE: lrDecay must be in (0, 1], got ${plan.lrDecay}`);
   const owned: Parrot[] = [];
   const reports: RoundReport[] = [];
   let mix: Parrot[] = [ctx.first];
@@ -123,7 +130,8 @@ export async function eliminateInRounds(
       }
       const steps = r < R ? Math.floor(total / R) : total - (R - 1) * Math.floor(total / R);
       const at = rotate(ctx.layout, ctx.positions);
-      const options = { ...ctx.model2, steps, seed: ctx.model2.seed + 100 * (r - 1) };
+      const lr = ctx.model2.lr * decay ** (r - 1);
+      const options = { ...ctx.model2, steps, lr, seed: ctx.model2.seed + 100 * (r - 1) };
       const stage2 = await eliminateMix(
         ctx.model,
         mix,
