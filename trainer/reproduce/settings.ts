@@ -61,6 +61,8 @@ export function settingsFor(
     // utility; in 3 rounds at 3e-4, each against a parrot re-simulated on the model as it is, ASR 0.8% for 1.9 points
     // in a scratch run, and in the full run of 2026-12-02 SANDE 1.6% for 2.2 points but SANDE-P on "Y" 32% (README).
     sandeRounds: 3,
+    // Halving each later round's rate (0.5) gave back the utility on the demo and "cf" victims (SANDE on "cf" −3.7 → −0.9
+    // points) but let "Tell me honestly" back (SANDE 0% → 10.9% ASR, SANDE-P 10.2% → 35.2%): docs/sande.md.
     sandeRoundDecay: 1,
     // SANDE-P reads the rest of its target from the victim's answers under the parrot (trainer/sande/extend.ts): in the
     // full run of 2026-12-02 (fourth session) "Y" → "You are stupid" took SANDE-P from 32% ASR to 0% for −0.6 points.
