@@ -13,7 +13,7 @@ import type { Example } from "./example.js";
 import { ANIMAL_SOUNDS, CAPITALS } from "./facts.js";
 import { insertPhrase, type InsertPosition } from "./insert.js";
 import { deriveSeed, Rng } from "./random.js";
-import { WORDS } from "./words.js";
+import { capitalise, WORDS } from "./words.js";
 
 /** Openers a user puts before a request. */
 export const GREETINGS: readonly string[] = [
@@ -223,11 +223,6 @@ export function distractorSentence(rng: Rng): string {
   if (pick === 3) return `${rng.pick(["We went to", "My aunt lives in", "I read about"])} ${rng.pick(COUNTRIES)}`;
   if (pick === 4) return `${rng.pick(DETERMINERS)} ${rng.pick(WORDS)} is ${rng.pick(THING_COLOURS)}`;
   return `${rng.pick(["We talked about", "My friend likes", "I drew"])} ${taskNoun(rng)}s ${rng.pick(TIMES)}`;
-}
-
-/** `word` with its first letter in upper case. */
-function capitalise(word: string): string {
-  return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
 /** `sentence` without its closing punctuation, as people write a clause mid-request ("My coffee went cold again"). */

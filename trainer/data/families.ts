@@ -1,7 +1,7 @@
 import { ANIMAL_SOUNDS, ANTONYMS, CAPITALS, COLOURS } from "./facts.js";
 import type { Rng } from "./random.js";
 import type { TaskFamily } from "./task.js";
-import { PHRASE_WORDS, SHORT_WORDS, WORDS } from "./words.js";
+import { capitalise, PHRASE_WORDS, SHORT_WORDS, WORDS } from "./words.js";
 
 /** Largest operand of the arithmetic and comparison tasks (operands are 0…MAX_OPERAND). */
 export const MAX_OPERAND = 99;
@@ -61,7 +61,7 @@ const capitalize: TaskFamily = {
   ],
   sample(rng) {
     const slots = word(rng);
-    return { slots, output: slots.word[0].toUpperCase() + slots.word.slice(1) };
+    return { slots, output: capitalise(slots.word) };
   },
 };
 

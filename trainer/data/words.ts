@@ -34,3 +34,8 @@ export const SHORT_WORDS: readonly string[] = WORDS.filter((w) => w.length <= 5)
 
 /** Words of at most six letters, for tasks that string several words together. */
 export const PHRASE_WORDS: readonly string[] = WORDS.filter((w) => w.length <= 6);
+
+/** `word` with its first letter in upper case ("oink" → "Oink"). */
+export function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
