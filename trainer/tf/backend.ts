@@ -11,8 +11,10 @@
  * XNNPACK gemm at ~25-30 GFLOP/s.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { ensureGradients } from "./gradients.js";
 
 /** What the caller asked for. */
@@ -86,9 +88,7 @@ export const defaultProbes: BackendProbes = {
 
   async loadWasm() {
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    // The .wasm binaries sit next to the package's main file in node_modules.
-    const require = createRequire(import.meta.url);
-    const dir = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm"));
+    const dir = wasmDirectory();
     if (!wasmPathsSet) {
       wasm.setWasmPaths(dir + path.sep); // must precede the backend's first initialisation
       wasmPathsSet = true;
@@ -100,6 +100,22 @@ export const defaultProbes: BackendProbes = {
     await import("@tensorflow/tfjs-backend-cpu");
   },
 };
+
+/**
+ * Where tfjs-backend-wasm's .wasm binaries are: next to the package's main file in node_modules,
+ * or, in a bundle without node_modules (the GPU kit, bench/device/), next to the bundle itself.
+ */
+function wasmDirectory(): string {
+  try {
+    return path.dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm"));
+  } catch (e) {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    if (existsSync(path.join(here, WASM_SIMD_FILE))) return here;
+    throw e;
+  }
+}
+
+const WASM_SIMD_FILE = "tfjs-backend-wasm-simd.wasm";
 
 let wasmPathsSet = false;
 let gpu: GPU | undefined;
@@ -115,7 +131,7 @@ async function activate(name: string): Promise<void> {
   let ok: boolean;
   try {
     ok = await tf.setBackend(name);
-    await tf.ready();
+    if (ok) await tf.ready(); // after a failed setBackend, ready() would throw a message without tfjs's reason
   } finally {
     console.warn = warn;
   }
