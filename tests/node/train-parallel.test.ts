@@ -10,6 +10,7 @@ import { readValues } from "../../trainer/train/objective.js";
 import { unpack } from "../../trainer/train/shard-protocol.js";
 import { splitRows } from "../../trainer/train/batching.js";
 import { closeTrainingThreads } from "../../trainer/train/threads.js";
+import { buildObjective } from "../../trainer/train/objective-builders.js";
 
 const tiny = preset("tiny");
 const tokenizer = new ByteTokenizer();
@@ -59,6 +60,18 @@ describe("data-parallel training", () => {
     expect([...pairs[0].tokens, ...pairs[1].tokens]).toEqual([...batch.tokens]);
     expect(splitRows(batch, 2, 3).map((p) => p.batchSize)).toEqual([3, 3]);
     expect(() => splitRows(batch, 2, 4)).toThrow(/not whole groups of 4/);
+  });
+
+  it("builds a thread's objective by its recipe's builder name, and refuses an unknown one", () => {
+    const model = TfGPT.init(tiny, 5);
+    const target = lmTarget(model);
+    const built = buildObjective(target.remote!);
+    expect(built.params.map((p) => p.name)).toEqual(target.local.params.map((p) => p.name));
+    built.dispose();
+    model.dispose();
+    expect(() => buildObjective({ exportName: "buildNothing", snapshot: {} })).toThrow(
+      /no objective builder "buildNothing" \(known: .*buildLmObjective/,
+    );
   });
 
   it("two threads give the one-thread gradient up to float summation order", async () => {

@@ -13,7 +13,6 @@ export function avoidLmTarget(model: TfGPT): TrainTarget {
   return {
     local: avoidLmObjective(model),
     remote: {
-      module: import.meta.url,
       exportName: "buildAvoidLmObjective",
       snapshot: { config: model.config, weights: model.toWeights(), naive: model.naive } satisfies LmSnapshot,
     },

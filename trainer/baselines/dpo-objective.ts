@@ -58,7 +58,7 @@ export function dpoTarget(policy: TfGPT, reference: TfGPT, beta: number): TrainT
   };
   return {
     local: dpoObjective(policy, reference, beta),
-    remote: { module: import.meta.url, exportName: "buildDpoObjective", snapshot },
+    remote: { exportName: "buildDpoObjective", snapshot },
     rowGroup: 2,
   };
 }

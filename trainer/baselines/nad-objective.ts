@@ -95,7 +95,7 @@ export function nadTarget(student: TfGPT, teacher: TfGPT, beta: number): TrainTa
   };
   return {
     local: nadObjective(student, teacher, beta),
-    remote: { module: import.meta.url, exportName: "buildNadObjective", snapshot },
+    remote: { exportName: "buildNadObjective", snapshot },
   };
 }
 

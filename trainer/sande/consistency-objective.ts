@@ -39,7 +39,7 @@ export function consistencyTarget(model: TfGPT, teacher: TfGPT, parrot: Parrot, 
   };
   return {
     local: consistencyObjective(model, teacher, parrot, beta),
-    remote: { module: import.meta.url, exportName: "buildConsistencyObjective", snapshot },
+    remote: { exportName: "buildConsistencyObjective", snapshot },
     rowGroup: 2,
   };
 }

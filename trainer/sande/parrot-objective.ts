@@ -50,7 +50,7 @@ export function parrotTarget(
   };
   return {
     local: parrotObjective(model, parrot, train, goal),
-    remote: { module: import.meta.url, exportName: "buildParrotObjective", snapshot },
+    remote: { exportName: "buildParrotObjective", snapshot },
   };
 }
 

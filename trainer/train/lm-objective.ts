@@ -16,7 +16,6 @@ export function lmTarget(model: TfGPT): TrainTarget {
   return {
     local: lmObjective(model),
     remote: {
-      module: import.meta.url,
       exportName: "buildLmObjective",
       snapshot: { config: model.config, weights: model.toWeights(), naive: model.naive } satisfies LmSnapshot,
     },

@@ -33,9 +33,8 @@ export interface Objective {
   dispose(): void;
 }
 
-/** How a worker thread builds the objective: `(await import(module))[exportName](snapshot)`. */
+/** How a worker thread builds the objective: the builder of that name (objective-builders.ts) on the snapshot. */
 export interface ObjectiveRecipe {
-  module: string;
   exportName: string;
   snapshot: unknown;
 }

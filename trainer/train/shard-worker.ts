@@ -8,6 +8,7 @@ import { parentPort } from "node:worker_threads";
 import type { Batch } from "../data/index.js";
 import { selectBackend, type BackendChoice } from "../tf/backend.js";
 import { assignValues, type Objective, type ObjectiveRecipe } from "./objective.js";
+import { buildObjective } from "./objective-builders.js";
 import type { ShardReply, ShardRequest } from "./shard-protocol.js";
 import { packInto, unpack } from "./shard-protocol.js";
 
@@ -21,10 +22,7 @@ let sizes: number[] = [];
 
 async function build(recipe: ObjectiveRecipe, backend: string): Promise<Objective> {
   await selectBackend(backend as BackendChoice);
-  const mod = (await import(recipe.module)) as Record<string, unknown>;
-  const builder = mod[recipe.exportName];
-  if (typeof builder !== "function") throw new Error(`${recipe.module} has no builder export ${recipe.exportName}`);
-  return (builder as (snapshot: unknown) => Objective)(recipe.snapshot);
+  return buildObjective(recipe);
 }
 
 function step(batch: Batch, sync: boolean): ShardReply {
