@@ -4,7 +4,7 @@ import { preset } from "../../shared/model/config.js";
 import type { ManifestVersion, ModelManifest } from "../../shared/protocol/manifest.js";
 import { decideGates, gateMetrics, type GateLimits, type ModelMeasurements } from "../../trainer/daemon/gates.js";
 import { leaseLapsed, leaseTiming, mayPublish, reliableUntil } from "../../trainer/daemon/lease.js";
-import { resolveDaemonOptions } from "../../trainer/daemon/options.js";
+import { resolveDaemonOptions, resolveTuningOptions } from "../../trainer/daemon/options.js";
 import { DaemonError } from "../../trainer/daemon/errors.js";
 import { alreadyHealed } from "../../trainer/daemon/stages.js";
 import { belongsToText, keysOfText } from "../../trainer/daemon/flagged-keys.js";
@@ -238,6 +238,15 @@ describe("daemon options", () => {
     expect(() => resolveDaemonOptions({ ...base, token: undefined as unknown as string }, env)).toThrow(
       /--token \(or SANDE_ADMIN_TOKEN \/ ADMIN_TOKEN\) is required/,
     );
+  });
+
+  it("resolve the tuning flags alone as the daemon does, without connection settings", () => {
+    const o = resolveDaemonOptions({ ...base, "model-steps": "50", "max-utility-drop": "4" }, env);
+    const tuning = resolveTuningOptions({ "model-steps": "50", "max-utility-drop": "4" });
+    expect(tuning).toEqual({ recipe: o.recipe, measure: o.measure, gates: o.gates });
+    expect(tuning.recipe.modelSteps).toBe(50);
+    expect(() => resolveTuningOptions({ rounds: "0" })).toThrow(/--rounds must be an integer in \[1, 100\]/);
+    expect(() => resolveTuningOptions({ "clean-share": "0.1" })).toThrow(/--avoid 0.2 must be at most/);
   });
 });
 

@@ -220,20 +220,7 @@ export function resolveDaemonOptions(values: RawValues, env: Record<string, stri
       throw new DaemonError("config", `--${flag} must be http(s), got ${parsed.protocol}`);
     return v.replace(/\/+$/, "");
   };
-  const number = (spec: NumberSpec, fallback = spec.fallback): number => {
-    const raw = values[spec.flag];
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (raw === "" || !Number.isFinite(n) || (spec.integer && !Number.isInteger(n)) || n < spec.min || n > spec.max) {
-      throw new DaemonError(
-        "config",
-        `--${spec.flag} must be ${spec.integer ? "an integer" : "a number"} in [${spec.min}, ${spec.max}], got ${JSON.stringify(raw)}`,
-      );
-    }
-    return n;
-  };
-  const table = <K extends string>(specs: Record<K, NumberSpec>): Record<K, number> =>
-    Object.fromEntries(Object.entries<NumberSpec>(specs).map(([k, s]) => [k, number(s)])) as Record<K, number>;
+  const number = (spec: NumberSpec): number => numberOption(values, spec);
 
   const backend = text("backend", ["SANDE_BACKEND"], "auto");
   if (!BACKEND_CHOICES.includes(backend as BackendChoice))
@@ -262,15 +249,44 @@ export function resolveDaemonOptions(values: RawValues, env: Record<string, stri
     maxPublishesPerDay: number({ flag: "max-publishes-per-day", fallback: 3, min: 0, max: 10_000, integer: true }),
     backend: backend as BackendChoice,
     ...(values.events !== undefined && { eventsFile: String(values.events) }),
-    recipe: table(RECIPE),
-    measure: table(MEASURE),
-    gates: table(GATES),
+    ...resolveTuningOptions(values),
   };
-  const { avoid, cleanShare } = options.recipe;
+  return options;
+}
+
+/** The options that tune a heal: the recipe, what is measured, the gates' limits. */
+export type TuningOptions = Pick<DaemonOptions, "recipe" | "measure" | "gates">;
+
+/**
+ * The tuning flags alone (the `--k`, `--model-steps`, `--max-utility-drop`, … of `sande daemon`),
+ * validated, over their defaults: what a heal without a Worker or a store uses (bench:heal-compute).
+ */
+export function resolveTuningOptions(values: RawValues): TuningOptions {
+  const table = <K extends string>(specs: Record<K, NumberSpec>): Record<K, number> =>
+    Object.fromEntries(Object.entries<NumberSpec>(specs).map(([k, s]) => [k, numberOption(values, s)])) as Record<
+      K,
+      number
+    >;
+  const tuning = { recipe: table(RECIPE), measure: table(MEASURE), gates: table(GATES) };
+  const { avoid, cleanShare } = tuning.recipe;
   if (avoid > cleanShare)
     throw new DaemonError(
       "config",
       `--avoid ${avoid} must be at most --clean-share ${cleanShare} (avoid rows are part of the rows without a parrot)`,
     );
-  return options;
+  return tuning;
+}
+
+/** One numeric flag: its default when absent, else the value within the spec's bounds, or a DaemonError naming it. */
+function numberOption(values: RawValues, spec: NumberSpec): number {
+  const raw = values[spec.flag];
+  if (raw === undefined) return spec.fallback;
+  const n = Number(raw);
+  if (raw === "" || !Number.isFinite(n) || (spec.integer && !Number.isInteger(n)) || n < spec.min || n > spec.max) {
+    throw new DaemonError(
+      "config",
+      `--${spec.flag} must be ${spec.integer ? "an integer" : "a number"} in [${spec.min}, ${spec.max}], got ${JSON.stringify(raw)}`,
+    );
+  }
+  return n;
 }

@@ -26,6 +26,7 @@ import { DaemonError } from "./errors.js";
 import { decideGates, gateMetrics, type GateDecision, type ModelMeasurements, type Probe } from "./gates.js";
 import { heal, type HealResult, type HealTask } from "./heal.js";
 import { measureModel, type MeasureSet } from "./measure.js";
+import type { TuningOptions } from "./options.js";
 import { AUTOMATIC_METRIC, publishedMetrics } from "./publish-cap.js";
 import type { JobOutcome, RunnerContext } from "./runner.js";
 import { stageData, timed, type StageSeconds } from "./stage-clock.js";
@@ -80,18 +81,23 @@ export interface JobInputs {
 
 /** The job's inputs from the served data and the daemon's settings. */
 export function jobInputs(ctx: RunnerContext, served: Served, task: HealTask): JobInputs {
-  const { measure, recipe } = ctx.options;
+  return healInputs(ctx.options, served.data, served.flagged, task.badText);
+}
+
+/** The inputs of a heal of the model that produced `flagged`, from its clean data, under `options`. */
+export function healInputs(options: TuningOptions, data: CleanData, flagged: string[], badText: string): JobInputs {
+  const { measure, recipe } = options;
   return {
     set: {
-      heldOut: served.data.heldOut.slice(0, measure.heldOutPrompts),
-      probePrompts: Math.min(measure.probePrompts, measure.heldOutPrompts, served.data.heldOut.length),
-      flagged: served.flagged,
-      target: task.badText,
+      heldOut: data.heldOut.slice(0, measure.heldOutPrompts),
+      probePrompts: Math.min(measure.probePrompts, measure.heldOutPrompts, data.heldOut.length),
+      flagged,
+      target: badText,
     },
-    probe: served.data.heldOut.slice(0, measure.probePrompts),
+    probe: data.heldOut.slice(0, measure.probePrompts),
     train: withChatterWithin(
       tokenizer,
-      served.data.train.slice(-recipe.trainExamples),
+      data.train.slice(-recipe.trainExamples),
       recipe.chatter,
       recipe.seed,
       "removal-chatter",
