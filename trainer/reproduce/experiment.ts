@@ -265,6 +265,11 @@ async function runSande(
   ctx.log(
     `  parrot → ${JSON.stringify(variant.response)}: ${pct(r.parrotSuccess.rate)} after stage 1, ${pct(r.parrotSuccessAfter.rate)} after stage 2`,
   );
+  for (const { round, resimulated: again, parrots, stage2 } of r.rounds ?? [])
+    if (again)
+      ctx.log(
+        `  round ${round}: re-simulated parrot ${again.hits}/${again.total} (accuracy ${pct(again.accuracy)}), stage 2 against ${parrots} parrots, ${stage2.steps} steps at peak ${stage2.lr.toExponential(1)}`,
+      );
   if (r.extension)
     ctx.log(
       `  extended ${JSON.stringify(r.extension.known)} → ${JSON.stringify(r.extension.response)} (${r.extension.support}/${r.extension.total} answers under the parrot)`,
