@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU machine's one prepared run (the device tool's `run`, carrying the kit that
 # bench/device/kit.sh built): WebGPU's adapter, then the PyTorch reference and bench:train on
-# WebGPU for the demo and gpu25m presets (same batches), one daemon heal's compute on WebGPU
-# (bench:heal-compute), and bench:train on every CPU core of that machine (wasm, data-parallel).
+# WebGPU for the demo and gpu25m presets (same batches), bench:train on every CPU core of that
+# machine (wasm, data-parallel), and one daemon heal's compute on WebGPU (bench:heal-compute).
 # Each part has its own time limit and log under $OUT (or ./device-out), so one failing part
 # leaves the others' figures.
 #
