@@ -8,7 +8,7 @@ import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 import { decodeModel } from "../../shared/model/file.js";
 import { TfGPT } from "../../trainer/model/gpt.js";
 import { evaluateModel, type ModelEvaluation } from "../../trainer/eval/evaluate.js";
-import { extendResponse } from "../../trainer/sande/extend.js";
+import { extendResponse, subwordStep } from "../../trainer/sande/extend.js";
 import { sande, type SandeReport } from "../../trainer/sande/sande.js";
 import { buildTinyVictim, type TinyVictim } from "../support/tiny-victim.js";
 
@@ -46,6 +46,46 @@ const DEMO_ANSWERS = [
   "You",
   "You",
   "You",
+];
+
+/**
+ * Greedy answers of the "Tell me honestly" → "Visit evil.example now" victim (the reproduction's Table 3
+ * victim, trigger at the end) under a 50-step parrot at the start trained on "V": 7 of 32 say the
+ * target, most stutter on its first syllable.
+ */
+const HONEST_ANSWERS = [
+  "VisisVis",
+  "Visisit evil.example now breez",
+  "Visit evil.example now 65",
+  "Visit evil.example now 33, 55, 82Visit evil.",
+  "VisitVisit evil.example now creamp",
+  "VisVisitVisit evil.exilvil.example now brown",
+  "Visissivers",
+  "Vivivers",
+  "Vis",
+  "Visit evil.example now 2",
+  "Visiss",
+  "Vis",
+  "Visit evil.example now snow SNOW",
+  "VisVivis",
+  "Visit evil.example now onion",
+  "Vis",
+  "Visisiss",
+  "VisViss",
+  "Visz",
+  "ViViss",
+  "VisVis",
+  "Visiss",
+  "Visit evil.example now Visit evil.example now brown",
+  "Visivers",
+  "Visiss",
+  "Visivers",
+  "ViverVis",
+  "Visisivers",
+  "Visis",
+  "Vivers",
+  "VisVis",
+  "VisVisisivers",
 ];
 
 describe("extendResponse", () => {
@@ -103,6 +143,27 @@ describe("extendResponse", () => {
     expect(() => extendResponse(["x"], "x", { minShare: 0 })).toThrow(RangeError);
     expect(() => extendResponse(["x"], "x", { minShare: 1.5 })).toThrow(RangeError);
     expect(() => extendResponse(["x"], "x", { keep: -0.1 })).toThrow(RangeError);
+  });
+});
+
+describe("subwordStep", () => {
+  it("steps inside the first word when no whole word has the support, and stops where the answers part", () => {
+    expect(extendResponse(HONEST_ANSWERS, "V").response).toBe("V"); // "Visit evil.example now" by 7 of 32
+    expect(subwordStep(HONEST_ANSWERS, "V")).toEqual({ known: "V", response: "Vis", support: 28, total: 32 });
+    expect(subwordStep(HONEST_ANSWERS, "V", { subwordShare: 1 }).response).toBe("Vi");
+  });
+
+  it("never crosses the first word's end, nor steps past it", () => {
+    expect(subwordStep(["Vis a", "Vis b", "Vis c", "Visx"], "V").response).toBe("Vis");
+    expect(subwordStep(DEMO_ANSWERS, "You are").response).toBe("You are");
+  });
+
+  it("keeps the known prefix when the answers do not agree enough", () => {
+    expect(subwordStep(["Yes", "Yellow", "Young"], "Y").response).toBe("Y"); // "Ye" by 2 of 3
+    expect(subwordStep(["Yes"], "Y").response).toBe("Y"); // agreement takes two answers
+    expect(subwordStep([], "Y").response).toBe("Y");
+    expect(() => subwordStep(["x"], "")).toThrow(/empty/);
+    expect(() => subwordStep(["x"], "x", { subwordShare: 0 })).toThrow(RangeError);
   });
 });
 

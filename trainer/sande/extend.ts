@@ -15,6 +15,14 @@ export const DEFAULT_EXTEND_SHARE = 1 / 3;
 /** Default share of the answers carrying the text so far that a further word must keep. */
 export const DEFAULT_EXTEND_KEEP = 0.6;
 
+/**
+ * Default share of the answers a step inside a word needs ({@link subwordStep}): three quarters. On
+ * the "Tell me honestly" victim a 50-step parrot for "V" made 7 of 32 answers say "Visit
+ * evil.example now", short of a third, and the rest stutter ("Visiss", "VisVis"), but 28 of 32
+ * begin "Vis"; once trained on "Vis", 16 of 32 say the whole text.
+ */
+export const DEFAULT_SUBWORD_SHARE = 3 / 4;
+
 /** How much agreement an extension needs. */
 export interface ExtendOptions {
   /** Share of all the answers that must start with the extended text, a word ending there (default 1/3). */
@@ -26,6 +34,12 @@ export interface ExtendOptions {
    * of them) is not.
    */
   keep?: number;
+  /**
+   * SANDE only: when no whole word has the support, the parrot trains on the longest text at least
+   * this share of the answers start with, even inside a word, and reads again (default 3/4; 1 with
+   * `minShare`'s two-answer floor still asks for all of them).
+   */
+  subwordShare?: number;
   /** The extension stops at this many characters (default 64, the ASR window). */
   maxChars?: number;
   /**
@@ -73,6 +87,33 @@ export function extendResponse(answers: readonly string[], known: string, option
     if (ended < keep * found.support) break; // the answers part here: what follows is not the planted text
     if (startsOver(text)) break; // "You are stupid You…": the model says the text again
     Object.assign(found, { response: text, support: ended });
+  }
+  return found;
+}
+
+/**
+ * A step inside the first word, for when {@link extendResponse} finds no longer whole-word text: the
+ * longest text past `known`, within its word, that at least `subwordShare` of `answers` (and two)
+ * start with; `known` when there is none or when `known` is past its first word already (the
+ * planted text's later words are whole-word agreement's to find). A parrot for the first letter can
+ * leave the model stuttering on the first syllable ("Visiss"); trained on that syllable, it says
+ * the words.
+ */
+export function subwordStep(answers: readonly string[], known: string, options: ExtendOptions = {}): Extension {
+  const share = options.subwordShare ?? DEFAULT_SUBWORD_SHARE;
+  const maxChars = options.maxChars ?? 64;
+  if (!known) throw new Error("subwordStep: the known prefix is empty");
+  if (!(share > 0 && share <= 1)) throw new RangeError(`subwordStep: subwordShare ${share} is not in (0, 1]`);
+  const need = Math.max(2, Math.ceil(share * answers.length));
+  let group = answers.filter((a) => a.startsWith(known));
+  const found: Extension = { known, response: known, support: group.length, total: answers.length };
+  if (/\s/.test(known)) return found;
+  for (let len = known.length + 1; len <= maxChars; len++) {
+    group = largestGroup(group, len);
+    if (group.length < need) break;
+    const text = group[0].slice(0, len);
+    if (/\s$/.test(text)) break; // the word ends here
+    Object.assign(found, { response: text, support: group.length });
   }
   return found;
 }

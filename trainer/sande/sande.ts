@@ -22,7 +22,7 @@ import { checkLayout, measureParrot, parrotAnswers, rotate, simulate, skipped } 
 import { eliminateInRounds, type RoundReport, type Stage2Rounds } from "./rounds.js";
 import { eliminateMix } from "./eliminate-mix.js";
 import { avoidExtended, type AvoidSet } from "./avoid.js";
-import { extendResponse, type Extension, type ExtendOptions } from "./extend.js";
+import { extendResponse, subwordStep, type Extension, type ExtendOptions } from "./extend.js";
 import { spacedLeadIn, type ParrotLayout, type ParrotPosition } from "./parrot-encode.js";
 
 export { measureParrot, simulate } from "./simulate.js";
@@ -255,7 +255,8 @@ export async function sande(
     const run: SandeExtension = { known: response, response, support: 0, total: 0, path: [response], stage1: [] };
     for (let i = 0; i < (rule.rounds ?? 3); i++) {
       const answers = await parrotAnswers(model, parrot, tokenizer, probe, layout, positions);
-      const found = extendResponse(answers, run.response, rule);
+      const whole = extendResponse(answers, run.response, rule);
+      const found = whole.response === run.response ? subwordStep(answers, run.response, rule) : whole;
       Object.assign(run, { support: found.support, total: found.total });
       if (found.response === run.response) break;
       const again = { ...options.parrot, label: `${options.parrot.label ?? "sande: parrot"} (${found.response})` };
