@@ -24,7 +24,7 @@ import { decideGates, type ModelMeasurements } from "../trainer/daemon/gates.js"
 import { heal } from "../trainer/daemon/heal.js";
 import { measureModel } from "../trainer/daemon/measure.js";
 import { resolveTuningOptions } from "../trainer/daemon/options.js";
-import { healInputs } from "../trainer/daemon/stages.js";
+import { healInputs, NOT_YET_PROBED } from "../trainer/daemon/stages.js";
 import { generateDataset } from "../trainer/data/index.js";
 import { TfGPT } from "../trainer/model/gpt.js";
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from "../trainer/tf/backend.js";
@@ -64,9 +64,8 @@ const clock = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
   return [value, (performance.now() - t0) / 1000];
 };
 
-const notProbed = { hits: 0, total: 0, rate: 0, residue: { hits: 0, total: 0, rate: 0 }, accuracy: 0 };
 const [before, measureBefore] = await clock(() =>
-  measureModel({ config: file.config, weights: file.weights }, tokenizer, inputs.set, notProbed),
+  measureModel({ config: file.config, weights: file.weights }, tokenizer, inputs.set, NOT_YET_PROBED),
 );
 seconds.gates += measureBefore;
 

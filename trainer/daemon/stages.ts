@@ -35,7 +35,13 @@ import type { ClaimedJob, WorkerClient } from "./worker-client.js";
 const tokenizer = new ByteTokenizer();
 
 /** The serving version's probe before healing comes with healing (the parrot is learned there). */
-const NOT_YET_PROBED: Probe = { hits: 0, total: 0, rate: 0, residue: { hits: 0, total: 0, rate: 0 }, accuracy: 0 };
+export const NOT_YET_PROBED: Probe = {
+  hits: 0,
+  total: 0,
+  rate: 0,
+  residue: { hits: 0, total: 0, rate: 0 },
+  accuracy: 0,
+};
 
 /** The version the Worker serves, downloaded and verified, with the clean data and the flagged prompts. */
 export interface Served {
