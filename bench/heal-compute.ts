@@ -24,6 +24,7 @@ import { decideGates, type ModelMeasurements } from "../trainer/daemon/gates.js"
 import { heal } from "../trainer/daemon/heal.js";
 import { measureModel } from "../trainer/daemon/measure.js";
 import { resolveTuningOptions } from "../trainer/daemon/options.js";
+import { countHeal, noStageSeconds, timed } from "../trainer/daemon/stage-clock.js";
 import { healInputs, NOT_YET_PROBED } from "../trainer/daemon/stages.js";
 import { generateDataset } from "../trainer/data/index.js";
 import { TfGPT } from "../trainer/model/gpt.js";
@@ -57,50 +58,40 @@ console.log(
     `${availableParallelism()} CPUs, load avg ${loadavg()[0].toFixed(2)}`,
 );
 
-const seconds = { gates: 0, simulate: 0, eliminate: 0 };
-const clock = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
-  const t0 = performance.now();
-  const value = await run();
-  return [value, (performance.now() - t0) / 1000];
-};
-
-const [before, measureBefore] = await clock(() =>
+const stages = noStageSeconds();
+const before = await timed(stages, "gates", () =>
   measureModel({ config: file.config, weights: file.weights }, tokenizer, inputs.set, NOT_YET_PROBED),
 );
-seconds.gates += measureBefore;
 
 const model = TfGPT.fromWeights(file.config, file.weights);
 let lastShown = 0;
-const [result, healWall] = await clock(() =>
-  heal(
-    model,
-    tokenizer,
-    inputs.train,
-    inputs.probe,
-    { method: "sande-p", target, badText: target },
-    tuning.recipe,
-    (stage, step, steps, loss) => {
-      if (step === steps || performance.now() - lastShown > 5000) {
-        lastShown = performance.now();
-        console.log(`  ${stage} step ${step}/${steps} loss ${loss.toFixed(4)}`);
-      }
-    },
-    () => {},
-  ),
+const healStarted = performance.now();
+const result = await heal(
+  model,
+  tokenizer,
+  inputs.train,
+  inputs.probe,
+  { method: "sande-p", target, badText: target },
+  tuning.recipe,
+  (stage, step, steps, loss) => {
+    if (step === steps || performance.now() - lastShown > 5000) {
+      lastShown = performance.now();
+      console.log(`  ${stage} step ${step}/${steps} loss ${loss.toFixed(4)}`);
+    }
+  },
+  () => {},
 );
-seconds.simulate += result.simulateSeconds;
-seconds.eliminate += result.eliminateSeconds;
-seconds.gates += Math.max(0, healWall - result.simulateSeconds - result.eliminateSeconds);
+countHeal(stages, result, (performance.now() - healStarted) / 1000);
 const weights = model.toWeights();
 model.dispose();
 
-const [measuredAfter, measureAfter] = await clock(() =>
+const measuredAfter = await timed(stages, "gates", () =>
   measureModel({ config: file.config, weights }, tokenizer, inputs.set, result.probeAfter),
 );
-seconds.gates += measureAfter;
 const beforeProbed: ModelMeasurements = { ...before, probe: result.probeBefore };
 const decision = decideGates(beforeProbed, measuredAfter, tuning.gates);
 
+const seconds = { gates: stages.gates, simulate: stages.simulate, eliminate: stages.eliminate };
 const total = seconds.gates + seconds.simulate + seconds.eliminate;
 console.log(`\nheal compute: ${total.toFixed(1)} s (${decision.passed ? "gates passed" : "gates FAILED"})\n`);
 console.log("  stage        seconds   share");

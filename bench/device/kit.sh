@@ -11,7 +11,7 @@ set -euo pipefail
 out=${1:-.gpu-kit}
 make_kit=${SANDE_MAKE_KIT:-../shared/device/make-kit.sh}
 [ -f "$make_kit" ] || { echo "kit.sh: $make_kit not found (set SANDE_MAKE_KIT)" >&2; exit 2; }
-bash "$make_kit" bench/train.ts "$out"
+bash "$make_kit" bench/train.ts "$out" # its main.mjs bundle is replaced below (run.sh execs main.mjs)
 
 # make-kit.sh's flags, with __dirname and __filename defined too: tfjs-wasm's Emscripten glue reads
 # __dirname in Node, and an ES module bundle has none ("ReferenceError: __dirname is not defined").

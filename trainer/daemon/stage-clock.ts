@@ -1,4 +1,5 @@
 /** Wall time per stage of a job: the job's metrics carry it and `npm run bench:heal` prints it. */
+import type { HealResult } from "./heal.js";
 
 /** Wall seconds per stage. */
 export interface StageSeconds {
@@ -23,6 +24,16 @@ export async function timed<T>(stages: StageSeconds, stage: keyof StageSeconds, 
   } finally {
     stages[stage] += (performance.now() - t0) / 1000;
   }
+}
+
+/**
+ * Adds a heal that took `wall` seconds: its stage 1 (and extension) to simulate, its stage 2 to
+ * eliminate, the rest (SANDE's parrot probes and the later rounds' re-simulations) to gates.
+ */
+export function countHeal(stages: StageSeconds, result: HealResult, wall: number): void {
+  stages.simulate += result.simulateSeconds;
+  stages.eliminate += result.eliminateSeconds;
+  stages.gates += Math.max(0, wall - result.simulateSeconds - result.eliminateSeconds);
 }
 
 /** `<stage>Seconds` metrics, rounded to 10 ms, for the stages in `only` (default: all). */

@@ -29,7 +29,7 @@ import { measureModel, type MeasureSet } from "./measure.js";
 import type { TuningOptions } from "./options.js";
 import { AUTOMATIC_METRIC, publishedMetrics } from "./publish-cap.js";
 import type { JobOutcome, RunnerContext } from "./runner.js";
-import { stageData, timed, type StageSeconds } from "./stage-clock.js";
+import { countHeal, stageData, timed, type StageSeconds } from "./stage-clock.js";
 import type { ClaimedJob, WorkerClient } from "./worker-client.js";
 
 const tokenizer = new ByteTokenizer();
@@ -193,9 +193,7 @@ export async function healServed(
         `the parrot's answers extended ${JSON.stringify(task.target)} to ${JSON.stringify(result.extendedTo)}`,
         job.id,
       );
-    stages.simulate += result.simulateSeconds;
-    stages.eliminate += result.eliminateSeconds;
-    stages.gates += Math.max(0, wall - result.simulateSeconds - result.eliminateSeconds); // sande's parrot probes
+    countHeal(stages, result, wall);
     const weights = model.toWeights();
     const bytes = encodeModel({
       config: file.config,
