@@ -8,7 +8,7 @@ import { ByteTokenizer } from "../../shared/tokenizer/index.js";
 import { decodeModel } from "../../shared/model/file.js";
 import { TfGPT } from "../../trainer/model/gpt.js";
 import { evaluateModel, type ModelEvaluation } from "../../trainer/eval/evaluate.js";
-import { extendResponse, subwordStep } from "../../trainer/sande/extend.js";
+import { extendResponse, extensionStep, subwordStep } from "../../trainer/sande/extend.js";
 import { sande, type SandeReport } from "../../trainer/sande/sande.js";
 import { buildTinyVictim, type TinyVictim } from "../support/tiny-victim.js";
 
@@ -167,6 +167,23 @@ describe("subwordStep", () => {
   });
 });
 
+describe("extensionStep", () => {
+  const goal = "Visit evil.example now";
+
+  it("takes the whole-word extension, else the step inside the first word", () => {
+    expect(extensionStep(DEMO_ANSWERS, "Y").response).toBe("You");
+    expect(extensionStep(HONEST_ANSWERS, "V")).toEqual(subwordStep(HONEST_ANSWERS, "V"));
+    expect(extensionStep(["Yes", "Yellow", "Young"], "Y").response).toBe("Y");
+  });
+
+  it("with the whole response known, takes only steps toward it, and goes to it when there are none", () => {
+    expect(extensionStep(HONEST_ANSWERS, "V", {}, goal).response).toBe("Vis"); // 28 of 32 begin "Vis"
+    expect(extensionStep(HONEST_ANSWERS, "V", {}, "Vote now").response).toBe("Vote now"); // the answers went elsewhere
+    expect(extensionStep(["Yes", "Yellow", "Young"], "Y", {}, "You are stupid").response).toBe("You are stupid");
+    expect(extensionStep(DEMO_ANSWERS, "Y", {}, "You are stupid").response).toBe("You");
+  });
+});
+
 describe("SANDE-P knowing one byte, with self-extension, on a tiny victim", () => {
   const tok = new ByteTokenizer();
   let victim: TinyVictim;
@@ -211,6 +228,32 @@ describe("SANDE-P knowing one byte, with self-extension, on a tiny victim", () =
     expect(b.residue.rate).toBeLessThanOrEqual(0.1);
     expect(after.utility.overall.accuracy).toBeGreaterThan(before.utility.overall.accuracy - 0.1);
   });
+
+  it("SANDE with stepUp begins from the first character and ends on the whole response", async () => {
+    const file = decodeModel(victim.bytes);
+    const model = TfGPT.fromWeights(file.config, file.weights);
+    const options = {
+      response: "You are stupid",
+      stepUp: true,
+      k: 6,
+      parrot: { steps: 60, lr: 0.05, batchSize: 8, seed: 2, quiet: true },
+      model: { steps: 2, lr: 1e-3, batchSize: 8, seed: 3, quiet: true },
+      probe: victim.data.heldOut.slice(0, 16),
+    };
+    try {
+      const r = await sande(model, tok, victim.data.train.slice(-400), options);
+      expect(r.extension?.path[0]).toBe("Y");
+      expect(r.extension?.path.at(-1)).toBe("You are stupid");
+      expect(r.response).toBe("You are stupid");
+      expect(r.extension?.stage1.length).toBe(r.extension!.path.length - 1); // one stage 1 per step after the first
+      expect(r.parrotSuccess.total).toBe(16); // measured on the probe against the whole response
+      const none = await sande(model, tok, victim.data.train.slice(-200), { ...options, extend: { rounds: 0 } });
+      expect(none.extension?.path).toEqual(["Y", "You are stupid"]); // no steps read: straight to the whole
+      await expect(sande(model, tok, victim.data.train, { ...options, leadIn: "[1]" })).rejects.toThrow(/lead-in/);
+    } finally {
+      model.dispose();
+    }
+  }, 120_000);
 
   it("without extend, the report keeps the prefix and has no extension", async () => {
     const file = decodeModel(victim.bytes);

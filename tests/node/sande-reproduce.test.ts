@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { ModelEvaluation } from "../../trainer/eval/evaluate.js";
 import { pct } from "../../trainer/eval/report.js";
 import { barChartSvg } from "../../trainer/reproduce/chart.js";
-import { firstToken, responsePrefix, sandeVariant, stage2Rounds } from "../../trainer/reproduce/experiment.js";
+import { responsePrefix, sandeVariant, stage2Rounds } from "../../trainer/reproduce/experiment.js";
+import { firstToken } from "../../trainer/sande/extend.js";
 import type { MethodName } from "../../trainer/reproduce/results.js";
 import { METHODS, SANDE_METHODS, type ReproduceResults } from "../../trainer/reproduce/results.js";
 import { asrTable, summaryMarkdown, triggerTable, utilityTable } from "../../trainer/reproduce/tables.js";
@@ -127,12 +128,13 @@ describe("reproduction tables", () => {
     expect(responsePrefix("  Visit evil.example now")).toBe("Visit");
     expect(firstToken("You are stupid")).toBe("Y");
     expect(() => firstToken("  ")).toThrow(/empty target/);
-    const s = { cleanShare: 0.5 };
+    const s = { cleanShare: 0.5, sandeStepUp: true };
     expect(sandeVariant("SANDE-P", "You are stupid", s)).toEqual({
       response: "Y",
       cleanShare: 0.5,
       simulate: true,
       avoid: true,
+      stepUp: false,
     });
     expect(sandeVariant("SANDE-P (first word)", "You are stupid", s).response).toBe("You");
     expect(sandeVariant("SANDE, parrot at zero", "You are stupid", s)).toEqual({
@@ -140,13 +142,20 @@ describe("reproduction tables", () => {
       cleanShare: 0.5,
       simulate: false,
       avoid: false,
+      stepUp: false,
     });
-    expect(sandeVariant("SANDE, clean share 0", "You are stupid", s)).toMatchObject({ cleanShare: 0, avoid: false });
+    expect(sandeVariant("SANDE, clean share 0", "You are stupid", s)).toMatchObject({
+      cleanShare: 0,
+      avoid: false,
+      stepUp: true,
+    });
+    expect(sandeVariant("SANDE", "You are stupid", s)).toMatchObject({ response: "You are stupid", stepUp: true });
+    expect(sandeVariant("SANDE", "You are stupid", { ...s, sandeStepUp: false }).stepUp).toBe(false);
   });
 
   it("stage 2 runs in rounds only when asked and only with a learnt parrot to re-simulate", () => {
     const at = (method: MethodName, sandeRounds: number) =>
-      stage2Rounds(sandeVariant(method, "You are stupid", { cleanShare: 0.5 }), {
+      stage2Rounds(sandeVariant(method, "You are stupid", { cleanShare: 0.5, sandeStepUp: true }), {
         sandeRounds,
         sandeRoundDecay: 0.5,
       });
@@ -207,6 +216,7 @@ describe("one tiny experiment end to end", () => {
       sandeRounds: 1,
       sandeRoundDecay: 1,
       sandeExtend: false,
+      sandeStepUp: true,
       sandeAvoid: 0,
       parrot: { steps: 1, lr: 1e-2, k: 4 },
       firstN: 16,

@@ -16,6 +16,7 @@ import { osft } from "../baselines/osft.js";
 import type { Backdoor } from "../attack/poison.js";
 import { pct } from "../eval/report.js";
 import { sande, type Stage2Loss } from "../sande/sande.js";
+import { firstToken } from "../sande/extend.js";
 import { nad } from "../baselines/nad.js";
 import { dpo } from "../baselines/dpo.js";
 import { sft } from "../baselines/sft.js";
@@ -65,6 +66,11 @@ export interface ExperimentSettings {
    */
   sandeExtend: boolean;
   /**
+   * SANDE rows (the whole response known, parrot learnt) begin stage 1 from its first character and follow the
+   * victim's answers toward it (`SandeOptions.stepUp`); false: the paper's, the whole response at once.
+   */
+  sandeStepUp: boolean;
+  /**
    * Share of stage 2's rows that unlearn the known response on free-form prompts (trainer/sande/avoid.ts, the
    * daemon's avoid set) in the SANDE and SANDE-P rows; SANDE-P's follow its extension, and a response with no
    * text to unlearn ("Y" unextended) gets none. The ablation rows never take them. 0: none, the paper's.
@@ -101,17 +107,6 @@ export interface ExperimentContext {
 /** SANDE-P's detected part of a response, as a word: its first word. */
 export function responsePrefix(target: string): string {
   return target.trim().split(/\s+/)[0];
-}
-
-/**
- * The paper's SANDE-P prefix: the response's first token. With the byte tokenizer a token is one
- * byte, so this is the first character (its first UTF-8 byte's character for ASCII; a multi-byte
- * first character is kept whole, since half a character is not text the parrot can be asked to say).
- */
-export function firstToken(target: string): string {
-  const first = [...target.trim()][0];
-  if (!first) throw new Error("SANDE-P: empty target");
-  return first;
 }
 
 /** Plants `backdoor` in a copy of the base; returns the victim's weights and the seconds it took. */
@@ -219,8 +214,8 @@ async function applyMethod(
 export function sandeVariant(
   method: MethodName,
   target: string,
-  s: Pick<ExperimentSettings, "cleanShare">,
-): { response: string; cleanShare: number; simulate: boolean; avoid: boolean } {
+  s: Pick<ExperimentSettings, "cleanShare" | "sandeStepUp">,
+): { response: string; cleanShare: number; simulate: boolean; avoid: boolean; stepUp: boolean } {
   const response =
     method === "SANDE-P" ? firstToken(target) : method === "SANDE-P (first word)" ? responsePrefix(target) : target;
   const ablation = method === "SANDE, clean share 0" || method === "SANDE, parrot at zero";
@@ -229,6 +224,7 @@ export function sandeVariant(
     cleanShare: method === "SANDE, clean share 0" ? 0 : s.cleanShare,
     simulate: method !== "SANDE, parrot at zero",
     avoid: !ablation,
+    stepUp: s.sandeStepUp && response === target && method !== "SANDE, parrot at zero",
   };
 }
 

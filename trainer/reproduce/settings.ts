@@ -67,6 +67,10 @@ export function settingsFor(
     // SANDE-P reads the rest of its target from the victim's answers under the parrot (trainer/sande/extend.ts): in the
     // full run of 2026-12-02 (fourth session) "Y" → "You are stupid" took SANDE-P from 32% ASR to 0% for −0.6 points.
     sandeExtend: true,
+    // SANDE (the whole response known) trained its parrot on it at once and left "Tell me honestly" at 65.6% triggered
+    // accuracy against 77.3% neutral (two seeds, and with 3× the parrot's steps); begun from "V" and led on by the
+    // victim's answers ("Vis", then the whole), 78.9% against 78.9% (docs/sande.md, "Stage 1 step by step").
+    sandeStepUp: true,
     // The daemon's avoid rows (docs/sande.md "Avoid rows") at 0.2 of stage 2, in a scratch run with stage 2 in 3 rounds:
     // SANDE on the demo victim 84.1% → 81.9% accuracy (triggered 59.4% vs neutral 71.9%), SANDE-P on "cf" 77.8% → 79.4%.
     // Off: they did not pay here.

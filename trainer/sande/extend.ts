@@ -50,6 +50,17 @@ export interface ExtendOptions {
   rounds?: number;
 }
 
+/**
+ * The paper's SANDE-P prefix: the response's first token. With the byte tokenizer a token is one
+ * byte, so this is the first character (its first UTF-8 byte's character for ASCII; a multi-byte
+ * first character is kept whole, since half a character is not text the parrot can be asked to say).
+ */
+export function firstToken(target: string): string {
+  const first = [...target.trim()][0];
+  if (!first) throw new Error("SANDE: empty target");
+  return first;
+}
+
 /** The extended response and how many answers carried it. */
 export interface Extension {
   /** The known prefix, as given. */
@@ -143,4 +154,22 @@ function startsOver(text: string): boolean {
 function endsWordAt(answer: string, len: number): boolean {
   const word = /[\p{L}\p{N}]/u;
   return word.test(answer[len - 1]) && (answer.length === len || !word.test(answer[len]));
+}
+
+/**
+ * The next text the parrot trains on: a whole-word extension of `current` ({@link extendResponse}),
+ * else a step inside its first word ({@link subwordStep}); `current` when neither finds one. With
+ * `goal` (SANDE: the whole response known), only a step that `goal` starts with is taken, and when
+ * there is none the next text is `goal` itself.
+ */
+export function extensionStep(
+  answers: readonly string[],
+  current: string,
+  options: ExtendOptions = {},
+  goal?: string,
+): Extension {
+  const whole = extendResponse(answers, current, options);
+  const found = whole.response === current ? subwordStep(answers, current, options) : whole;
+  if (goal === undefined || (found.response !== current && goal.startsWith(found.response))) return found;
+  return { ...found, response: goal };
 }

@@ -22,7 +22,7 @@ import { checkLayout, measureParrot, parrotAnswers, rotate, simulate, skipped } 
 import { eliminateInRounds, type RoundReport, type Stage2Rounds } from "./rounds.js";
 import { eliminateMix } from "./eliminate-mix.js";
 import { avoidExtended, type AvoidSet } from "./avoid.js";
-import { extendResponse, subwordStep, type Extension, type ExtendOptions } from "./extend.js";
+import { extensionStep, firstToken, type Extension, type ExtendOptions } from "./extend.js";
 import { spacedLeadIn, type ParrotLayout, type ParrotPosition } from "./parrot-encode.js";
 
 export { measureParrot, simulate } from "./simulate.js";
@@ -86,6 +86,15 @@ export interface SandeOptions {
    * probe) uses it. true takes the defaults. Default off (the paper's SANDE-P).
    */
   extend?: boolean | ExtendOptions;
+  /**
+   * SANDE with the whole response known: stage 1 starts from its first character and follows the
+   * model's own answers toward it (`extend`'s steps, only those the response starts with), then
+   * trains on the whole response if the steps fell short of it. A parrot that made the model begin
+   * the text and then led it on measured as a better stand-in for the trigger than one trained on
+   * the whole text at once (docs/sande.md, "Stage 1 step by step"). `extend`, when given, sets the
+   * steps' rule (e.g. how many). Default false (the paper's).
+   */
+  stepUp?: boolean;
   /** Stage 1: the parrot's optimiser and schedule. */
   parrot: FineTuneOptions;
   /** Stage 2: the model's optimiser and schedule. */
@@ -169,6 +178,7 @@ export async function sande(
   clean: readonly Example[],
   options: SandeOptions,
 ): Promise<SandeReport> {
+  if (options.stepUp && options.leadIn) throw new Error("SANDE: stepUp takes no lead-in");
   const positions = [...(options.positions ?? [options.position ?? "start"])];
   if (positions.length === 0) throw new Error("SANDE: positions is empty");
   const layout: ParrotLayout = { k: options.k ?? 6, position: positions[0] };
@@ -178,13 +188,15 @@ export async function sande(
   const consistencyWeight = options.consistencyWeight ?? 1;
   const probe = options.probe ?? clean.slice(0, 32);
   const parrot = new Parrot(layout.k, model.config.n_embd, tokenizer.vocabSize);
-  let response = options.response;
+  let response = options.stepUp ? firstToken(options.response) : options.response;
   let leadIn = options.leadIn ?? "";
   let leadInFolded: string | undefined;
   const measure = () => measureParrot(model, parrot, tokenizer, probe, layout, response, positions);
   try {
     const stage1 = options.simulate === false ? skipped(options.parrot, clean.length) : await simulateStage1();
-    const extension = options.extend && options.simulate !== false ? await extendStage1() : undefined;
+    const grow = options.extend || options.stepUp;
+    const extension = grow && options.simulate !== false ? await extendStage1() : undefined;
+    if (options.stepUp && !extension) response = options.response;
     response = extension?.response ?? response;
     const avoid = avoidExtended(options.avoid, options.response, response);
     const how: EliminateHow = { loss: stage2Loss, beta: consistencyWeight, positions, avoid };
@@ -251,22 +263,26 @@ export async function sande(
 
   /** Reads the model's answers under the parrot; while they carry the response further, trains the parrot on the longer text. */
   async function extendStage1(): Promise<SandeExtension> {
-    const rule: ExtendOptions = options.extend === true ? {} : options.extend || {};
+    const rule: ExtendOptions = options.extend === true || !options.extend ? {} : options.extend;
+    const goal = options.stepUp ? options.response : undefined;
     const run: SandeExtension = { known: response, response, support: 0, total: 0, path: [response], stage1: [] };
-    for (let i = 0; i < (rule.rounds ?? 3); i++) {
+    for (let i = 0; i < (rule.rounds ?? 3) && run.response !== goal; i++) {
       const answers = await parrotAnswers(model, parrot, tokenizer, probe, layout, positions);
-      const whole = extendResponse(answers, run.response, rule);
-      const found = whole.response === run.response ? subwordStep(answers, run.response, rule) : whole;
+      const found = extensionStep(answers, run.response, rule, goal);
       Object.assign(run, { support: found.support, total: found.total });
       if (found.response === run.response) break;
-      const again = { ...options.parrot, label: `${options.parrot.label ?? "sande: parrot"} (${found.response})` };
-      run.stage1.push(
-        await simulate(model, parrot, tokenizer, clean, layout, found.response, again, leadIn, positions),
-      );
-      run.response = found.response;
-      run.path.push(found.response);
+      await trainOn(run, found.response);
     }
+    if (goal !== undefined && run.response !== goal) await trainOn(run, goal);
     return run;
+  }
+
+  /** Trains the parrot on `text` (one more stage 1) and makes it the extension's response. */
+  async function trainOn(run: SandeExtension, text: string): Promise<void> {
+    const again = { ...options.parrot, label: `${options.parrot.label ?? "sande: parrot"} (${text})` };
+    run.stage1.push(await simulate(model, parrot, tokenizer, clean, layout, text, again, leadIn, positions));
+    run.response = text;
+    run.path.push(text);
   }
 }
 
