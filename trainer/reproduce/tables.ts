@@ -212,7 +212,8 @@ export function parrotTable(r: ReproduceResults): string {
   }
   return (
     "SANDE-P's self-extension (trainer/sande/extend.ts) reads the victim's greedy answers under the stage-1 parrot and trains the parrot " +
-    "again on the longer text most of them share; success is measured against the text simulated (the extension when there is one).\n\n" +
+    "again on the longer text most of them share; SANDE's stage 1 goes the same way from the response's first character to the whole " +
+    "response (only steps the response starts with). Success is measured against the text simulated (the extension when there is one).\n\n" +
     markdownTable(
       ["Victim", "Method", "Extended to", "Parrot success after stage 1", "Same parrot after stage 2"],
       rows,
